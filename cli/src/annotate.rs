@@ -1,0 +1,216 @@
+//! Drawing analysis results on a picture so a person can check them by eye.
+
+use image::{Rgb, RgbImage};
+use lifecert_core::face::FaceObservation;
+use lifecert_core::geometry::Point;
+
+const BOX: Rgb<u8> = Rgb([0, 220, 0]);
+const KEYPOINT: Rgb<u8> = Rgb([255, 40, 40]);
+const MESH: Rgb<u8> = Rgb([0, 200, 255]);
+const CONTOUR: Rgb<u8> = Rgb([255, 255, 255]);
+const AXIS_X: Rgb<u8> = Rgb([255, 0, 0]);
+const AXIS_Y: Rgb<u8> = Rgb([0, 255, 0]);
+const AXIS_Z: Rgb<u8> = Rgb([0, 0, 255]);
+
+/// FaceMesh face-oval contour, in drawing order.
+const FACE_OVAL: [usize; 36] = [
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+    148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+];
+/// Eye and lip contours.
+const RIGHT_EYE: [usize; 16] = [
+    33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+];
+const LEFT_EYE: [usize; 16] = [
+    263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466,
+];
+const LIPS_OUTER: [usize; 20] = [
+    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
+];
+
+fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {
+    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
+        img.put_pixel(x as u32, y as u32, c);
+    }
+}
+
+/// Draws a straight line (Bresenham) of the given thickness.
+pub fn line(img: &mut RgbImage, a: Point, b: Point, c: Rgb<u8>, thickness: i64) {
+    let (mut x0, mut y0) = (a.x.round() as i64, a.y.round() as i64);
+    let (x1, y1) = (b.x.round() as i64, b.y.round() as i64);
+    let dx = (x1 - x0).abs();
+    let dy = -(y1 - y0).abs();
+    let sx = if x0 < x1 { 1 } else { -1 };
+    let sy = if y0 < y1 { 1 } else { -1 };
+    let mut err = dx + dy;
+    let r = thickness / 2;
+    let mut steps = 0;
+    loop {
+        for oy in -r..=r {
+            for ox in -r..=r {
+                put(img, x0 + ox, y0 + oy, c);
+            }
+        }
+        if (x0 == x1 && y0 == y1) || steps > 100_000 {
+            break;
+        }
+        steps += 1;
+        let e2 = 2 * err;
+        if e2 >= dy {
+            err += dy;
+            x0 += sx;
+        }
+        if e2 <= dx {
+            err += dx;
+            y0 += sy;
+        }
+    }
+}
+
+/// Draws a filled dot.
+pub fn dot(img: &mut RgbImage, p: Point, radius: i64, c: Rgb<u8>) {
+    let (cx, cy) = (p.x.round() as i64, p.y.round() as i64);
+    for y in -radius..=radius {
+        for x in -radius..=radius {
+            if x * x + y * y <= radius * radius {
+                put(img, cx + x, cy + y, c);
+            }
+        }
+    }
+}
+
+fn polyline(img: &mut RgbImage, face: &FaceObservation, idx: &[usize], c: Rgb<u8>, t: i64) {
+    for (i, &a) in idx.iter().enumerate() {
+        let b = idx[(i + 1) % idx.len()];
+        line(img, face.landmarks.point(a), face.landmarks.point(b), c, t);
+    }
+}
+
+/// Draws box, keypoints, mesh points, contours and a head-pose axis for each face.
+pub fn draw_faces(img: &mut RgbImage, faces: &[FaceObservation]) {
+    let scale = (img.width().max(img.height()) as f32 / 640.0).max(1.0);
+    let t = scale.round() as i64;
+    for face in faces {
+        let b = face.detection.bbox;
+        let corners = [
+            Point::new(b.x, b.y),
+            Point::new(b.right(), b.y),
+            Point::new(b.right(), b.bottom()),
+            Point::new(b.x, b.bottom()),
+        ];
+        for i in 0..4 {
+            line(img, corners[i], corners[(i + 1) % 4], BOX, t + 1);
+        }
+        for i in 0..face.landmarks.points.len() {
+            dot(img, face.landmarks.point(i), (t / 2).max(1), MESH);
+        }
+        polyline(img, face, &FACE_OVAL, CONTOUR, t);
+        polyline(img, face, &RIGHT_EYE, CONTOUR, t);
+        polyline(img, face, &LEFT_EYE, CONTOUR, t);
+        polyline(img, face, &LIPS_OUTER, CONTOUR, t);
+        for kp in face.detection.keypoints {
+            dot(img, kp, 2 * t + 1, KEYPOINT);
+        }
+        draw_pose_axis(img, face, t);
+    }
+}
+
+/// Draws the head's x (red, towards the subject's left), y (green, up) and z (blue, out of
+/// the face) axes from the nose tip, projected orthographically.
+fn draw_pose_axis(img: &mut RgbImage, face: &FaceObservation, t: i64) {
+    let (yaw, pitch, roll) = (
+        face.pose.yaw.to_radians(),
+        face.pose.pitch.to_radians(),
+        face.pose.roll.to_radians(),
+    );
+    let len = face.detection.bbox.width * 0.6;
+    let nose = face.landmarks.point(1);
+    // Rotation R = Rz(−roll)·Rx(−pitch)·Ry(yaw) in a y-up frame, projected to y-down pixels.
+    let (sy, cy) = yaw.sin_cos();
+    let (sp, cp) = (-pitch).sin_cos();
+    let (sr, cr) = (-roll).sin_cos();
+    let ry = |v: [f32; 3]| [cy * v[0] + sy * v[2], v[1], -sy * v[0] + cy * v[2]];
+    let rx = |v: [f32; 3]| [v[0], cp * v[1] - sp * v[2], sp * v[1] + cp * v[2]];
+    let rz = |v: [f32; 3]| [cr * v[0] - sr * v[1], sr * v[0] + cr * v[1], v[2]];
+    for (axis, colour) in [
+        ([1.0, 0.0, 0.0], AXIS_X),
+        ([0.0, 1.0, 0.0], AXIS_Y),
+        ([0.0, 0.0, 1.0], AXIS_Z),
+    ] {
+        let v = rz(rx(ry(axis)));
+        let tip = Point::new(nose.x + v[0] * len, nose.y - v[1] * len);
+        line(img, nose, tip, colour, t + 1);
+    }
+}
+
+/// Draws the guide oval the shell shows (dashed white ellipse).
+pub fn draw_guide_oval(img: &mut RgbImage, guide: &lifecert_core::quality::GuideOval) {
+    let (centre, rx, ry) = guide.in_pixels(img.width(), img.height());
+    let t = (img.width().max(img.height()) as f32 / 640.0)
+        .max(1.0)
+        .round() as i64;
+    let steps = 180;
+    for i in 0..steps {
+        if i % 6 >= 4 {
+            continue; // dashes
+        }
+        let a0 = i as f32 / steps as f32 * std::f32::consts::TAU;
+        let a1 = (i + 1) as f32 / steps as f32 * std::f32::consts::TAU;
+        let p0 = Point::new(centre.x + rx * a0.cos(), centre.y + ry * a0.sin());
+        let p1 = Point::new(centre.x + rx * a1.cos(), centre.y + ry * a1.sin());
+        line(img, p0, p1, Rgb([255, 255, 255]), t + 1);
+    }
+}
+
+/// Writes the instruction (English text and its stable id) on a band at the top.
+pub fn draw_instruction(
+    img: &mut RgbImage,
+    instruction: lifecert_core::guidance::Instruction,
+    ready: bool,
+) {
+    let messages = lifecert_core::messages::Messages::builtin();
+    let text = format!(
+        "[{}] {}",
+        instruction.id(),
+        messages.instruction(instruction, lifecert_core::messages::Language::En)
+    );
+    let scale = ((img.width() as f32 / 640.0).max(1.0) * 2.0).round() as u32;
+    let band = 8 * scale + 8;
+    let bg = if ready {
+        Rgb([0, 110, 0])
+    } else {
+        Rgb([150, 70, 0])
+    };
+    for y in 0..band.min(img.height()) {
+        for x in 0..img.width() {
+            img.put_pixel(x, y, bg);
+        }
+    }
+    draw_text(img, 4, 4, &text, scale, Rgb([255, 255, 255]));
+}
+
+/// Draws `text` with the 8×8 public-domain bitmap font, each font pixel `scale` wide.
+pub fn draw_text(img: &mut RgbImage, x: u32, y: u32, text: &str, scale: u32, c: Rgb<u8>) {
+    use font8x8::UnicodeFonts;
+    let mut pen = x;
+    for ch in text.chars() {
+        let glyph = font8x8::BASIC_FONTS.get(ch).unwrap_or([0; 8]);
+        for (row, bits) in glyph.iter().enumerate() {
+            for col in 0..8u32 {
+                if bits & (1 << col) != 0 {
+                    for dy in 0..scale {
+                        for dx in 0..scale {
+                            put(
+                                img,
+                                (pen + col * scale + dx) as i64,
+                                (y + row as u32 * scale + dy) as i64,
+                                c,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        pen += 8 * scale;
+    }
+}

@@ -1,0 +1,75 @@
+//! Criterion benchmarks of face analysis on a 640×480 frame: detection, landmarks, a whole
+//! `analyze`, and the cold start of loading every model.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use image::RgbImage;
+use lifecert_core::guidance::GuidanceEngine;
+use lifecert_core::quality::{self, MotionTracker};
+use lifecert_core::{Analyzer, Config, Frame, PixelFormat, Rotation};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The bundled sample portrait centred on a 640×480 grey canvas (a typical preview frame).
+fn frame_640x480() -> RgbImage {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let face = lifecert_core::image_io::load_image(&root.join("samples/astronaut.png")).unwrap();
+    let face = image::imageops::resize(&face, 480, 480, image::imageops::FilterType::Triangle);
+    let mut canvas = RgbImage::from_pixel(640, 480, image::Rgb([90, 90, 90]));
+    image::imageops::overlay(&mut canvas, &face, 80, 0);
+    canvas
+}
+
+fn benches(c: &mut Criterion) {
+    let image = frame_640x480();
+    c.bench_function("load_all_models_cold", |b| {
+        b.iter(|| black_box(Analyzer::new(Config::default()).unwrap()))
+    });
+    let analyzer = Analyzer::new(Config::default()).unwrap();
+    let detections = analyzer.detector().detect(&image).unwrap();
+    assert_eq!(detections.len(), 1);
+    let roi = analyzer.landmarker().roi_for(&detections[0]);
+    c.bench_function("detect_640x480", |b| {
+        b.iter(|| black_box(analyzer.detector().detect(black_box(&image)).unwrap()))
+    });
+    c.bench_function("landmarks_one_face", |b| {
+        b.iter(|| {
+            black_box(
+                analyzer
+                    .landmarker()
+                    .landmarks(black_box(&image), &roi)
+                    .unwrap(),
+            )
+        })
+    });
+    let frame = Frame::from_rgb_image(&image).unwrap();
+    c.bench_function("analyze_640x480", |b| {
+        b.iter(|| black_box(analyzer.analyze(black_box(&frame)).unwrap()))
+    });
+
+    // Quality measurements + guidance on the same frame: must cost far less than the models.
+    let faces = analyzer.analyze_image(&image).unwrap();
+    let config = Config::default();
+    c.bench_function("quality_and_guidance_640x480", |b| {
+        let mut tracker = MotionTracker::new();
+        let mut engine = GuidanceEngine::new(config.guidance.clone()).unwrap();
+        let mut t = Duration::ZERO;
+        b.iter(|| {
+            t += Duration::from_millis(33);
+            let m = quality::measure(&image, &faces, &mut tracker, t, &config.guidance.quality);
+            black_box(engine.update(&m, t))
+        })
+    });
+
+    // Camera frame conversion: NV21 640×480 rotated 270° and mirrored (a front camera).
+    let nv21 = vec![128u8; 640 * 480 * 3 / 2];
+    let frame = Frame::packed(&nv21, 640, 480, PixelFormat::Nv21, Rotation::Deg270, true).unwrap();
+    c.bench_function("nv21_to_rgb_640x480", |b| b.iter(|| black_box(frame.to_rgb())));
+}
+
+criterion_group! {
+    name = analysis;
+    config = Criterion::default().sample_size(30);
+    targets = benches
+}
+criterion_main!(analysis);

@@ -1,0 +1,128 @@
+//! The analyzer: loads the models once and turns a camera frame into observed faces
+//! (frame → upright image → detections → landmarks → head pose).
+
+use crate::config::Config;
+use crate::detector::FaceDetector;
+use crate::error::Result;
+use crate::face::FaceObservation;
+use crate::frame::Frame;
+use crate::landmarks::FaceLandmarker;
+use crate::models::{ModelInfo, ModelSource, CANONICAL_FACE_FILE, DETECTOR_FILE, LANDMARK_FILE};
+use crate::pose::CanonicalFace;
+use image::RgbImage;
+
+/// What the analyzer saw in one frame.
+#[derive(Debug, Clone)]
+pub struct FrameAnalysis {
+    /// The frame converted to upright RGB (rotation and mirror applied); every coordinate in
+    /// `faces` refers to this image.
+    pub image: RgbImage,
+    /// The faces, by decreasing detector score.
+    pub faces: Vec<FaceObservation>,
+}
+
+/// Face analysis with the models loaded once. `Send + Sync`: share one instance (e.g. in an
+/// `Arc`) between threads; every call is independent.
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    config: Config,
+    detector: FaceDetector,
+    landmarker: FaceLandmarker,
+    canonical_face: CanonicalFace,
+    models: Vec<ModelInfo>,
+}
+
+impl Analyzer {
+    /// Loads the embedded models.
+    pub fn new(config: Config) -> Result<Self> {
+        Self::with_models(config, &ModelSource::Embedded)
+    }
+
+    /// Loads the models from `source`.
+    pub fn with_models(config: Config, source: &ModelSource) -> Result<Self> {
+        let _span = tracing::info_span!("load_models").entered();
+        config.validate()?;
+        let (detector_bytes, detector_info) = source.read(DETECTOR_FILE)?;
+        let (landmark_bytes, landmark_info) = source.read(LANDMARK_FILE)?;
+        let (face_bytes, face_info) = source.read(CANONICAL_FACE_FILE)?;
+        let face_json = std::str::from_utf8(&face_bytes).map_err(|e| crate::Error::ModelLoad {
+            model: CANONICAL_FACE_FILE,
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            detector: FaceDetector::new(&detector_bytes, config.detector.clone())?,
+            landmarker: FaceLandmarker::new(&landmark_bytes, config.landmarks.clone())?,
+            canonical_face: CanonicalFace::from_json(face_json)?,
+            models: vec![detector_info, landmark_info, face_info],
+            config,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Name and SHA-256 of every model file loaded.
+    pub fn models(&self) -> &[ModelInfo] {
+        &self.models
+    }
+
+    /// The detector alone (for benchmarks and tools).
+    pub fn detector(&self) -> &FaceDetector {
+        &self.detector
+    }
+
+    /// The landmark model alone (for benchmarks and tools).
+    pub fn landmarker(&self) -> &FaceLandmarker {
+        &self.landmarker
+    }
+
+    /// The canonical 3-D face used for head pose.
+    pub fn canonical_face(&self) -> &CanonicalFace {
+        &self.canonical_face
+    }
+
+    /// Analyses one camera frame.
+    pub fn analyze(&self, frame: &Frame<'_>) -> Result<FrameAnalysis> {
+        let _span = tracing::debug_span!("analyze_frame").entered();
+        let image = frame.to_rgb();
+        let faces = self.analyze_image(&image)?;
+        Ok(FrameAnalysis { image, faces })
+    }
+
+    /// Analyses an upright RGB image.
+    pub fn analyze_image(&self, image: &RgbImage) -> Result<Vec<FaceObservation>> {
+        let _span = tracing::debug_span!("analyze_image").entered();
+        let mut faces = Vec::new();
+        for detection in self.detector.detect(image)? {
+            let roi = self.landmarker.roi_for(&detection);
+            let landmarks = self.landmarker.landmarks(image, &roi)?;
+            if landmarks.presence < self.config.landmarks.min_presence {
+                tracing::debug!(
+                    presence = landmarks.presence,
+                    "face dropped by landmark presence"
+                );
+                continue;
+            }
+            let pose = self.canonical_face.head_pose(&landmarks)?;
+            faces.push(FaceObservation {
+                detection,
+                landmarks,
+                pose,
+            });
+        }
+        Ok(faces)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzer_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Analyzer>();
+    }
+}

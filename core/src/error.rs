@@ -1,0 +1,51 @@
+//! The detailed error type of the core. Bindings map it to a small public enum in one place.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in `lifecert-core`.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The camera frame was malformed (size, stride, format, rotation).
+    #[error("invalid frame: {0}")]
+    Frame(#[from] crate::frame::FrameError),
+
+    /// An encoded image (JPEG/PNG upload or file) could not be decoded.
+    #[error("could not decode image: {0}")]
+    ImageDecode(String),
+
+    /// A model could not be loaded or prepared (missing file, corrupt ONNX, wrong contract).
+    #[error("model {model} could not be loaded: {reason}")]
+    ModelLoad {
+        /// Which model (file name).
+        model: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A model failed while running on an input.
+    #[error("model {model} failed: {reason}")]
+    Inference {
+        /// Which model (file name).
+        model: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The configuration holds a value outside its documented range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// Reading a file failed.
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Result alias for the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

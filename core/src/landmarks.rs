@@ -1,0 +1,138 @@
+//! Face landmarks with MediaPipe FaceMesh (468 points) on the rotation-aligned region of
+//! interest, mapped back to frame coordinates.
+//!
+//! Input contract (see `models/MODELS.md`): `[1,192,192,3]` NHWC f32 in `[0, 1]`. Outputs:
+//! `[1,1,1,1404]` = 468 × (x, y, z) in crop pixels, and `[1,1,1,1]` face-presence logit.
+
+use crate::config::LandmarkConfig;
+use crate::error::{Error, Result};
+use crate::face::{Detection, Keypoint, Landmarks, LANDMARK_COUNT};
+use crate::geometry::Point;
+use crate::onnx_model::OnnxModel;
+use crate::warp::{warp_into, Affine};
+use image::RgbImage;
+use tract_onnx::prelude::Tensor;
+
+/// Side of the square model input, pixels.
+pub const INPUT_SIZE: u32 = 192;
+
+/// The rotated square of the frame the landmark model looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceRoi {
+    /// Centre, frame pixels.
+    pub center: Point,
+    /// Side of the square, frame pixels.
+    pub side: f32,
+    /// Clockwise rotation (radians, y-down image coordinates) that makes the face upright.
+    pub angle: f32,
+}
+
+impl FaceRoi {
+    /// MediaPipe's detection-to-ROI rule: rotate so that the right-eye → left-eye keypoint
+    /// vector is horizontal, square the box on its long side and scale it by `scale`.
+    pub fn from_detection(d: &Detection, scale: f32) -> Self {
+        let right = d.keypoint(Keypoint::RightEye);
+        let left = d.keypoint(Keypoint::LeftEye);
+        let angle = (left.y - right.y).atan2(left.x - right.x);
+        Self {
+            center: d.bbox.center(),
+            side: d.bbox.width.max(d.bbox.height) * scale,
+            angle,
+        }
+    }
+
+    /// The map from crop pixels to frame pixels.
+    pub fn affine(&self) -> Affine {
+        Affine::square_crop(
+            self.center.x,
+            self.center.y,
+            self.side,
+            self.angle,
+            INPUT_SIZE,
+        )
+    }
+}
+
+/// The FaceMesh landmark model.
+#[derive(Debug, Clone)]
+pub struct FaceLandmarker {
+    model: OnnxModel,
+    config: LandmarkConfig,
+}
+
+impl FaceLandmarker {
+    /// Loads the landmark model from ONNX bytes.
+    pub fn new(onnx: &[u8], config: LandmarkConfig) -> Result<Self> {
+        let shape = [1, INPUT_SIZE as usize, INPUT_SIZE as usize, 3];
+        Ok(Self {
+            model: OnnxModel::load("face_landmark.onnx", onnx, &shape)?,
+            config,
+        })
+    }
+
+    /// The region of interest the landmark model will use for a detection.
+    pub fn roi_for(&self, detection: &Detection) -> FaceRoi {
+        FaceRoi::from_detection(detection, self.config.roi_scale)
+    }
+
+    /// Runs the model on `roi` of `image` and returns the 468 landmarks in frame pixels.
+    pub fn landmarks(&self, image: &RgbImage, roi: &FaceRoi) -> Result<Landmarks> {
+        let _span = tracing::trace_span!("landmarks").entered();
+        let side = INPUT_SIZE as usize;
+        let map = roi.affine();
+        let mut input = vec![0.0f32; side * side * 3];
+        warp_into(image, &map, INPUT_SIZE, 1.0 / 255.0, 0.0, &mut input);
+        let tensor =
+            Tensor::from_shape(&[1, side, side, 3], &input).map_err(|e| Error::Inference {
+                model: self.model.name(),
+                reason: format!("{e:#}"),
+            })?;
+        let outputs = self.model.run(tensor)?;
+        let raw = self.model.output_f32(&outputs, 0)?;
+        let presence_logit = self.model.output_f32(&outputs, 1)?;
+        if raw.len() != LANDMARK_COUNT * 3 || presence_logit.len() != 1 {
+            return Err(Error::Inference {
+                model: self.model.name(),
+                reason: format!(
+                    "unexpected output sizes {} and {}",
+                    raw.len(),
+                    presence_logit.len()
+                ),
+            });
+        }
+        let z_scale = map.scale();
+        let points = raw
+            .chunks_exact(3)
+            .map(|p| {
+                let (x, y) = map.apply(p[0], p[1]);
+                [x, y, p[2] * z_scale]
+            })
+            .collect();
+        Ok(Landmarks {
+            points,
+            presence: 1.0 / (1.0 + (-presence_logit[0].clamp(-100.0, 100.0)).exp()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Rect;
+
+    #[test]
+    fn roi_is_square_scaled_and_follows_eye_line() {
+        let mut kp = [Point::default(); 6];
+        kp[Keypoint::RightEye as usize] = Point::new(40.0, 50.0);
+        kp[Keypoint::LeftEye as usize] = Point::new(60.0, 70.0);
+        let d = Detection {
+            score: 0.9,
+            bbox: Rect::new(20.0, 30.0, 60.0, 40.0),
+            keypoints: kp,
+        };
+        let roi = FaceRoi::from_detection(&d, 1.5);
+        assert_eq!(roi.side, 90.0);
+        assert_eq!(roi.center, Point::new(50.0, 50.0));
+        assert!((roi.angle.to_degrees() - 45.0).abs() < 1e-4);
+    }
+}

@@ -1,0 +1,39 @@
+//! lifecert-core: the on-device engine of lifecert, a "proof of life" library for pension
+//! certification. Data flows one way: frame → face → evidence → decision.
+//!
+//! Start with [`Analyzer`]: it loads the models once and turns a [`Frame`] into
+//! [`FaceObservation`]s (box, keypoints, 468 landmarks, head pose).
+#![deny(missing_docs)]
+
+pub mod analyzer;
+pub mod audio_features;
+pub mod av_sync;
+pub mod challenge;
+pub mod config;
+pub mod detector;
+pub mod digit_verify;
+pub mod error;
+pub mod face;
+pub mod frame;
+pub mod geometry;
+pub mod guidance;
+pub mod identity;
+pub mod image_io;
+pub mod landmarks;
+pub mod messages;
+pub mod models;
+mod onnx_model;
+pub mod pose;
+pub mod quality;
+pub mod resample;
+pub mod sealing;
+pub mod speech_segments;
+pub mod warp;
+
+pub use analyzer::{Analyzer, FrameAnalysis};
+pub use config::Config;
+pub use error::{Error, Result};
+pub use face::{Detection, FaceObservation, HeadPose, Keypoint, Landmarks};
+pub use frame::{Frame, FrameError, PixelFormat, Rotation};
+pub use geometry::{Point, Rect};
+pub use models::{ModelInfo, ModelSource};

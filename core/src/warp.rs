@@ -1,0 +1,257 @@
+//! Resampling the upright RGB image into model input tensors: letterboxing for the detector
+//! and rotated square crops for the landmark model (and later the descriptor chip).
+
+use crate::geometry::Rect;
+use image::RgbImage;
+
+/// A 2-D affine map `p' = [a b; c d]·p + [tx, ty]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    /// Row 0, column 0.
+    pub a: f32,
+    /// Row 0, column 1.
+    pub b: f32,
+    /// Row 1, column 0.
+    pub c: f32,
+    /// Row 1, column 1.
+    pub d: f32,
+    /// Horizontal translation.
+    pub tx: f32,
+    /// Vertical translation.
+    pub ty: f32,
+}
+
+impl Affine {
+    /// The map that sends the output square `[0, size)²` onto the square of side `side`
+    /// centred on `(cx, cy)` and rotated by `angle` radians (clockwise in image coordinates,
+    /// where y grows downwards).
+    pub fn square_crop(cx: f32, cy: f32, side: f32, angle: f32, size: u32) -> Self {
+        let s = side / size as f32;
+        let (sin, cos) = angle.sin_cos();
+        let half = size as f32 / 2.0;
+        // p_src = centre + R(angle)·s·(p_out − half)
+        let a = cos * s;
+        let b = -sin * s;
+        let c = sin * s;
+        let d = cos * s;
+        Self {
+            a,
+            b,
+            c,
+            d,
+            tx: cx - a * half - b * half,
+            ty: cy - c * half - d * half,
+        }
+    }
+
+    /// Applies the map to a point.
+    pub fn apply(&self, x: f32, y: f32) -> (f32, f32) {
+        (
+            self.a * x + self.b * y + self.tx,
+            self.c * x + self.d * y + self.ty,
+        )
+    }
+
+    /// The linear scale factor (square root of the determinant's magnitude).
+    pub fn scale(&self) -> f32 {
+        (self.a * self.d - self.b * self.c).abs().sqrt()
+    }
+}
+
+/// Samples `img` at the pixel-centre coordinate `(x, y)` with bilinear interpolation;
+/// outside the image the nearest edge pixel is used.
+#[inline]
+fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+    let (w, h) = (img.width() as i32, img.height() as i32);
+    let fx = x - 0.5;
+    let fy = y - 0.5;
+    let x0f = fx.floor();
+    let y0f = fy.floor();
+    let wx = fx - x0f;
+    let wy = fy - y0f;
+    let x0 = (x0f as i32).clamp(0, w - 1) as u32;
+    let x1 = (x0f as i32 + 1).clamp(0, w - 1) as u32;
+    let y0 = (y0f as i32).clamp(0, h - 1) as u32;
+    let y1 = (y0f as i32 + 1).clamp(0, h - 1) as u32;
+    let p00 = img.get_pixel(x0, y0).0;
+    let p10 = img.get_pixel(x1, y0).0;
+    let p01 = img.get_pixel(x0, y1).0;
+    let p11 = img.get_pixel(x1, y1).0;
+    let mut out = [0.0f32; 3];
+    for ch in 0..3 {
+        let top = p00[ch] as f32 * (1.0 - wx) + p10[ch] as f32 * wx;
+        let bottom = p01[ch] as f32 * (1.0 - wx) + p11[ch] as f32 * wx;
+        out[ch] = top * (1.0 - wy) + bottom * wy;
+    }
+    out
+}
+
+/// Fills `out` (HWC, `size`×`size`×3, row-major) with `img` warped through `map`
+/// (output pixel → source pixel), each channel transformed by `scale·v + offset`.
+///
+/// When the map shrinks the image by more than 1.5×, each output pixel averages a small
+/// grid of bilinear samples so that large faces are not aliased.
+pub fn warp_into(
+    img: &RgbImage,
+    map: &Affine,
+    size: u32,
+    scale: f32,
+    offset: f32,
+    out: &mut [f32],
+) {
+    debug_assert_eq!(out.len(), (size * size * 3) as usize);
+    let n = (map.scale() / 1.5).ceil().clamp(1.0, 4.0) as u32;
+    let inv_n = 1.0 / n as f32;
+    let weight = scale / (n * n) as f32;
+    for v in 0..size {
+        for u in 0..size {
+            let mut acc = [0.0f32; 3];
+            for sy in 0..n {
+                for sx in 0..n {
+                    let ox = u as f32 + (sx as f32 + 0.5) * inv_n;
+                    let oy = v as f32 + (sy as f32 + 0.5) * inv_n;
+                    let (x, y) = map.apply(ox, oy);
+                    let p = bilinear(img, x, y);
+                    acc[0] += p[0];
+                    acc[1] += p[1];
+                    acc[2] += p[2];
+                }
+            }
+            let i = ((v * size + u) * 3) as usize;
+            out[i] = acc[0] * weight + offset;
+            out[i + 1] = acc[1] * weight + offset;
+            out[i + 2] = acc[2] * weight + offset;
+        }
+    }
+}
+
+/// Where a letterboxed image sits inside the square model input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Letterbox {
+    /// Model pixels per source pixel.
+    pub scale: f32,
+    /// Horizontal padding on the left, model pixels.
+    pub pad_x: f32,
+    /// Vertical padding on the top, model pixels.
+    pub pad_y: f32,
+}
+
+impl Letterbox {
+    /// Fits a `width`×`height` image into a `size`×`size` square, centred, aspect kept.
+    pub fn fit(width: u32, height: u32, size: u32) -> Self {
+        let scale = size as f32 / width.max(height) as f32;
+        Self {
+            scale,
+            pad_x: (size as f32 - width as f32 * scale) / 2.0,
+            pad_y: (size as f32 - height as f32 * scale) / 2.0,
+        }
+    }
+
+    /// Maps a model-input pixel coordinate back to the source image.
+    pub fn to_source(&self, x: f32, y: f32) -> (f32, f32) {
+        ((x - self.pad_x) / self.scale, (y - self.pad_y) / self.scale)
+    }
+
+    /// The map from model-input pixels to source pixels, for [`warp_into`].
+    pub fn affine(&self) -> Affine {
+        let inv = 1.0 / self.scale;
+        Affine {
+            a: inv,
+            b: 0.0,
+            c: 0.0,
+            d: inv,
+            tx: -self.pad_x * inv,
+            ty: -self.pad_y * inv,
+        }
+    }
+}
+
+/// Letterboxes `img` into a `size`×`size` HWC buffer; padding is filled with `pad_value`
+/// (already in the transformed range), pixels with `scale·v + offset`.
+pub fn letterbox_into(
+    img: &RgbImage,
+    size: u32,
+    scale: f32,
+    offset: f32,
+    pad_value: f32,
+    out: &mut [f32],
+) -> Letterbox {
+    let whole = Rect::new(0.0, 0.0, img.width() as f32, img.height() as f32);
+    letterbox_region_into(img, whole, size, scale, offset, pad_value, out)
+}
+
+/// Like [`letterbox_into`] for the sub-rectangle `region` of `img`; the returned
+/// [`Letterbox`] maps model pixels to coordinates relative to `region`'s top-left corner.
+pub fn letterbox_region_into(
+    img: &RgbImage,
+    region: Rect,
+    size: u32,
+    scale: f32,
+    offset: f32,
+    pad_value: f32,
+    out: &mut [f32],
+) -> Letterbox {
+    let lb = Letterbox::fit(
+        region.width.max(1.0) as u32,
+        region.height.max(1.0) as u32,
+        size,
+    );
+    let mut map = lb.affine();
+    map.tx += region.x;
+    map.ty += region.y;
+    warp_into(img, &map, size, scale, offset, out);
+    // Overwrite the padding bands (the warp clamped edge pixels into them).
+    let x0 = lb.pad_x.round() as u32;
+    let x1 = (size as f32 - lb.pad_x).round() as u32;
+    let y0 = lb.pad_y.round() as u32;
+    let y1 = (size as f32 - lb.pad_y).round() as u32;
+    for v in 0..size {
+        for u in 0..size {
+            if u < x0 || u >= x1 || v < y0 || v >= y1 {
+                let i = ((v * size + u) * 3) as usize;
+                out[i..i + 3].fill(pad_value);
+            }
+        }
+    }
+    lb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn square_crop_maps_centre_and_rotates_clockwise() {
+        let m = Affine::square_crop(100.0, 50.0, 40.0, std::f32::consts::FRAC_PI_2, 20);
+        let (x, y) = m.apply(10.0, 10.0);
+        assert!((x - 100.0).abs() < 1e-4 && (y - 50.0).abs() < 1e-4);
+        // The output's +x direction maps to the source's +y (clockwise by 90° in y-down).
+        let (x2, y2) = m.apply(20.0, 10.0);
+        assert!((x2 - 100.0).abs() < 1e-3 && (y2 - 70.0).abs() < 1e-3);
+        assert!((m.scale() - 2.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn letterbox_round_trips_coordinates() {
+        let lb = Letterbox::fit(640, 480, 128);
+        assert!((lb.scale - 0.2).abs() < 1e-6);
+        assert!((lb.pad_y - 16.0).abs() < 1e-6 && lb.pad_x.abs() < 1e-6);
+        let a = lb.affine();
+        let (x, y) = a.apply(64.0, 64.0);
+        assert!((x - 320.0).abs() < 1e-3 && (y - 240.0).abs() < 1e-3);
+        assert_eq!(lb.to_source(64.0, 64.0), (x, y));
+    }
+
+    #[test]
+    fn warp_of_uniform_image_is_uniform() {
+        let img = RgbImage::from_pixel(50, 30, image::Rgb([200, 100, 0]));
+        let mut out = vec![0.0; 16 * 16 * 3];
+        let lb = letterbox_into(&img, 16, 1.0 / 255.0, 0.0, -1.0, &mut out);
+        assert!(lb.pad_y > 0.0);
+        // Centre pixel carries the colour, top-left lies in the padding.
+        let c = ((8 * 16 + 8) * 3) as usize;
+        assert!((out[c] - 200.0 / 255.0).abs() < 1e-5);
+        assert!((out[c + 1] - 100.0 / 255.0).abs() < 1e-5);
+        assert_eq!(out[0], -1.0);
+    }
+}

@@ -1,0 +1,58 @@
+//! Helpers shared by the integration tests: where the evaluation data is, one analyzer.
+#![allow(dead_code)]
+
+use lifecert_core::{Analyzer, Config};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
+/// relative to the repository root), or `None` after saying loudly that tests are skipped.
+pub fn eval_data(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("LIFECERT_EVAL_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n!!!!! SKIPPED {test}: evaluation data not found at {} (set LIFECERT_EVAL_DATA) !!!!!\n",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The bundled public-domain sample photo (one frontal face).
+pub fn astronaut() -> image::RgbImage {
+    lifecert_core::image_io::load_image(&repo_root().join("samples/astronaut.png")).unwrap()
+}
+
+/// One analyzer with the embedded models, shared by all tests of a binary.
+pub fn analyzer() -> &'static Analyzer {
+    static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
+    ANALYZER.get_or_init(|| Analyzer::new(Config::default()).expect("embedded models load"))
+}
+
+/// Image files (jpg/jpeg/png) directly in `dir`, sorted.
+pub fn images_in(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| e.to_ascii_lowercase())
+                    .as_deref(),
+                Some("jpg" | "jpeg" | "png")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
