@@ -7,7 +7,11 @@ use crate::error::Result;
 use crate::face::FaceObservation;
 use crate::frame::Frame;
 use crate::landmarks::FaceLandmarker;
-use crate::models::{ModelInfo, ModelSource, CANONICAL_FACE_FILE, DETECTOR_FILE, LANDMARK_FILE};
+use crate::alignment::{align, FaceChip};
+use crate::descriptor::{Descriptor, DescriptorModel};
+use crate::models::{
+    ModelInfo, ModelSource, CANONICAL_FACE_FILE, DESCRIPTOR_FILE, DETECTOR_FILE, LANDMARK_FILE,
+};
 use crate::pose::CanonicalFace;
 use image::RgbImage;
 
@@ -29,6 +33,7 @@ pub struct Analyzer {
     detector: FaceDetector,
     landmarker: FaceLandmarker,
     canonical_face: CanonicalFace,
+    descriptor: DescriptorModel,
     models: Vec<ModelInfo>,
 }
 
@@ -45,6 +50,7 @@ impl Analyzer {
         let (detector_bytes, detector_info) = source.read(DETECTOR_FILE)?;
         let (landmark_bytes, landmark_info) = source.read(LANDMARK_FILE)?;
         let (face_bytes, face_info) = source.read(CANONICAL_FACE_FILE)?;
+        let (descriptor_bytes, descriptor_info) = source.read(DESCRIPTOR_FILE)?;
         let face_json = std::str::from_utf8(&face_bytes).map_err(|e| crate::Error::ModelLoad {
             model: CANONICAL_FACE_FILE,
             reason: e.to_string(),
@@ -53,7 +59,8 @@ impl Analyzer {
             detector: FaceDetector::new(&detector_bytes, config.detector.clone())?,
             landmarker: FaceLandmarker::new(&landmark_bytes, config.landmarks.clone())?,
             canonical_face: CanonicalFace::from_json(face_json)?,
-            models: vec![detector_info, landmark_info, face_info],
+            descriptor: DescriptorModel::new(&descriptor_bytes)?,
+            models: vec![detector_info, landmark_info, face_info, descriptor_info],
             config,
         })
     }
@@ -81,6 +88,22 @@ impl Analyzer {
     /// The canonical 3-D face used for head pose.
     pub fn canonical_face(&self) -> &CanonicalFace {
         &self.canonical_face
+    }
+
+    /// Cuts the aligned 150×150 chip of `face` out of `image` (the image it was found in).
+    pub fn chip(&self, image: &RgbImage, face: &FaceObservation) -> Result<FaceChip> {
+        align(image, &face.landmarks)
+            .ok_or_else(|| crate::Error::UnusableFace("degenerate landmarks".into()))
+    }
+
+    /// The 128-d descriptor of `face` in `image`.
+    pub fn describe(&self, image: &RgbImage, face: &FaceObservation) -> Result<Descriptor> {
+        self.descriptor.describe(&self.chip(image, face)?)
+    }
+
+    /// The descriptor model alone (for benchmarks and tools).
+    pub fn descriptor_model(&self) -> &DescriptorModel {
+        &self.descriptor
     }
 
     /// Analyses one camera frame.

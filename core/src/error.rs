@@ -32,6 +32,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// A face cannot be used for matching (degenerate landmarks, or it failed the quality
+    /// gate: blurred, dark or turned away).
+    #[error("face not usable: {0}")]
+    UnusableFace(String),
+
     /// The configuration holds a value outside its documented range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -5,11 +5,13 @@
 //! [`FaceObservation`]s (box, keypoints, 468 landmarks, head pose).
 #![deny(missing_docs)]
 
+pub mod alignment;
 pub mod analyzer;
 pub mod audio_features;
 pub mod av_sync;
 pub mod challenge;
 pub mod config;
+pub mod descriptor;
 pub mod detector;
 pub mod digit_verify;
 pub mod error;

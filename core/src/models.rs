@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 pub const DETECTOR_FILE: &str = "face_detection_short_range.onnx";
 /// File name of the landmark model.
 pub const LANDMARK_FILE: &str = "face_landmark.onnx";
+/// File name of the face descriptor model.
+pub const DESCRIPTOR_FILE: &str = "dlib_face_descriptor.onnx";
+/// File name of the voice-activity model.
+pub const VAD_FILE: &str = "silero_vad_16k.onnx";
 /// File name of the canonical 3-D face.
 pub const CANONICAL_FACE_FILE: &str = "canonical_face.json";
 
@@ -51,6 +55,8 @@ fn embedded(file: &str) -> Option<&'static [u8]> {
         )),
         LANDMARK_FILE => Some(include_bytes!("../../models/face_landmark.onnx")),
         CANONICAL_FACE_FILE => Some(include_bytes!("../../models/canonical_face.json")),
+        DESCRIPTOR_FILE => Some(include_bytes!("../../models/dlib_face_descriptor.onnx")),
+        VAD_FILE => Some(include_bytes!("../../models/silero_vad_16k.onnx")),
         _ => None,
     }
 }

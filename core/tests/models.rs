@@ -141,7 +141,7 @@ fn models_load_from_a_directory_and_bad_files_are_typed_errors() {
     // A directory whose detector is truncated: a typed model-load error, not a panic.
     let broken = std::env::temp_dir().join(format!("lifecert-broken-models-{}", std::process::id()));
     std::fs::create_dir_all(&broken).unwrap();
-    for f in ["face_detection_short_range.onnx", "face_landmark.onnx", "canonical_face.json"] {
+    for f in ["face_detection_short_range.onnx", "face_landmark.onnx", "canonical_face.json", "dlib_face_descriptor.onnx"] {
         std::fs::copy(dir.join(f), broken.join(f)).unwrap();
     }
     let bytes = std::fs::read(dir.join("face_detection_short_range.onnx")).unwrap();
