@@ -29,6 +29,17 @@ fn benches(c: &mut Criterion) {
     let detections = analyzer.detector().detect(&image).unwrap();
     assert_eq!(detections.len(), 1);
     let roi = analyzer.landmarker().roi_for(&detections[0]);
+    // Preprocessing alone (letterbox to 128² and the rotated 192² landmark crop).
+    c.bench_function("detector_input_640x480", |b| {
+        let mut buf = vec![0.0f32; 128 * 128 * 3];
+        b.iter(|| {
+            black_box(lifecert_core::warp::letterbox_into(&image, 128, 1.0 / 127.5, -1.0, 0.0, &mut buf))
+        })
+    });
+    c.bench_function("landmark_input_one_face", |b| {
+        let mut buf = vec![0.0f32; 192 * 192 * 3];
+        b.iter(|| lifecert_core::warp::warp_into(&image, &roi.affine(), 192, 1.0 / 255.0, 0.0, black_box(&mut buf)))
+    });
     c.bench_function("detect_640x480", |b| {
         b.iter(|| black_box(analyzer.detector().detect(black_box(&image)).unwrap()))
     });

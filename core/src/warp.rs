@@ -89,8 +89,9 @@ fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
 /// Fills `out` (HWC, `size`×`size`×3, row-major) with `img` warped through `map`
 /// (output pixel → source pixel), each channel transformed by `scale·v + offset`.
 ///
-/// When the map shrinks the image by more than 1.5×, each output pixel averages a small
-/// grid of bilinear samples so that large faces are not aliased.
+/// When the map shrinks the image by more than 2×, each output pixel averages a small grid
+/// of bilinear samples so that large faces are not aliased (callers shrinking a whole frame
+/// should reduce it with [`box_reduce`] first, which is much cheaper).
 pub fn warp_into(
     img: &RgbImage,
     map: &Affine,
@@ -100,7 +101,7 @@ pub fn warp_into(
     out: &mut [f32],
 ) {
     debug_assert_eq!(out.len(), (size * size * 3) as usize);
-    let n = (map.scale() / 1.5).ceil().clamp(1.0, 4.0) as u32;
+    let n = (map.scale() / 2.0).ceil().clamp(1.0, 4.0) as u32;
     let inv_n = 1.0 / n as f32;
     let weight = scale / (n * n) as f32;
     for v in 0..size {
@@ -199,7 +200,29 @@ pub fn letterbox_region_into(
     let mut map = lb.affine();
     map.tx += region.x;
     map.ty += region.y;
-    warp_into(img, &map, size, scale, offset, out);
+    // Shrinking a whole frame to the model input: average k×k blocks first (cheap, and no
+    // aliasing), then resample the small image bilinearly.
+    let k = (1.0 / lb.scale).floor() as u32;
+    if k >= 2 {
+        let x0 = region.x.max(0.0).floor() as u32;
+        let y0 = region.y.max(0.0).floor() as u32;
+        let x1 = region.right().ceil() as u32;
+        let y1 = region.bottom().ceil() as u32;
+        let reduced = box_reduce(img, x0, y0, x1, y1, k);
+        // Reduced pixel (u, v) covers source pixels [x0 + k·u, x0 + k·(u+1)).
+        let inv_k = 1.0 / k as f32;
+        let reduced_map = Affine {
+            a: map.a * inv_k,
+            b: map.b * inv_k,
+            c: map.c * inv_k,
+            d: map.d * inv_k,
+            tx: (map.tx - x0 as f32) * inv_k,
+            ty: (map.ty - y0 as f32) * inv_k,
+        };
+        warp_into(&reduced, &reduced_map, size, scale, offset, out);
+    } else {
+        warp_into(img, &map, size, scale, offset, out);
+    }
     // Overwrite the padding bands (the warp clamped edge pixels into them).
     let x0 = lb.pad_x.round() as u32;
     let x1 = (size as f32 - lb.pad_x).round() as u32;
@@ -214,6 +237,42 @@ pub fn letterbox_region_into(
         }
     }
     lb
+}
+
+/// Averages `k`×`k` blocks of the part `[x0, x1) × [y0, y1)` of `img` (clamped to the
+/// image); a partial block at the right or bottom edge averages the pixels it has.
+pub fn box_reduce(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, k: u32) -> RgbImage {
+    let k = k.max(1);
+    let x1 = x1.min(img.width()).max(x0.min(img.width()));
+    let y1 = y1.min(img.height()).max(y0.min(img.height()));
+    let x0 = x0.min(x1);
+    let y0 = y0.min(y1);
+    let (w, h) = ((x1 - x0).div_ceil(k).max(1), (y1 - y0).div_ceil(k).max(1));
+    let mut sums = vec![[0u32; 4]; w as usize];
+    let mut out = RgbImage::new(w, h);
+    let raw = img.as_raw();
+    let stride = img.width() as usize * 3;
+    for by in 0..h {
+        sums.iter_mut().for_each(|s| *s = [0; 4]);
+        let ys = y0 + by * k;
+        for y in ys..(ys + k).min(y1) {
+            let row = &raw[y as usize * stride..(y as usize + 1) * stride];
+            for x in x0..x1 {
+                let s = &mut sums[((x - x0) / k) as usize];
+                let p = &row[x as usize * 3..x as usize * 3 + 3];
+                s[0] += p[0] as u32;
+                s[1] += p[1] as u32;
+                s[2] += p[2] as u32;
+                s[3] += 1;
+            }
+        }
+        for (bx, s) in sums.iter().enumerate() {
+            let n = s[3].max(1);
+            let px = image::Rgb([(s[0] / n) as u8, (s[1] / n) as u8, (s[2] / n) as u8]);
+            out.put_pixel(bx as u32, by, px);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -240,6 +299,29 @@ mod tests {
         let (x, y) = a.apply(64.0, 64.0);
         assert!((x - 320.0).abs() < 1e-3 && (y - 240.0).abs() < 1e-3);
         assert_eq!(lb.to_source(64.0, 64.0), (x, y));
+    }
+
+    #[test]
+    fn box_reduce_averages_blocks_and_keeps_partial_edges() {
+        let img = RgbImage::from_fn(5, 3, |x, _| image::Rgb([(x * 10) as u8, 0, 255]));
+        let r = box_reduce(&img, 0, 0, 5, 3, 2);
+        assert_eq!(r.dimensions(), (3, 2));
+        assert_eq!(r.get_pixel(0, 0).0, [5, 0, 255]);
+        assert_eq!(r.get_pixel(2, 1).0, [40, 0, 255]);
+        assert_eq!(box_reduce(&img, 4, 0, 99, 99, 2).dimensions(), (1, 2));
+    }
+
+    #[test]
+    fn letterbox_of_a_large_image_matches_the_small_one() {
+        // A smooth picture shrunk 8× through the box-reduce path and directly.
+        let big = RgbImage::from_fn(1024, 768, |x, y| image::Rgb([(x / 4) as u8, (y / 3) as u8, 100]));
+        let mut a = vec![0.0; 128 * 128 * 3];
+        letterbox_into(&big, 128, 1.0, 0.0, -1.0, &mut a);
+        let small = RgbImage::from_fn(128, 96, |x, y| image::Rgb([(x * 2) as u8, (y * 8 / 3) as u8, 100]));
+        let mut b = vec![0.0; 128 * 128 * 3];
+        letterbox_into(&small, 128, 1.0, 0.0, -1.0, &mut b);
+        let max = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(max <= 4.0, "max difference {max}");
     }
 
     #[test]

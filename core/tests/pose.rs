@@ -52,7 +52,8 @@ fn in_plane_rotation_changes_roll_by_the_same_angle() {
     }
 }
 
-/// Mirrored copy must give the opposite yaw and roll, the same magnitude within 2°.
+/// A mirrored copy must give the opposite yaw and roll, the same magnitude within 2°.
+/// (Pitch is not compared: on the 50°-profile photo it moves by ≈ 6° between the copies.)
 fn assert_mirror_flips_yaw(name: &str, img: &RgbImage) -> HeadPose {
     let base = only_pose(img);
     let mirrored = only_pose(&image::imageops::flip_horizontal(img));
