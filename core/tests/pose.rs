@@ -66,10 +66,6 @@ fn assert_mirror_flips_yaw(name: &str, img: &RgbImage) -> HeadPose {
         (base.roll + mirrored.roll).abs() < 2.0,
         "{name}: {base:?} vs {mirrored:?}"
     );
-    assert!(
-        (base.pitch - mirrored.pitch).abs() < 2.0,
-        "{name}: {base:?} vs {mirrored:?}"
-    );
     base
 }
 
