@@ -175,7 +175,10 @@ pub fn draw_instruction(
         messages.instruction(instruction, lifecert_core::messages::Language::En)
     );
     let scale = ((img.width() as f32 / 640.0).max(1.0) * 2.0).round() as u32;
-    let band = 8 * scale + 8;
+    let per_line = ((img.width().saturating_sub(8)) / (8 * scale)).max(1) as usize;
+    let lines = wrap(&text, per_line);
+    let line_height = 8 * scale + 4;
+    let band = line_height * lines.len() as u32 + 6;
     let bg = if ready {
         Rgb([0, 110, 0])
     } else {
@@ -186,7 +189,44 @@ pub fn draw_instruction(
             img.put_pixel(x, y, bg);
         }
     }
-    draw_text(img, 4, 4, &text, scale, Rgb([255, 255, 255]));
+    for (i, line) in lines.iter().enumerate() {
+        draw_text(
+            img,
+            4,
+            4 + i as u32 * line_height,
+            line,
+            scale,
+            Rgb([255, 255, 255]),
+        );
+    }
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (long words are cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let current = lines.last_mut().expect("lines is never empty");
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if needed <= width || current.is_empty() {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        } else {
+            lines.push(word.to_owned());
+        }
+    }
+    lines
+        .into_iter()
+        .flat_map(|l| {
+            let chars: Vec<char> = l.chars().collect();
+            chars
+                .chunks(width)
+                .map(|c| c.iter().collect())
+                .collect::<Vec<String>>()
+        })
+        .collect()
 }
 
 /// Draws `text` with the 8×8 public-domain bitmap font, each font pixel `scale` wide.
