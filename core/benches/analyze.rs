@@ -33,12 +33,28 @@ fn benches(c: &mut Criterion) {
     c.bench_function("detector_input_640x480", |b| {
         let mut buf = vec![0.0f32; 128 * 128 * 3];
         b.iter(|| {
-            black_box(lifecert_core::warp::letterbox_into(&image, 128, 1.0 / 127.5, -1.0, 0.0, &mut buf))
+            black_box(lifecert_core::warp::letterbox_into(
+                &image,
+                128,
+                1.0 / 127.5,
+                -1.0,
+                0.0,
+                &mut buf,
+            ))
         })
     });
     c.bench_function("landmark_input_one_face", |b| {
         let mut buf = vec![0.0f32; 192 * 192 * 3];
-        b.iter(|| lifecert_core::warp::warp_into(&image, &roi.affine(), 192, 1.0 / 255.0, 0.0, black_box(&mut buf)))
+        b.iter(|| {
+            lifecert_core::warp::warp_into(
+                &image,
+                &roi.affine(),
+                192,
+                1.0 / 255.0,
+                0.0,
+                black_box(&mut buf),
+            )
+        })
     });
     c.bench_function("detect_640x480", |b| {
         b.iter(|| black_box(analyzer.detector().detect(black_box(&image)).unwrap()))
@@ -75,7 +91,9 @@ fn benches(c: &mut Criterion) {
     // Camera frame conversion: NV21 640×480 rotated 270° and mirrored (a front camera).
     let nv21 = vec![128u8; 640 * 480 * 3 / 2];
     let frame = Frame::packed(&nv21, 640, 480, PixelFormat::Nv21, Rotation::Deg270, true).unwrap();
-    c.bench_function("nv21_to_rgb_640x480", |b| b.iter(|| black_box(frame.to_rgb())));
+    c.bench_function("nv21_to_rgb_640x480", |b| {
+        b.iter(|| black_box(frame.to_rgb()))
+    });
 }
 
 criterion_group! {

@@ -53,7 +53,9 @@ fn chip_position(p: [f32; 2]) -> [f32; 2] {
 fn fit_similarity(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<(f32, f32, f32, f32)> {
     let n = from.len() as f32;
     let mean = |pts: &[[f32; 2]]| {
-        let s = pts.iter().fold([0.0f32; 2], |acc, p| [acc[0] + p[0], acc[1] + p[1]]);
+        let s = pts
+            .iter()
+            .fold([0.0f32; 2], |acc, p| [acc[0] + p[0], acc[1] + p[1]]);
         [s[0] / n, s[1] / n]
     };
     let (mf, mt) = (mean(from), mean(to));
@@ -65,11 +67,16 @@ fn fit_similarity(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<(f32, f32, f32, 
         sxy += fx * ty - fy * tx;
         var += fx * fx + fy * fy;
     }
-    if !(var > 1e-6) || !sxx.is_finite() || !sxy.is_finite() {
+    if var.is_nan() || var <= 1e-6 || !sxx.is_finite() || !sxy.is_finite() {
         return None;
     }
     let (a, b) = (sxx / var, sxy / var);
-    Some((a, b, mt[0] - a * mf[0] + b * mf[1], mt[1] - b * mf[0] - a * mf[1]))
+    Some((
+        a,
+        b,
+        mt[0] - a * mf[0] + b * mf[1],
+        mt[1] - b * mf[0] - a * mf[1],
+    ))
 }
 
 /// Cuts the aligned chip of the face with `landmarks` out of `image`; `None` when the

@@ -1,14 +1,14 @@
 //! The analyzer: loads the models once and turns a camera frame into observed faces
 //! (frame → upright image → detections → landmarks → head pose).
 
+use crate::alignment::{align, FaceChip};
 use crate::config::Config;
+use crate::descriptor::{Descriptor, DescriptorModel};
 use crate::detector::FaceDetector;
 use crate::error::Result;
 use crate::face::FaceObservation;
 use crate::frame::Frame;
 use crate::landmarks::FaceLandmarker;
-use crate::alignment::{align, FaceChip};
-use crate::descriptor::{Descriptor, DescriptorModel};
 use crate::models::{
     ModelInfo, ModelSource, CANONICAL_FACE_FILE, DESCRIPTOR_FILE, DETECTOR_FILE, LANDMARK_FILE,
 };

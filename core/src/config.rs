@@ -67,6 +67,12 @@ pub struct Config {
     pub landmarks: LandmarkConfig,
     /// Capture guidance: quality thresholds (inside), hysteresis, timing.
     pub guidance: crate::guidance::GuidanceConfig,
+    /// Liveness flow: digit and action challenges, timeouts, retries, evidence thresholds.
+    pub liveness: crate::liveness::LivenessConfig,
+    /// ID-document uploads: size limit, re-encoding, portrait search.
+    pub id_document: crate::id_document::IdDocumentConfig,
+    /// Face templates: enrolment gate, match threshold, bounded refresh.
+    pub matching: crate::templates::MatchingConfig,
 }
 
 impl Config {
@@ -100,6 +106,11 @@ impl Config {
             )));
         }
         self.guidance
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.liveness.validate()?;
+        self.id_document.validate()?;
+        self.matching
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
         Ok(())

@@ -70,10 +70,11 @@ impl DescriptorModel {
             input[plane + i] = p[1] as f32;
             input[2 * plane + i] = p[2] as f32;
         }
-        let tensor = Tensor::from_shape(&[1, 3, side, side], &input).map_err(|e| Error::Inference {
-            model: self.model.name(),
-            reason: format!("{e:#}"),
-        })?;
+        let tensor =
+            Tensor::from_shape(&[1, 3, side, side], &input).map_err(|e| Error::Inference {
+                model: self.model.name(),
+                reason: format!("{e:#}"),
+            })?;
         let outputs = self.model.run(tensor)?;
         let values = self.model.output_f32(&outputs, 0)?;
         if values.len() != DESCRIPTOR_LEN || values.iter().any(|v| !v.is_finite()) {

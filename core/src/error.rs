@@ -14,6 +14,10 @@ pub enum Error {
     #[error("could not decode image: {0}")]
     ImageDecode(String),
 
+    /// An uploaded ID-document picture was refused (format, size, faces).
+    #[error("ID document refused: {0}")]
+    IdDocument(#[from] crate::id_document::IdDocumentError),
+
     /// A model could not be loaded or prepared (missing file, corrupt ONNX, wrong contract).
     #[error("model {model} could not be loaded: {reason}")]
     ModelLoad {
@@ -40,6 +44,18 @@ pub enum Error {
     /// The configuration holds a value outside its documented range.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// Audio given to the voice-activity detector was unusable (or the stream was finished).
+    #[error("voice activity: {0}")]
+    Vad(#[from] crate::vad::VadError),
+
+    /// A face template could not be built, matched, refreshed, sealed or opened.
+    #[error("face template: {0}")]
+    Template(#[from] crate::templates::TemplateError),
+
+    /// A certification attestation could not be made or was refused.
+    #[error("attestation: {0}")]
+    Attestation(#[from] crate::attestation::AttestationError),
 
     /// Reading a file failed.
     #[error("i/o error on {path}: {source}")]

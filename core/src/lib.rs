@@ -7,6 +7,7 @@
 
 pub mod alignment;
 pub mod analyzer;
+pub mod attestation;
 pub mod audio_features;
 pub mod av_sync;
 pub mod challenge;
@@ -19,17 +20,26 @@ pub mod face;
 pub mod frame;
 pub mod geometry;
 pub mod guidance;
+pub mod id_document;
 pub mod identity;
 pub mod image_io;
 pub mod landmarks;
+pub mod liveness;
 pub mod messages;
 pub mod models;
+pub mod mouth;
 mod onnx_model;
+pub mod pad;
 pub mod pose;
 pub mod quality;
 pub mod resample;
+pub mod result_texts;
 pub mod sealing;
 pub mod speech_segments;
+pub mod template_store;
+pub mod templates;
+pub mod vad;
+pub mod visual_evidence;
 pub mod warp;
 
 pub use analyzer::{Analyzer, FrameAnalysis};

@@ -217,6 +217,12 @@ pub fn required_ids() -> Vec<&'static str> {
         .map(|i| i.id())
         .chain(Hint::ALL.iter().map(|h| h.id()))
         .chain(OTHER_IDS.iter().map(|(id, _)| *id))
+        .chain(
+            crate::result_texts::RESULT_TEXT_IDS
+                .iter()
+                .map(|(id, _)| *id),
+        )
+        .chain(crate::liveness::LIVENESS_TEXT_IDS.iter().map(|(id, _)| *id))
         .collect()
 }
 
@@ -360,6 +366,8 @@ fn message_entry(id: &str, by_tag: BTreeMap<String, String>) -> Result<[String; 
 fn check_placeholders(id: &str, texts: &[String; 3]) -> Result<(), MessageError> {
     let expected: Option<BTreeSet<String>> = OTHER_IDS
         .iter()
+        .chain(crate::result_texts::RESULT_TEXT_IDS.iter())
+        .chain(crate::liveness::LIVENESS_TEXT_IDS.iter())
         .find(|(known, _)| *known == id)
         .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
         .or_else(|| {

@@ -34,6 +34,46 @@ impl OnnxModel {
         Ok(Self { name, plan })
     }
 
+    /// Like [`OnnxModel::load`] for a model with several inputs: input `i` is fixed to
+    /// `input_shapes[i]` (f32). Inputs beyond `input_shapes` keep the facts the file declares.
+    ///
+    /// Duplicate node names are made unique first (`name.<id>`): tract's graph check rejects
+    /// them, and `silero_vad_16k.onnx` (exported by spox) names 15 `Constant` nodes
+    /// `F0::anon`. Names only label nodes; the computation is unchanged.
+    pub(crate) fn load_with_inputs(
+        name: &'static str,
+        bytes: &[u8],
+        input_shapes: &[&[usize]],
+    ) -> Result<Self> {
+        let fail = |e: TractError| Error::ModelLoad {
+            model: name,
+            reason: format!("{e:#}"),
+        };
+        let mut reader = bytes;
+        let mut model = tract_onnx::onnx()
+            .model_for_read(&mut reader)
+            .map_err(fail)?;
+        let mut names = std::collections::HashSet::new();
+        for id in 0..model.nodes.len() {
+            if !names.insert(model.nodes[id].name.clone()) {
+                let unique = format!("{}.{id}", model.nodes[id].name);
+                names.insert(unique.clone());
+                model.nodes[id].name = unique;
+            }
+        }
+        for (i, shape) in input_shapes.iter().enumerate() {
+            model = model
+                .with_input_fact(i, f32::fact(*shape).into())
+                .map_err(fail)?;
+        }
+        let plan = model
+            .into_optimized()
+            .map_err(fail)?
+            .into_runnable()
+            .map_err(fail)?;
+        Ok(Self { name, plan })
+    }
+
     /// The model's file name, for errors and logs.
     pub(crate) fn name(&self) -> &'static str {
         self.name
@@ -44,6 +84,12 @@ impl OnnxModel {
         self.plan
             .run(tvec!(input.into()))
             .map_err(|e| self.inference_error(e))
+    }
+
+    /// Runs the model on several input tensors (in the model's input order) and returns
+    /// every output.
+    pub(crate) fn run_many(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>> {
+        self.plan.run(inputs).map_err(|e| self.inference_error(e))
     }
 
     /// Reads output `index` as a flat f32 slice copy.

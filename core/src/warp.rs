@@ -314,13 +314,21 @@ mod tests {
     #[test]
     fn letterbox_of_a_large_image_matches_the_small_one() {
         // A smooth picture shrunk 8× through the box-reduce path and directly.
-        let big = RgbImage::from_fn(1024, 768, |x, y| image::Rgb([(x / 4) as u8, (y / 3) as u8, 100]));
+        let big = RgbImage::from_fn(1024, 768, |x, y| {
+            image::Rgb([(x / 4) as u8, (y / 3) as u8, 100])
+        });
         let mut a = vec![0.0; 128 * 128 * 3];
         letterbox_into(&big, 128, 1.0, 0.0, -1.0, &mut a);
-        let small = RgbImage::from_fn(128, 96, |x, y| image::Rgb([(x * 2) as u8, (y * 8 / 3) as u8, 100]));
+        let small = RgbImage::from_fn(128, 96, |x, y| {
+            image::Rgb([(x * 2) as u8, (y * 8 / 3) as u8, 100])
+        });
         let mut b = vec![0.0; 128 * 128 * 3];
         letterbox_into(&small, 128, 1.0, 0.0, -1.0, &mut b);
-        let max = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        let max = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
         assert!(max <= 4.0, "max difference {max}");
     }
 

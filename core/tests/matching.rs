@@ -12,7 +12,13 @@ use lifecert_core::warp::{warp_into, Affine};
 fn rotate(img: &RgbImage, degrees: f32) -> RgbImage {
     let (w, h) = img.dimensions();
     let side = w.max(h);
-    let map = Affine::square_crop(w as f32 / 2.0, h as f32 / 2.0, side as f32, -degrees.to_radians(), side);
+    let map = Affine::square_crop(
+        w as f32 / 2.0,
+        h as f32 / 2.0,
+        side as f32,
+        -degrees.to_radians(),
+        side,
+    );
     let mut buf = vec![0.0f32; (side * side * 3) as usize];
     warp_into(img, &map, side, 1.0, 0.0, &mut buf);
     RgbImage::from_fn(side, side, |x, y| {
@@ -48,7 +54,11 @@ fn descriptors_separate_the_people_of_faces_identity() {
         return;
     };
     let root = data.join("faces_identity");
-    let mut people: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).collect();
+    let mut people: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     people.sort();
     let mut samples: Vec<(String, Descriptor)> = Vec::new();
     for person in people {
@@ -85,7 +95,8 @@ fn descriptors_separate_the_people_of_faces_identity() {
     genuine.sort_by(f32::total_cmp);
     impostor.sort_by(f32::total_cmp);
     let fnmr_at = |t: f32| genuine.iter().filter(|&&d| d > t).count() as f32 / genuine.len() as f32;
-    let fmr_at = |t: f32| impostor.iter().filter(|&&d| d <= t).count() as f32 / impostor.len() as f32;
+    let fmr_at =
+        |t: f32| impostor.iter().filter(|&&d| d <= t).count() as f32 / impostor.len() as f32;
     eprintln!(
         "{} samples, {} genuine, {} impostor pairs; genuine max {:.3}, impostor min {:.3}",
         samples.len(),
@@ -95,7 +106,11 @@ fn descriptors_separate_the_people_of_faces_identity() {
         impostor[0]
     );
     for t in [0.45f32, 0.5, 0.55, 0.6, 0.65] {
-        eprintln!("threshold {t}: FMR {:.4}, FNMR {:.4}", fmr_at(t), fnmr_at(t));
+        eprintln!(
+            "threshold {t}: FMR {:.4}, FNMR {:.4}",
+            fmr_at(t),
+            fnmr_at(t)
+        );
     }
     assert!(samples.len() > 100);
     assert!(fmr_at(0.5) <= 0.005);

@@ -129,27 +129,49 @@ fn landmarks_agree_with_the_reference_conversion() {
 fn models_load_from_a_directory_and_bad_files_are_typed_errors() {
     use lifecert_core::{Analyzer, Config, Error, ModelSource};
     let dir = repo_root().join("models");
-    let from_dir = Analyzer::with_models(Config::default(), &ModelSource::Directory(dir.clone())).unwrap();
+    let from_dir =
+        Analyzer::with_models(Config::default(), &ModelSource::Directory(dir.clone())).unwrap();
     let embedded = common::analyzer();
-    assert_eq!(from_dir.models(), embedded.models(), "embedded copies differ from models/");
+    assert_eq!(
+        from_dir.models(),
+        embedded.models(),
+        "embedded copies differ from models/"
+    );
     let faces = from_dir.analyze_image(&astronaut()).unwrap();
     assert_eq!(faces.len(), 1);
 
-    let missing = Analyzer::with_models(Config::default(), &ModelSource::Directory("/nonexistent".into()));
+    let missing = Analyzer::with_models(
+        Config::default(),
+        &ModelSource::Directory("/nonexistent".into()),
+    );
     assert!(matches!(missing, Err(Error::Io { .. })), "{missing:?}");
 
     // A directory whose detector is truncated: a typed model-load error, not a panic.
-    let broken = std::env::temp_dir().join(format!("lifecert-broken-models-{}", std::process::id()));
+    let broken =
+        std::env::temp_dir().join(format!("lifecert-broken-models-{}", std::process::id()));
     std::fs::create_dir_all(&broken).unwrap();
-    for f in ["face_detection_short_range.onnx", "face_landmark.onnx", "canonical_face.json", "dlib_face_descriptor.onnx"] {
+    for f in [
+        "face_detection_short_range.onnx",
+        "face_landmark.onnx",
+        "canonical_face.json",
+        "dlib_face_descriptor.onnx",
+    ] {
         std::fs::copy(dir.join(f), broken.join(f)).unwrap();
     }
     let bytes = std::fs::read(dir.join("face_detection_short_range.onnx")).unwrap();
-    std::fs::write(broken.join("face_detection_short_range.onnx"), &bytes[..bytes.len() / 3]).unwrap();
+    std::fs::write(
+        broken.join("face_detection_short_range.onnx"),
+        &bytes[..bytes.len() / 3],
+    )
+    .unwrap();
     let result = Analyzer::with_models(Config::default(), &ModelSource::Directory(broken.clone()));
     assert!(matches!(result, Err(Error::ModelLoad { .. })), "{result:?}");
     std::fs::write(broken.join("canonical_face.json"), b"{\"vertices\": []}").unwrap();
-    std::fs::copy(dir.join("face_detection_short_range.onnx"), broken.join("face_detection_short_range.onnx")).unwrap();
+    std::fs::copy(
+        dir.join("face_detection_short_range.onnx"),
+        broken.join("face_detection_short_range.onnx"),
+    )
+    .unwrap();
     let result = Analyzer::with_models(Config::default(), &ModelSource::Directory(broken.clone()));
     assert!(matches!(result, Err(Error::ModelLoad { .. })), "{result:?}");
     std::fs::remove_dir_all(&broken).ok();

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: where the evaluation data is, one analyzer.
 #![allow(dead_code)]
 
+pub mod media;
+
 use lifecert_core::{Analyzer, Config};
 use std::path::PathBuf;
 use std::sync::OnceLock;

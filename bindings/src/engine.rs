@@ -1,0 +1,404 @@
+//! The [`Engine`] object (models loaded once) and the [`GuidanceSession`] that turns a
+//! stream of camera frames into positioning instructions. Wrappers only: every decision is
+//! the core's ([`lifecert_core::Analyzer`], [`lifecert_core::quality::measure`],
+//! [`lifecert_core::guidance::GuidanceEngine`], [`lifecert_core::messages::Messages`]).
+
+use crate::error::LifecertError;
+use crate::frame::FrameInput;
+use lifecert_core::face::{FaceObservation, Keypoint};
+use lifecert_core::guidance::{GuidanceEngine, Hint, Instruction};
+use lifecert_core::messages::{Language, Messages};
+use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::{Analyzer, Config};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// A point in pixels of the upright frame (after rotation and mirroring).
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct Point {
+    /// Pixels from the left edge.
+    pub x: f32,
+    /// Pixels from the top edge.
+    pub y: f32,
+}
+
+impl From<lifecert_core::Point> for Point {
+    fn from(p: lifecert_core::Point) -> Self {
+        Point { x: p.x, y: p.y }
+    }
+}
+
+/// An axis-aligned box in pixels of the upright frame.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct FaceBox {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+}
+
+/// The six detector keypoints. "Right" and "left" are the person's own sides.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct FaceKeypoints {
+    /// Centre of the person's right eye.
+    pub right_eye: Point,
+    /// Centre of the person's left eye.
+    pub left_eye: Point,
+    /// Nose tip.
+    pub nose_tip: Point,
+    /// Centre of the mouth.
+    pub mouth_center: Point,
+    /// The person's right ear (tragion).
+    pub right_ear: Point,
+    /// The person's left ear (tragion).
+    pub left_ear: Point,
+}
+
+/// Head orientation in degrees, in the upright frame: `yaw` > 0 nose towards the image's
+/// right, `pitch` > 0 chin raised, `roll` > 0 face rotated clockwise.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct HeadPose {
+    /// Left/right turn.
+    pub yaw: f32,
+    /// Up/down nod.
+    pub pitch: f32,
+    /// In-plane tilt.
+    pub roll: f32,
+}
+
+/// One face found in a frame.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FaceReport {
+    /// The detector's box.
+    pub bounds: FaceBox,
+    /// The detector's six keypoints.
+    pub keypoints: FaceKeypoints,
+    /// Head pose fitted from the 468 landmarks.
+    pub pose: HeadPose,
+    /// Detector confidence, 0–1.
+    pub detection_score: f32,
+    /// Face-presence probability from the landmark model, 0–1.
+    pub presence_score: f32,
+}
+
+impl From<&FaceObservation> for FaceReport {
+    fn from(face: &FaceObservation) -> Self {
+        let d = &face.detection;
+        let k = |kp: Keypoint| Point::from(d.keypoint(kp));
+        FaceReport {
+            bounds: FaceBox {
+                x: d.bbox.x,
+                y: d.bbox.y,
+                width: d.bbox.width,
+                height: d.bbox.height,
+            },
+            keypoints: FaceKeypoints {
+                right_eye: k(Keypoint::RightEye),
+                left_eye: k(Keypoint::LeftEye),
+                nose_tip: k(Keypoint::NoseTip),
+                mouth_center: k(Keypoint::MouthCenter),
+                right_ear: k(Keypoint::RightEarTragion),
+                left_ear: k(Keypoint::LeftEarTragion),
+            },
+            pose: HeadPose {
+                yaw: face.pose.yaw,
+                pitch: face.pose.pitch,
+                roll: face.pose.roll,
+            },
+            detection_score: d.score,
+            presence_score: face.landmarks.presence,
+        }
+    }
+}
+
+/// A message for the person: its stable id (to attach audio or icons) and its text.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Prompt {
+    /// Stable snake_case id, e.g. `come_closer`, `hold_still`, `hint_step_out`.
+    pub id: String,
+    /// The text in the session's language.
+    pub text: String,
+}
+
+/// What was seen in one frame, and that frame's own guidance verdict.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FrameReport {
+    /// Width of the upright frame (after rotation), pixels; every coordinate refers to it.
+    pub width: u32,
+    /// Height of the upright frame, pixels.
+    pub height: u32,
+    /// The faces, by decreasing detector score.
+    pub faces: Vec<FaceReport>,
+    /// This frame's own instruction (no smoothing over time): `hold_still` when the face is
+    /// usable as it is.
+    pub instruction: Prompt,
+    /// True when this frame alone passes every guidance check.
+    pub ready: bool,
+}
+
+/// What to show and say after one frame of a [`GuidanceSession`].
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct GuidanceUpdate {
+    /// The frame itself: faces and its own verdict.
+    pub frame: FrameReport,
+    /// The instruction to show, smoothed over time (it does not flicker).
+    pub instruction: Prompt,
+    /// True when `instruction` differs from the previous update's (and on the first one).
+    pub changed: bool,
+    /// True when the shell should speak `instruction` now.
+    pub speak: bool,
+    /// A gentle extra hint when progress stalls, shown for as long as it is present.
+    pub hint: Option<Prompt>,
+    /// True when the shell should speak `hint` now (never together with `speak`).
+    pub speak_hint: bool,
+}
+
+/// The guide oval a shell draws over the preview, as fractions: the centre of the frame's
+/// width and height, both semi-axes of its **shorter** side.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GuideOval {
+    /// Centre, fraction of the upright frame's width from the left.
+    pub center_x: f32,
+    /// Centre, fraction of the upright frame's height from the top.
+    pub center_y: f32,
+    /// Horizontal semi-axis, fraction of the shorter side.
+    pub radius_x: f32,
+    /// Vertical semi-axis, fraction of the shorter side.
+    pub radius_y: f32,
+}
+
+/// The engine: models loaded once, shared by every call and every thread. Create one per
+/// app (loading takes a moment) and keep it.
+#[derive(Debug, uniffi::Object)]
+pub struct Engine {
+    analyzer: Arc<Analyzer>,
+    messages: Arc<Messages>,
+}
+
+fn language(tag: &str) -> Result<Language, LifecertError> {
+    Language::from_tag(tag).ok_or_else(|| {
+        LifecertError::bad_input(format!(
+            "unsupported language tag {tag:?}: use zh-Hans, zh-Hant or en"
+        ))
+    })
+}
+
+fn prompt(messages: &Messages, instruction: Instruction, lang: Language) -> Prompt {
+    Prompt {
+        id: instruction.id().to_owned(),
+        text: messages.instruction(instruction, lang).to_owned(),
+    }
+}
+
+fn hint_prompt(messages: &Messages, hint: Hint, lang: Language) -> Prompt {
+    Prompt {
+        id: hint.id().to_owned(),
+        text: messages.hint(hint, lang).to_owned(),
+    }
+}
+
+/// Faces and quality of one frame: analysis, then measurement with `motion`'s history.
+struct Analysed {
+    width: u32,
+    height: u32,
+    faces: Vec<FaceReport>,
+    quality: QualityMeasurements,
+}
+
+impl Engine {
+    fn analyse(
+        &self,
+        frame: &FrameInput,
+        motion: &mut MotionTracker,
+        at: Duration,
+    ) -> Result<Analysed, LifecertError> {
+        let frame = frame.to_core()?;
+        let analysis = self.analyzer.analyze(&frame)?;
+        let quality = quality::measure(
+            &analysis.image,
+            &analysis.faces,
+            motion,
+            at,
+            &self.analyzer.config().guidance.quality,
+        );
+        let (width, height) = analysis.image.dimensions();
+        Ok(Analysed {
+            width,
+            height,
+            faces: analysis.faces.iter().map(FaceReport::from).collect(),
+            quality,
+        })
+    }
+
+    fn guidance_engine(&self) -> Result<GuidanceEngine, LifecertError> {
+        GuidanceEngine::new(self.analyzer.config().guidance.clone())
+            .map_err(|e| LifecertError::internal(format!("guidance configuration: {e}")))
+    }
+}
+
+#[uniffi::export]
+impl Engine {
+    /// Loads the models embedded in the library with the default configuration.
+    #[uniffi::constructor]
+    pub fn new() -> Result<Arc<Self>, LifecertError> {
+        let analyzer = Analyzer::new(Config::default())?;
+        let models: Vec<&str> = analyzer.models().iter().map(|m| m.file.as_str()).collect();
+        tracing::info!(models = ?models, "engine ready");
+        Ok(Arc::new(Engine {
+            analyzer: Arc::new(analyzer),
+            messages: Arc::new(Messages::builtin()),
+        }))
+    }
+
+    /// Analyses one frame on its own: the faces, and the instruction this frame alone
+    /// calls for, in `language` (a BCP-47 tag: `zh-Hans`, `zh-CN`, `zh-Hant`, `zh-HK`,
+    /// `en`, …). For a live camera use a [`GuidanceSession`], which smooths the
+    /// instruction over time.
+    pub fn analyze_frame(
+        &self,
+        frame: FrameInput,
+        language: String,
+    ) -> Result<FrameReport, LifecertError> {
+        let _span = tracing::debug_span!("ffi_analyze_frame").entered();
+        let lang = self::language(&language)?;
+        let analysed = self.analyse(&frame, &mut MotionTracker::new(), Duration::ZERO)?;
+        let update = self
+            .guidance_engine()?
+            .update(&analysed.quality, Duration::ZERO);
+        Ok(FrameReport {
+            width: analysed.width,
+            height: analysed.height,
+            faces: analysed.faces,
+            instruction: prompt(&self.messages, update.frame_instruction, lang),
+            ready: update.ready,
+        })
+    }
+
+    /// Starts a positioning-guidance session whose texts are in `language` (a BCP-47 tag,
+    /// see [`Engine::analyze_frame`]).
+    pub fn guidance_session(
+        self: Arc<Self>,
+        language: String,
+    ) -> Result<Arc<GuidanceSession>, LifecertError> {
+        let lang = self::language(&language)?;
+        let guidance = self.guidance_engine()?;
+        Ok(Arc::new(GuidanceSession {
+            engine: self,
+            language: lang,
+            state: Mutex::new(SessionState {
+                motion: MotionTracker::new(),
+                guidance,
+            }),
+        }))
+    }
+
+    /// The guide oval to draw over the camera preview.
+    pub fn guide_oval(&self) -> GuideOval {
+        let g = &self.analyzer.config().guidance.quality.guide;
+        GuideOval {
+            center_x: g.center_x,
+            center_y: g.center_y,
+            radius_x: g.radius_x,
+            radius_y: g.radius_y,
+        }
+    }
+}
+
+struct SessionState {
+    motion: MotionTracker,
+    guidance: GuidanceEngine,
+}
+
+impl SessionState {
+    fn reset(&mut self) {
+        self.motion.reset();
+        self.guidance.reset();
+    }
+}
+
+/// Positioning guidance over a stream of frames: push every analysed camera frame with its
+/// timestamp and show (and speak) what the update says. Thread-safe; frames pushed from
+/// several threads at once are taken one after the other.
+#[derive(uniffi::Object)]
+pub struct GuidanceSession {
+    engine: Arc<Engine>,
+    language: Language,
+    state: Mutex<SessionState>,
+}
+
+impl std::fmt::Debug for GuidanceSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuidanceSession")
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuidanceSession {
+    /// The session state; a panic during an earlier update (which uniffi turned into an
+    /// error) leaves it poisoned, and the session then starts over rather than failing
+    /// forever.
+    fn state(&self) -> MutexGuard<'_, SessionState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned: PoisonError<_>| {
+                let mut state = poisoned.into_inner();
+                state.reset();
+                state
+            })
+    }
+}
+
+#[uniffi::export]
+impl GuidanceSession {
+    /// Analyses one camera frame and updates the guidance. `timestamp_ms` is wall-clock
+    /// time since the session started (a timestamp earlier than the previous one counts as
+    /// equal to it).
+    pub fn push_frame(
+        &self,
+        frame: FrameInput,
+        timestamp_ms: u64,
+    ) -> Result<GuidanceUpdate, LifecertError> {
+        let _span = tracing::debug_span!("ffi_push_frame", timestamp_ms).entered();
+        let at = Duration::from_millis(timestamp_ms);
+        let mut state = self.state();
+        let analysed = self.engine.analyse(&frame, &mut state.motion, at)?;
+        let update = state.guidance.update(&analysed.quality, at);
+        drop(state);
+        tracing::debug!(
+            instruction = update.instruction.id(),
+            frame_instruction = update.frame_instruction.id(),
+            faces = analysed.faces.len(),
+            "guidance update"
+        );
+        let messages = &self.engine.messages;
+        Ok(GuidanceUpdate {
+            frame: FrameReport {
+                width: analysed.width,
+                height: analysed.height,
+                faces: analysed.faces,
+                instruction: prompt(messages, update.frame_instruction, self.language),
+                ready: update.ready,
+            },
+            instruction: prompt(messages, update.instruction, self.language),
+            changed: update.changed,
+            speak: update.speak,
+            hint: update.hint.map(|h| hint_prompt(messages, h, self.language)),
+            speak_hint: update.speak_hint,
+        })
+    }
+
+    /// Starts over, as for a new attempt ("try again" really resets).
+    pub fn reset(&self) {
+        self.state().reset();
+    }
+
+    /// The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
+    pub fn language(&self) -> String {
+        self.language.tag().to_owned()
+    }
+}

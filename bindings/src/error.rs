@@ -1,0 +1,295 @@
+//! The one public error of the bindings, and the one place where every detailed error of
+//! the core is mapped to it.
+//!
+//! The core's [`lifecert_core::Error`] says precisely what went wrong; a shell only needs to
+//! know what to *do*: fix its input, ask the person to present their face again, start
+//! over because stored data is damaged or belongs to someone else, or report a bug. Each
+//! variant carries a human-readable `reason` (English, safe to log: the core never puts
+//! what a person typed into its error texts).
+//!
+//! The field is called `reason`, not `message`: a Kotlin exception already has a
+//! `message` property, and a generated field of that name would not compile.
+
+use lifecert_core::attestation::AttestationError;
+use lifecert_core::frame::FrameError;
+use lifecert_core::id_document::IdDocumentError;
+use lifecert_core::identity::IdentityError;
+use lifecert_core::sealing::SealError;
+use lifecert_core::templates::TemplateError;
+use lifecert_core::Error as CoreError;
+
+/// What went wrong, in the terms a shell acts on. Thrown as `LifecertException` in
+/// Kotlin, `LifecertError` in Swift and Python.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum LifecertError {
+    /// The caller gave something malformed (a frame buffer too short for its size, a
+    /// rotation that is not a multiple of 90°, an ID number that does not check out, an
+    /// unsupported language tag). Fix the input; retrying the same call fails again.
+    #[error("bad input: {reason}")]
+    BadInput {
+        /// What was wrong, for logs and developers.
+        reason: String,
+    },
+    /// The face cannot be used (blurred, dark, turned away, not one person). Ask the
+    /// person to present their face again, following the guidance.
+    #[error("face not usable: {reason}")]
+    FaceNotUsable {
+        /// What was wrong, for logs and developers.
+        reason: String,
+    },
+    /// Sealed or signed data failed its check: it was altered, is damaged, or was made
+    /// with another key or for another person. Do not retry with the same data.
+    #[error("tampered or wrong key: {reason}")]
+    TamperedOrWrongKey {
+        /// What was wrong, for logs and developers.
+        reason: String,
+    },
+    /// A fault inside the engine (a model failed to load or run, a bug). Report it.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What went wrong, for logs and developers.
+        reason: String,
+    },
+}
+
+/// The four things a shell can do about an error (the variants of [`LifecertError`]
+/// without their text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    BadInput,
+    FaceNotUsable,
+    TamperedOrWrongKey,
+    Internal,
+}
+
+impl Kind {
+    fn with(self, reason: String) -> LifecertError {
+        match self {
+            Kind::BadInput => LifecertError::BadInput { reason },
+            Kind::FaceNotUsable => LifecertError::FaceNotUsable { reason },
+            Kind::TamperedOrWrongKey => LifecertError::TamperedOrWrongKey { reason },
+            Kind::Internal => LifecertError::Internal { reason },
+        }
+    }
+}
+
+/// The kind of a core error. Every variant the core may add later defaults to
+/// [`Kind::Internal`] until it is classified here.
+fn core_kind(e: &CoreError) -> Kind {
+    match e {
+        CoreError::Frame(_) | CoreError::ImageDecode(_) | CoreError::Vad(_) => Kind::BadInput,
+        CoreError::IdDocument(d) => id_document_kind(d),
+        CoreError::UnusableFace(_) => Kind::FaceNotUsable,
+        CoreError::Template(t) => template_kind(t),
+        CoreError::Attestation(a) => attestation_kind(a),
+        CoreError::ModelLoad { .. }
+        | CoreError::Inference { .. }
+        | CoreError::Config(_)
+        | CoreError::Io { .. } => Kind::Internal,
+        _ => Kind::Internal,
+    }
+}
+
+fn id_document_kind(e: &IdDocumentError) -> Kind {
+    match e {
+        IdDocumentError::NoFaceOnFront
+        | IdDocumentError::SeveralFacesOnFront { .. }
+        | IdDocumentError::FaceOnBack { .. } => Kind::FaceNotUsable,
+        IdDocumentError::Encode(_) => Kind::Internal,
+        IdDocumentError::Engine(inner) => core_kind(inner),
+        _ => Kind::BadInput,
+    }
+}
+
+fn template_kind(e: &TemplateError) -> Kind {
+    match e {
+        TemplateError::FrameRejected(_)
+        | TemplateError::NotEnoughFrames { .. }
+        | TemplateError::InconsistentFrames { .. } => Kind::FaceNotUsable,
+        TemplateError::Sealing(s) | TemplateError::Signature(s) => seal_kind(s),
+        TemplateError::SubjectMismatch | TemplateError::Malformed(_) => Kind::TamperedOrWrongKey,
+        TemplateError::TooManyFrames { .. } | TemplateError::InvalidDescriptor => Kind::BadInput,
+        _ => Kind::Internal,
+    }
+}
+
+fn attestation_kind(e: &AttestationError) -> Kind {
+    match e {
+        AttestationError::Signature(s) => seal_kind(s),
+        AttestationError::NonCanonical
+        | AttestationError::UnsupportedVersion(_)
+        | AttestationError::Invalid(_)
+        | AttestationError::NonceMismatch
+        | AttestationError::NonceReused
+        | AttestationError::SuppliedChallengeRefused => Kind::TamperedOrWrongKey,
+        _ => Kind::Internal,
+    }
+}
+
+fn seal_kind(e: &SealError) -> Kind {
+    match e {
+        SealError::WrongKey
+        | SealError::Tampered
+        | SealError::BadMagic
+        | SealError::Truncated
+        | SealError::UnsupportedVersion { .. }
+        | SealError::BadSignature
+        | SealError::Malformed(_) => Kind::TamperedOrWrongKey,
+        SealError::InvalidKeyLength { .. }
+        | SealError::InvalidPkcs8
+        | SealError::InvalidPurpose
+        | SealError::TooLarge { .. }
+        | SealError::Unencodable(_) => Kind::BadInput,
+        _ => Kind::Internal,
+    }
+}
+
+impl From<CoreError> for LifecertError {
+    fn from(e: CoreError) -> Self {
+        core_kind(&e).with(e.to_string())
+    }
+}
+
+impl From<FrameError> for LifecertError {
+    fn from(e: FrameError) -> Self {
+        CoreError::Frame(e).into()
+    }
+}
+
+impl From<IdentityError> for LifecertError {
+    fn from(e: IdentityError) -> Self {
+        Kind::BadInput.with(format!("invalid ID number: {e}"))
+    }
+}
+
+/// A foreign callback (the host's [`crate::LogSink`]) threw: uniffi hands the exception
+/// over as this, which must convert into the callback's error type.
+impl From<uniffi::UnexpectedUniFFICallbackError> for LifecertError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        LifecertError::internal(format!("host callback failed: {}", e.reason))
+    }
+}
+
+impl LifecertError {
+    /// A [`LifecertError::BadInput`] with this reason (for checks done in the facade itself,
+    /// such as an unsupported language tag).
+    pub(crate) fn bad_input(reason: impl Into<String>) -> Self {
+        LifecertError::BadInput {
+            reason: reason.into(),
+        }
+    }
+
+    /// A [`LifecertError::Internal`] with this reason.
+    pub(crate) fn internal(reason: impl Into<String>) -> Self {
+        LifecertError::Internal {
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_of(e: LifecertError) -> &'static str {
+        match e {
+            LifecertError::BadInput { .. } => "bad_input",
+            LifecertError::FaceNotUsable { .. } => "face_not_usable",
+            LifecertError::TamperedOrWrongKey { .. } => "tampered",
+            LifecertError::Internal { .. } => "internal",
+        }
+    }
+
+    #[test]
+    fn frame_and_identity_errors_are_bad_input() {
+        let e: LifecertError = FrameError::BadRotation(45).into();
+        assert_eq!(
+            e,
+            LifecertError::BadInput {
+                reason: "invalid frame: rotation must be a multiple of 90 degrees between -360 \
+                         and 360, got 45"
+                    .into()
+            }
+        );
+        let e: LifecertError = IdentityError::BadCheckCharacter.into();
+        assert_eq!(kind_of(e.clone()), "bad_input");
+        assert_eq!(
+            e.to_string(),
+            "bad input: invalid ID number: check character does not match"
+        );
+    }
+
+    #[test]
+    fn core_errors_map_to_what_a_shell_can_do() {
+        let cases: Vec<(CoreError, &str)> = vec![
+            (CoreError::ImageDecode("truncated".into()), "bad_input"),
+            (CoreError::UnusableFace("blurred".into()), "face_not_usable"),
+            (
+                CoreError::ModelLoad {
+                    model: "detector.onnx",
+                    reason: "corrupt".into(),
+                },
+                "internal",
+            ),
+            (
+                CoreError::Inference {
+                    model: "detector.onnx",
+                    reason: "shape".into(),
+                },
+                "internal",
+            ),
+            (CoreError::Config("x".into()), "internal"),
+            (IdDocumentError::NotAnImage.into(), "bad_input"),
+            (IdDocumentError::NoFaceOnFront.into(), "face_not_usable"),
+            (
+                IdDocumentError::Engine(Box::new(CoreError::UnusableFace("x".into()))).into(),
+                "face_not_usable",
+            ),
+            (
+                TemplateError::NotEnoughFrames {
+                    good: 1,
+                    required: 3,
+                }
+                .into(),
+                "face_not_usable",
+            ),
+            (
+                TemplateError::Sealing(SealError::WrongKey).into(),
+                "tampered",
+            ),
+            (
+                TemplateError::Sealing(SealError::Tampered).into(),
+                "tampered",
+            ),
+            (
+                TemplateError::Signature(SealError::BadSignature).into(),
+                "tampered",
+            ),
+            (TemplateError::SubjectMismatch.into(), "tampered"),
+            (TemplateError::Sealing(SealError::Random).into(), "internal"),
+            (
+                TemplateError::Sealing(SealError::InvalidKeyLength {
+                    expected: 32,
+                    actual: 3,
+                })
+                .into(),
+                "bad_input",
+            ),
+            (AttestationError::NonceReused.into(), "tampered"),
+            (
+                AttestationError::Signature(SealError::BadSignature).into(),
+                "tampered",
+            ),
+            (
+                AttestationError::Ledger("disk full".into()).into(),
+                "internal",
+            ),
+        ];
+        for (core, expected) in cases {
+            let text = core.to_string();
+            let mapped = LifecertError::from(core);
+            assert!(mapped.to_string().ends_with(&text), "{mapped} keeps {text}");
+            assert_eq!(kind_of(mapped), expected, "{text}");
+        }
+    }
+}
