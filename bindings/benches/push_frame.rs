@@ -4,12 +4,15 @@
 //! of the frame, as a foreign call does.
 //!
 //! `push_frame_refused` pushes the frame with a 45° rotation, refused right after
-//! validation: the Rust baseline of the "boundary only" numbers.
+//! validation: the Rust baseline of the "boundary only" numbers. `lift_frame_input` is
+//! the Rust half of the boundary itself: reading a `FrameInput` out of the buffer the
+//! foreign side wrote (what the scaffolding does before `push_frame` runs).
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use lifecert_ffi::{Engine, FrameInput, PixelFormat};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use lifecert_ffi::{Engine, FrameInput, PixelFormat, UniFfiTag};
 use std::hint::black_box;
 use std::path::PathBuf;
+use uniffi::{Lift, Lower};
 
 fn astronaut() -> FrameInput {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/astronaut.png");
@@ -50,6 +53,13 @@ fn benches(c: &mut Criterion) {
             clock += 33;
             black_box(session.push_frame(refused.clone(), clock).unwrap_err())
         })
+    });
+    group.bench_function("lift_frame_input_512x512_rgb", |b| {
+        b.iter_batched(
+            || <FrameInput as Lower<UniFfiTag>>::lower(frame.clone()),
+            |buf| black_box(<FrameInput as Lift<UniFfiTag>>::try_lift(buf).expect("lifts")),
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }
