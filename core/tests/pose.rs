@@ -3,32 +3,10 @@
 
 mod common;
 
-use common::{analyzer, astronaut, eval_data};
+use common::{analyzer, astronaut, eval_data, rotate};
 use image::RgbImage;
 use lifecert_core::image_io::load_image;
-use lifecert_core::warp::{warp_into, Affine};
 use lifecert_core::HeadPose;
-
-/// Rotates `img` clockwise by `degrees` about its centre onto a canvas of the same size
-/// (edge pixels extend into the corners).
-fn rotate(img: &RgbImage, degrees: f32) -> RgbImage {
-    let (w, h) = img.dimensions();
-    let side = w.max(h);
-    // Output pixel → source pixel is the inverse (counter-clockwise) rotation.
-    let map = Affine::square_crop(
-        w as f32 / 2.0,
-        h as f32 / 2.0,
-        side as f32,
-        -degrees.to_radians(),
-        side,
-    );
-    let mut buf = vec![0.0f32; (side * side * 3) as usize];
-    warp_into(img, &map, side, 1.0, 0.0, &mut buf);
-    RgbImage::from_fn(side, side, |x, y| {
-        let i = ((y * side + x) * 3) as usize;
-        image::Rgb([buf[i] as u8, buf[i + 1] as u8, buf[i + 2] as u8])
-    })
-}
 
 fn only_pose(img: &RgbImage) -> HeadPose {
     let faces = analyzer().analyze_image(img).unwrap();

@@ -58,3 +58,25 @@ pub fn images_in(dir: &std::path::Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Rotates `img` clockwise by `degrees` about its centre onto a square canvas of its long
+/// side (edge pixels extend into the corners).
+pub fn rotate(img: &image::RgbImage, degrees: f32) -> image::RgbImage {
+    use lifecert_core::warp::{warp_into, Affine};
+    let (w, h) = img.dimensions();
+    let side = w.max(h);
+    // Output pixel → source pixel is the inverse (counter-clockwise) rotation.
+    let map = Affine::square_crop(
+        w as f32 / 2.0,
+        h as f32 / 2.0,
+        side as f32,
+        -degrees.to_radians(),
+        side,
+    );
+    let mut buf = vec![0.0f32; (side * side * 3) as usize];
+    warp_into(img, &map, side, 1.0, 0.0, &mut buf);
+    image::RgbImage::from_fn(side, side, |x, y| {
+        let i = ((y * side + x) * 3) as usize;
+        image::Rgb([buf[i] as u8, buf[i + 1] as u8, buf[i + 2] as u8])
+    })
+}
