@@ -71,7 +71,7 @@ fn today_in_china() -> Result<Date, LifecertError> {
         .duration_since(UNIX_EPOCH)
         .map_err(|_| LifecertError::internal("the device clock is before 1970"))?
         .as_secs();
-    let days = i64::try_from((secs + CST_OFFSET_SECS) / 86_400)
+    let days = i64::try_from(secs.saturating_add(CST_OFFSET_SECS) / 86_400)
         .map_err(|_| LifecertError::internal("the device clock is out of range"))?;
     date_from_unix_days(days)
 }
