@@ -12,3 +12,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace
+
+echo "== bindings: Python, Kotlin (JVM) and Swift (generated) against the host library"
+./scripts/bindings.sh test
