@@ -1,24 +1,15 @@
 //! Criterion benchmarks of face analysis on a 640×480 frame: detection, landmarks, a whole
 //! `analyze`, and the cold start of loading every model.
 
+mod common;
+use common::frame_640x480;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use image::RgbImage;
 use lifecert_core::guidance::GuidanceEngine;
 use lifecert_core::quality::{self, MotionTracker};
 use lifecert_core::{Analyzer, Config, Frame, PixelFormat, Rotation};
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
-
-/// The bundled sample portrait centred on a 640×480 grey canvas (a typical preview frame).
-fn frame_640x480() -> RgbImage {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let face = lifecert_core::image_io::load_image(&root.join("samples/astronaut.png")).unwrap();
-    let face = image::imageops::resize(&face, 480, 480, image::imageops::FilterType::Triangle);
-    let mut canvas = RgbImage::from_pixel(640, 480, image::Rgb([90, 90, 90]));
-    image::imageops::overlay(&mut canvas, &face, 80, 0);
-    canvas
-}
 
 fn benches(c: &mut Criterion) {
     let image = frame_640x480();

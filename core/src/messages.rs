@@ -458,7 +458,7 @@ fn parse_template(template: &str) -> Result<Vec<Piece>, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn builtin() -> Messages {
@@ -547,9 +547,11 @@ mod tests {
         );
     }
 
-    /// Phrases that blame, scold or announce failure, in any of the languages.
-    const BLAMING: [&str; 14] = [
+    /// Phrases that blame, scold or announce failure, in any of the languages (shared with
+    /// the result-text tests).
+    pub(crate) const BLAMING: [&str; 17] = [
         "you failed",
+        "your fault",
         "fail",
         "wrong",
         "error",
@@ -563,6 +565,8 @@ mod tests {
         "唔啱",
         "不合格",
         "无效",
+        "無效",
+        "不通过",
     ];
 
     #[test]

@@ -238,24 +238,7 @@ mod tests {
 
     #[test]
     fn results_are_kind_and_never_blame() {
-        const BLAMING: [&str; 16] = [
-            "fail",
-            "wrong",
-            "error",
-            "mistake",
-            "invalid",
-            "your fault",
-            "错误",
-            "錯誤",
-            "失败",
-            "失敗",
-            "不对",
-            "唔啱",
-            "不合格",
-            "无效",
-            "無效",
-            "不通过",
-        ];
+        use crate::messages::tests::BLAMING;
         let m = Messages::builtin();
         for lang in Language::ALL {
             let texts = ResultText::ALL
