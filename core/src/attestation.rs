@@ -167,7 +167,7 @@ fn unit(v: f32) -> bool {
 }
 
 impl Attestation {
-    /// Checks version and value ranges: challenge digits (3–6 valid digits), liveness
+    /// Checks version and value ranges: challenge digits (3–6 valid digits; 1–6 when supplied), liveness
     /// numbers in range and consistent with the challenge, finite match figures whose
     /// verdict agrees with them, a sensible proxy relation, at least one model.
     pub fn validate(&self) -> Result<(), AttestationError> {
@@ -176,7 +176,14 @@ impl Attestation {
             return Err(AttestationError::UnsupportedVersion(self.version));
         }
         let digits = &self.challenge.digits;
-        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()) || !is_valid_sequence(digits, false) {
+        // A supplied challenge (a recording replayed against the digits it contains) may be
+        // shorter than a drawn one: a GRID sentence holds one digit.
+        let min = if self.challenge_supplied {
+            1
+        } else {
+            MIN_DIGITS
+        };
+        if !(min..=MAX_DIGITS).contains(&digits.len()) || !is_valid_sequence(digits, false) {
             return invalid("challenge digits");
         }
         let l = &self.liveness;

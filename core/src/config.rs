@@ -73,6 +73,9 @@ pub struct Config {
     pub id_document: crate::id_document::IdDocumentConfig,
     /// Face templates: enrolment gate, match threshold, bounded refresh.
     pub matching: crate::templates::MatchingConfig,
+    /// Enrolment and certification sessions: positioning gate, presentation-attack limit,
+    /// attempts, frames kept.
+    pub session: crate::session::SessionConfig,
 }
 
 impl Config {
@@ -113,7 +116,19 @@ impl Config {
         self.matching
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
+        self.session.validate()?;
         Ok(())
+    }
+
+    /// The configuration for replaying **recorded** sessions against a known challenge
+    /// (tools and tests, never a live certification): [`crate::session::SessionConfig::for_recordings`]
+    /// and [`crate::liveness::LivenessConfig::for_recordings`], the rest as default.
+    pub fn for_recordings() -> Self {
+        Self {
+            session: crate::session::SessionConfig::for_recordings(),
+            liveness: crate::liveness::LivenessConfig::for_recordings(),
+            ..Self::default()
+        }
     }
 }
 

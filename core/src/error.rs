@@ -57,6 +57,10 @@ pub enum Error {
     #[error("attestation: {0}")]
     Attestation(#[from] crate::attestation::AttestationError),
 
+    /// A session call was refused (wrong phase, bad audio chunk, bad subject data).
+    #[error("session: {0}")]
+    Session(#[from] crate::session::SessionError),
+
     /// Reading a file failed.
     #[error("i/o error on {path}: {source}")]
     Io {

@@ -193,6 +193,22 @@ impl Date {
         self.day
     }
 
+    /// The calendar date in China Standard Time (UTC+8) at `unix_seconds`; `None` outside
+    /// the years 1970–9999.
+    pub fn from_unix_china(unix_seconds: u64) -> Option<Self> {
+        // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
+        let days = i64::try_from((unix_seconds + 8 * 3600) / 86_400).ok()? + 719_468;
+        let era = days.div_euclid(146_097);
+        let doe = days.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = u8::try_from(doy - (153 * mp + 2) / 5 + 1).ok()?;
+        let month = u8::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).ok()?;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date::new(u16::try_from(year).ok()?, month, day).ok()
+    }
+
     /// Whether `year` is a Gregorian leap year.
     pub fn is_leap_year(year: u16) -> bool {
         (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
@@ -1069,6 +1085,16 @@ mod tests {
 
     fn today() -> Date {
         Date::new(2025, 6, 1).unwrap()
+    }
+
+    #[test]
+    fn dates_from_unix_time_in_china() {
+        let d = |y, m, day| Some(Date::new(y, m, day).unwrap());
+        assert_eq!(Date::from_unix_china(0), d(1970, 1, 1));
+        // 2024-02-29 16:00 UTC is already 1 March in Beijing.
+        assert_eq!(Date::from_unix_china(1_709_222_399), d(2024, 2, 29));
+        assert_eq!(Date::from_unix_china(1_709_222_400), d(2024, 3, 1));
+        assert_eq!(Date::from_unix_china(1_796_140_800), d(2026, 12, 2));
     }
 
     /// Appends the correct check character to 17 digits.

@@ -223,6 +223,23 @@ impl Default for LivenessConfig {
 }
 
 impl LivenessConfig {
+    /// Settings for replaying a **recorded** session against a known challenge (tools and
+    /// tests; never for a live certification): the face settles after 200 ms (a clip starts
+    /// with the face in view), one attempt (a recording cannot retry), and without voice
+    /// templates the answer may be a whole sentence that contains the digits (a GRID
+    /// sentence "bin blue at f two now" holds one digit): speech segments up to 3 s and up to
+    /// 6 extra segments. What remains checked is what a recording can show — speech that
+    /// starts after the prompt, lips moving with the voice, one steady face.
+    pub fn for_recordings() -> Self {
+        Self {
+            face_settle: Duration::from_millis(200),
+            max_retries: 0,
+            max_digit_duration: Duration::from_secs(3),
+            extra_segments_without_templates: 6,
+            ..Self::default()
+        }
+    }
+
     /// Checks that every value lies in its documented range.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str| Err(Error::Config(format!("liveness: {what}")));
@@ -907,6 +924,29 @@ impl LivenessSession {
         let mut out = Vec::new();
         if self.advance(t) {
             self.update(&mut out);
+        }
+        out
+    }
+
+    /// The input has ended (a recording ran out, or the shell is closing): decides at once
+    /// with what has arrived, without retries. An answer in progress is judged as it stands;
+    /// an attempt that never reached its answer fails with the reason of its stage
+    /// ([`FailReason::NoFace`] before the prompt, [`FailReason::Timeout`] during it,
+    /// [`FailReason::ActionNotSeen`] during an action).
+    pub fn end_of_input(&mut self, t: Duration) -> Vec<LivenessEvent> {
+        let mut out = Vec::new();
+        if !self.advance(t) {
+            return out;
+        }
+        // Nothing more will arrive, so no attempt can follow this one.
+        self.config.max_retries = self.attempt;
+        self.update(&mut out);
+        match self.stage {
+            Stage::Finished => {}
+            Stage::Answer { prompt_end } => self.decide_digits(prompt_end, &mut out),
+            Stage::AwaitFace => self.fail(FailReason::NoFace, &mut out),
+            Stage::Prompt { .. } => self.fail(FailReason::Timeout, &mut out),
+            Stage::Act { .. } => self.fail(FailReason::ActionNotSeen, &mut out),
         }
         out
     }

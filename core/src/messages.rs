@@ -223,6 +223,7 @@ pub fn required_ids() -> Vec<&'static str> {
                 .map(|(id, _)| *id),
         )
         .chain(crate::liveness::LIVENESS_TEXT_IDS.iter().map(|(id, _)| *id))
+        .chain(crate::session::SESSION_TEXT_IDS.iter().map(|(id, _)| *id))
         .collect()
 }
 
@@ -368,6 +369,7 @@ fn check_placeholders(id: &str, texts: &[String; 3]) -> Result<(), MessageError>
         .iter()
         .chain(crate::result_texts::RESULT_TEXT_IDS.iter())
         .chain(crate::liveness::LIVENESS_TEXT_IDS.iter())
+        .chain(crate::session::SESSION_TEXT_IDS.iter())
         .find(|(known, _)| *known == id)
         .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
         .or_else(|| {

@@ -726,6 +726,14 @@ impl FaceTemplate {
             .map(|p| (p.source, p.quality))
     }
 
+    /// Distance of the original enrolment centroid to the ID portrait, when one is kept.
+    pub fn id_portrait_distance(&self) -> Option<f32> {
+        self.record
+            .id_portrait
+            .as_ref()
+            .map(|p| self.original.distance(&p.descriptor))
+    }
+
     /// The refresh history.
     pub fn refresh_history(&self) -> RefreshHistory {
         self.record.refresh

@@ -1,0 +1,842 @@
+//! The annual certification (the Guangdong flow) as one session: subject → positioning →
+//! spoken-digit challenge → face match → signed attestation, or a failure with its reason and
+//! whether another try is allowed.
+//!
+//! ```text
+//! new(engine, request, keys) ─ opens the template (authority signature, subject binding)
+//!   Positioning ── guidance until "hold still" (SessionConfig::positioning_gate)
+//!   Liveness ───── "please read aloud 2 5 8" (crate::liveness), passive anti-spoofing
+//!   Matching ───── the best frame of the answer against the template
+//!   Finished ───── CertificationOutcome::Certified { attestation, … } | NotCertified { … }
+//! ```
+//!
+//! The challenge is drawn on the device from the operating system's secure random
+//! generator ([`ChallengeSource::Drawn`]). Tests use a seeded source
+//! ([`ChallengeSource::Seeded`]); a recording can only be replayed against the digits it
+//! contains ([`ChallengeSource::Supplied`]), and the signed result then says
+//! `challenge_supplied: true`, which the authority's verifier refuses by default
+//! ([`crate::attestation::VerifyPolicy`]).
+
+use crate::attestation::{sign_attestation, Attestation, LivenessSummary, PerformedBy};
+use crate::audio_features::MfccConfig;
+use crate::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
+use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::face::FaceObservation;
+use crate::frame::Frame;
+use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
+use crate::liveness::{ChallengeEvidence, FailReason, LivenessEvent, LivenessSession, Verdict};
+use crate::messages::{Language, LIVENESS_RETRY};
+use crate::result_texts::{result_text, ResultText};
+use crate::sealing::{PublicKey, SealingKey, SigningKeyPair};
+use crate::session::{
+    ms, utter, ActionPrompt, AudioStage, FrameStage, Phase, SeenFrame, SessionError, SessionUpdate,
+    Utterance, UtteranceKind, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE,
+    SESSION_POSITIONING_TIMEOUT,
+};
+use crate::template_store::{open_template, open_verified_issued};
+use crate::templates::{
+    check_enrolment_quality, descriptor_model, FaceTemplate, MatchResult, SampleQuality,
+};
+use crate::voice_store::open_voice_templates;
+use image::RgbImage;
+use ring::rand::SystemRandom;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the digit challenge comes from.
+pub enum ChallengeSource {
+    /// Drawn on the device from the operating system's secure random generator (production).
+    Drawn,
+    /// Drawn from the given source (deterministic tests). Retries draw from it too.
+    Seeded(Box<dyn RandomSource + Send + Sync>),
+    /// Supplied from outside, **for replaying recorded sessions** whose digits are known
+    /// (tools and tests). The signed result records that the challenge was supplied.
+    Supplied(DigitChallenge),
+}
+
+impl std::fmt::Debug for ChallengeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Drawn => f.write_str("Drawn"),
+            Self::Seeded(_) => f.write_str("Seeded"),
+            Self::Supplied(c) => f.debug_tuple("Supplied").field(&c.digits).finish(),
+        }
+    }
+}
+
+/// The face template the live face is matched against.
+#[derive(Debug)]
+pub enum TemplateInput {
+    /// A template issued and signed by the pension authority, sealed for this device
+    /// ([`crate::template_store::seal_issued`]); trusted only under the pinned authority key.
+    Issued {
+        /// The sealed bytes.
+        sealed: Vec<u8>,
+        /// The authority's public key, pinned in the app.
+        authority: PublicKey,
+    },
+    /// A template enrolled on this device and sealed with its key
+    /// ([`crate::template_store::seal_template`]).
+    Device {
+        /// The sealed bytes.
+        sealed: Vec<u8>,
+    },
+}
+
+/// Everything a certification needs besides the keys.
+#[derive(Debug)]
+pub struct CertificationRequest {
+    /// The retiree's name as typed (checked: CJK, the minority-name middle dot, or Latin).
+    pub name: String,
+    /// The retiree's resident ID number as typed (checked: GB 11643).
+    pub id_number: String,
+    /// The retiree in person, or a relative or carer (the retiree's face is still the one
+    /// certified).
+    pub performed_by: PerformedBy,
+    /// The enrolled face template.
+    pub template: TemplateInput,
+    /// The person's sealed voice templates ([`crate::voice_store`]), when enrolled: the
+    /// spoken digits are then verified one by one.
+    pub voice_templates: Option<Vec<u8>>,
+    /// The nonce the authority's server issued for this session.
+    pub server_nonce: Nonce,
+    /// The certification year.
+    pub certification_year: u16,
+    /// Unix seconds at the session's first input (the attestation's time counts on from it
+    /// with the session clock).
+    pub now_unix: u64,
+    /// Certification sessions of this person that already failed today (from the app's
+    /// records), for [`CertificationOutcome::NotCertified`]'s `retry_allowed`.
+    pub previous_failures: u32,
+    /// The language of instructions and prompts.
+    pub language: Language,
+    /// The digit challenge's source.
+    pub challenge: ChallengeSource,
+}
+
+/// The keys of a certification: from the platform keystore.
+pub struct CertificationKeys {
+    /// HMAC key of subject references.
+    pub subject: SubjectKey,
+    /// AES-256-GCM key the templates are sealed with.
+    pub sealing: SealingKey,
+    /// The device's Ed25519 key that signs the attestation.
+    pub device: SigningKeyPair,
+}
+
+impl std::fmt::Debug for CertificationKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificationKeys")
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a certification did not go through.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CertificationFailure {
+    /// The liveness check failed after its retries.
+    Liveness {
+        /// The reason of the last attempt.
+        reason: FailReason,
+    },
+    /// The passive anti-spoofing score was too low (a photo or a screen).
+    NotLive {
+        /// The mean "real" score.
+        pad_score: f32,
+    },
+    /// The live face did not match the template.
+    FaceNotConfirmed,
+    /// No usable face for the match was seen during the answer.
+    NoUsableFace,
+    /// The face could not be positioned in time.
+    PositioningTimeout,
+}
+
+impl CertificationFailure {
+    /// Stable snake_case id (`liveness:spoke_too_early`, `not_live`, …).
+    pub fn id(&self) -> String {
+        match self {
+            Self::Liveness { reason } => format!("liveness:{}", reason.id()),
+            Self::NotLive { .. } => "not_live".into(),
+            Self::FaceNotConfirmed => "face_not_confirmed".into(),
+            Self::NoUsableFace => "no_usable_face".into(),
+            Self::PositioningTimeout => "positioning_timeout".into(),
+        }
+    }
+
+    /// The message that tells the person what to do.
+    pub fn message_id(&self) -> &'static str {
+        match self {
+            Self::Liveness { reason } => reason.message_id(),
+            Self::NotLive { .. } => SESSION_NOT_LIVE,
+            Self::FaceNotConfirmed | Self::NoUsableFace => SESSION_FACE_NOT_CONFIRMED,
+            Self::PositioningTimeout => SESSION_POSITIONING_TIMEOUT,
+        }
+    }
+}
+
+/// A successful certification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Certified {
+    /// The signed attestation (canonical JSON envelope) to send to the authority.
+    pub attestation: String,
+    /// The face match.
+    pub face_match: MatchResult,
+    /// The liveness verdict with its evidence.
+    pub liveness: Verdict,
+    /// The result-screen text.
+    pub result_text: Utterance,
+}
+
+/// A certification that did not go through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotCertified {
+    /// Why.
+    pub failure: CertificationFailure,
+    /// What to tell the person about it.
+    pub message: Utterance,
+    /// Whether another session may be offered now (else: the office).
+    pub retry_allowed: bool,
+    /// The result-screen text ("try once more" or "the office will help").
+    pub result_text: Utterance,
+    /// The liveness verdict, when the liveness step ended.
+    pub liveness: Option<Verdict>,
+    /// The face match, when it was made.
+    pub face_match: Option<MatchResult>,
+}
+
+/// How a certification ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CertificationOutcome {
+    /// Certified: the signed attestation.
+    Certified(Box<Certified>),
+    /// Not certified: the reason.
+    NotCertified(Box<NotCertified>),
+}
+
+/// One answer of a [`CertificationSession`].
+pub type CertificationUpdate = SessionUpdate<CertificationOutcome>;
+
+/// The frame kept for the match.
+struct BestFrame {
+    image: RgbImage,
+    face: FaceObservation,
+    score: f32,
+}
+
+/// A running certification (see the module documentation). `Send`.
+pub struct CertificationSession {
+    engine: Arc<Engine>,
+    language: Language,
+    subject: SubjectReference,
+    performed_by: PerformedBy,
+    template: FaceTemplate,
+    server_nonce: Nonce,
+    year: u16,
+    now_unix: u64,
+    previous_failures: u32,
+    supplied: Option<DigitChallenge>,
+    keys: CertificationKeys,
+    frames: FrameStage,
+    audio: AudioStage,
+    liveness: LivenessSession,
+    phase: Phase,
+    first_t: Option<Duration>,
+    last_t: Duration,
+    liveness_started: bool,
+    pad_scores: Vec<f32>,
+    last_pad: Option<Duration>,
+    best: Option<BestFrame>,
+    outcome: Option<CertificationOutcome>,
+    progress: f32,
+}
+
+impl std::fmt::Debug for CertificationSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificationSession")
+            .field("phase", &self.phase)
+            .field("language", &self.language)
+            .field("liveness", &self.liveness)
+            .finish_non_exhaustive()
+    }
+}
+
+fn subject_of(
+    key: &SubjectKey,
+    name: &str,
+    id_number: &str,
+    now_unix: u64,
+) -> Result<SubjectReference, SessionError> {
+    PersonName::parse(name)?;
+    let today = Date::from_unix_china(now_unix).ok_or(IdentityError::InvalidDate {
+        year: 0,
+        month: 0,
+        day: 0,
+    })?;
+    let id = IdNumber::parse(id_number, today)?;
+    Ok(SubjectReference::derive(key, &id))
+}
+
+impl CertificationSession {
+    /// Checks the subject, opens and verifies the template and the voice templates, and
+    /// prepares the challenge. Errors: a refused name or ID number
+    /// ([`SessionError::Subject`]), a template that is tampered, sealed under another key,
+    /// for another subject or model, or not signed by the pinned authority
+    /// ([`crate::Error::Template`]), a supplied challenge that is not 1–6 valid digits.
+    pub fn new(
+        engine: Arc<Engine>,
+        request: CertificationRequest,
+        keys: CertificationKeys,
+    ) -> Result<Self> {
+        let _span = tracing::info_span!("certification_session").entered();
+        let subject = subject_of(
+            &keys.subject,
+            &request.name,
+            &request.id_number,
+            request.now_unix,
+        )?;
+        let model = descriptor_model(engine.analyzer())?;
+        let template = match &request.template {
+            TemplateInput::Issued { sealed, authority } => {
+                open_verified_issued(sealed, &keys.sealing, &subject, &model, authority)?
+            }
+            TemplateInput::Device { sealed } => {
+                open_template(sealed, &keys.sealing, &subject, &model)?
+            }
+        };
+        let config = engine.config().liveness.clone();
+        let (challenge, rng, supplied): (DigitChallenge, Box<dyn RandomSource + Send + Sync>, _) =
+            match request.challenge {
+                ChallengeSource::Drawn => {
+                    let rng = SystemRandom::new();
+                    let c = DigitChallenge::generate_with(&DigitChallengeConfig::default(), &rng)
+                        .map_err(|e| SessionError::Challenge(e.to_string()))?;
+                    (c, Box::new(rng), None)
+                }
+                ChallengeSource::Seeded(rng) => {
+                    let c = DigitChallenge::generate_with(
+                        &DigitChallengeConfig::default(),
+                        rng.as_ref(),
+                    )
+                    .map_err(|e| SessionError::Challenge(e.to_string()))?;
+                    (c, rng, None)
+                }
+                ChallengeSource::Supplied(c) => {
+                    if c.digits.is_empty()
+                        || c.digits.len() > crate::challenge::MAX_DIGITS
+                        || !crate::challenge::is_valid_sequence(&c.digits, false)
+                    {
+                        return Err(SessionError::Challenge(format!(
+                            "{:?}: 1 to 6 digits 0-9, none repeated in a row",
+                            c.digits
+                        ))
+                        .into());
+                    }
+                    (c.clone(), Box::new(SystemRandom::new()), Some(c))
+                }
+            };
+        let mut liveness = LivenessSession::new_digits(challenge, config)?.with_random_source(rng);
+        if let Some(sealed) = &request.voice_templates {
+            let voice: VoiceTemplates = open_voice_templates(sealed, &keys.sealing, &subject)
+                .map_err(SessionError::from)?;
+            let verifier = TemplateDigitVerifier::new(&voice, VerifyConfig::default())
+                .map_err(|e| SessionError::Challenge(format!("voice templates: {e}")))?;
+            liveness = liveness.with_digit_verifier(Arc::new(verifier), MfccConfig::default())?;
+        }
+        let gate = engine.config().session.positioning_gate;
+        Ok(Self {
+            frames: FrameStage::new(&engine)?,
+            audio: AudioStage::new(&engine),
+            engine,
+            language: request.language,
+            subject,
+            performed_by: request.performed_by,
+            template,
+            server_nonce: request.server_nonce,
+            year: request.certification_year,
+            now_unix: request.now_unix,
+            previous_failures: request.previous_failures,
+            supplied,
+            keys,
+            liveness,
+            phase: if gate {
+                Phase::Positioning
+            } else {
+                Phase::Liveness
+            },
+            first_t: None,
+            last_t: Duration::ZERO,
+            liveness_started: !gate,
+            pad_scores: Vec::new(),
+            last_pad: None,
+            best: None,
+            outcome: None,
+            progress: 0.0,
+        })
+    }
+
+    /// The phase the session is in.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The outcome, once finished.
+    pub fn outcome(&self) -> Option<&CertificationOutcome> {
+        self.outcome.as_ref()
+    }
+
+    /// The current digit challenge (`None` before the prompt is due is not hidden: the
+    /// digits are only shown by the update that prompts them).
+    pub fn challenge(&self) -> ChallengeEvidence {
+        self.liveness.challenge()
+    }
+
+    fn update(&self) -> CertificationUpdate {
+        let mut u = SessionUpdate::new(self.phase, self.progress);
+        u.instruction = self.frames.instruction().map(|i| {
+            utter(
+                &self.engine,
+                self.language,
+                i.id(),
+                &[],
+                UtteranceKind::Instruction,
+            )
+        });
+        u
+    }
+
+    /// Refuses input after the end; moves the session clock.
+    fn begin(&mut self, t: Duration) -> Result<()> {
+        if self.phase == Phase::Finished {
+            return Err(SessionError::Finished.into());
+        }
+        self.last_t = self.last_t.max(t);
+        Ok(())
+    }
+
+    /// One camera frame at `t` (session clock).
+    pub fn push_frame(&mut self, frame: &Frame<'_>, t: Duration) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let seen = self.frames.push(&self.engine, frame, t)?;
+        Ok(self.on_frame(seen, t))
+    }
+
+    /// One frame already analysed by [`crate::Analyzer::analyze`] (tools that analyse
+    /// frames once for several purposes).
+    pub fn push_analysis(
+        &mut self,
+        analysis: crate::analyzer::FrameAnalysis,
+        t: Duration,
+    ) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let seen = self.frames.push_analysis(&self.engine, analysis, t);
+        Ok(self.on_frame(seen, t))
+    }
+
+    fn on_frame(&mut self, seen: SeenFrame, t: Duration) -> CertificationUpdate {
+        let first = *self.first_t.get_or_insert(t);
+        let mut u = self.update();
+        u.face = seen
+            .primary()
+            .map(|i| seen.analysis.faces[i].detection.bbox);
+        let cfg = &self.engine.config().session;
+        match self.phase {
+            Phase::Positioning => {
+                if seen.guidance.speak {
+                    if let Some(i) = &u.instruction {
+                        u.speak.push(i.clone());
+                    }
+                }
+                if seen.guidance.speak_hint {
+                    if let Some(h) = seen.guidance.hint {
+                        u.speak.push(utter(
+                            &self.engine,
+                            self.language,
+                            h.id(),
+                            &[],
+                            UtteranceKind::Hint,
+                        ));
+                    }
+                }
+                if seen.guidance.instruction.is_ok() {
+                    self.phase = Phase::Liveness;
+                    self.liveness_started = true;
+                    self.progress = 0.2;
+                } else if t.saturating_sub(first) >= cfg.positioning_timeout {
+                    self.fail(CertificationFailure::PositioningTimeout, None, None, &mut u);
+                    return u;
+                } else {
+                    self.progress = 0.2 * (t.saturating_sub(first).as_secs_f32() / 10.0).min(0.9);
+                }
+            }
+            Phase::Liveness => {}
+            _ => return u,
+        }
+        if self.phase == Phase::Liveness {
+            self.score_pad(&seen, t);
+            self.keep_best(&seen);
+            let events = self.liveness.push_faces(&seen.analysis.faces, t);
+            self.on_liveness(events, &mut u);
+        }
+        u.phase = self.phase;
+        u.progress = self.progress;
+        u
+    }
+
+    /// Microphone audio: 16 kHz mono PCM whose first sample was captured at `t`.
+    pub fn push_audio(&mut self, pcm: &[i16], t: Duration) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let heard = self.audio.push(&self.engine, pcm, t)?;
+        let mut u = self.update();
+        if self.liveness_started && self.phase == Phase::Liveness {
+            let mut events = self.liveness.push_audio(&heard.samples, heard.start);
+            events.extend(
+                self.liveness
+                    .push_vad_frames(&heard.frames, heard.stream_origin),
+            );
+            self.on_liveness(events, &mut u);
+        }
+        u.phase = self.phase;
+        u.progress = self.progress;
+        Ok(u)
+    }
+
+    /// The shell's text-to-speech began speaking the last prompt.
+    pub fn prompt_started(&mut self, t: Duration) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let mut u = self.update();
+        let events = self.liveness.prompt_started(t);
+        self.on_liveness(events, &mut u);
+        Ok(u)
+    }
+
+    /// The shell's text-to-speech finished speaking the last prompt.
+    pub fn prompt_finished(&mut self, t: Duration) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let mut u = self.update();
+        let events = self.liveness.prompt_finished(t);
+        self.on_liveness(events, &mut u);
+        Ok(u)
+    }
+
+    /// The time now, when no other input arrives (timeouts).
+    pub fn tick(&mut self, t: Duration) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let mut u = self.update();
+        if self.phase == Phase::Positioning {
+            let first = *self.first_t.get_or_insert(t);
+            if t.saturating_sub(first) >= self.engine.config().session.positioning_timeout {
+                self.fail(CertificationFailure::PositioningTimeout, None, None, &mut u);
+            }
+            return Ok(u);
+        }
+        let events = self.liveness.tick(t);
+        self.on_liveness(events, &mut u);
+        Ok(u)
+    }
+
+    /// The input has ended (a recording ran out): decides with what has arrived.
+    pub fn end_of_input(&mut self, t: Duration) -> Result<CertificationUpdate> {
+        self.begin(t)?;
+        let mut u = self.update();
+        if self.phase == Phase::Positioning {
+            self.fail(CertificationFailure::PositioningTimeout, None, None, &mut u);
+            return Ok(u);
+        }
+        let events = self.liveness.end_of_input(t);
+        self.on_liveness(events, &mut u);
+        Ok(u)
+    }
+
+    fn score_pad(&mut self, seen: &SeenFrame, t: Duration) {
+        let Some(pad) = self.engine.passive_anti_spoof() else {
+            return;
+        };
+        let cfg = &self.engine.config().session;
+        if self.pad_scores.len() >= cfg.pad_frames
+            || self
+                .last_pad
+                .is_some_and(|l| t.saturating_sub(l) < cfg.pad_interval)
+        {
+            return;
+        }
+        let Some(i) = seen.primary() else {
+            return;
+        };
+        match pad.score(&seen.analysis.image, &seen.analysis.faces[i].detection.bbox) {
+            Ok(s) => {
+                self.pad_scores.push(s.real);
+                self.last_pad = Some(t);
+                let mean = self.pad_scores.iter().sum::<f32>() / self.pad_scores.len() as f32;
+                self.liveness.set_pad_score(mean);
+            }
+            Err(e) => tracing::warn!(error = %e, "anti-spoofing score failed on a frame"),
+        }
+    }
+
+    fn pad_mean(&self) -> Option<f32> {
+        (!self.pad_scores.is_empty())
+            .then(|| self.pad_scores.iter().sum::<f32>() / self.pad_scores.len() as f32)
+    }
+
+    /// Keeps the frame best suited to the match: one that passes the enrolment quality gate
+    /// if any, then the largest, most frontal face.
+    fn keep_best(&mut self, seen: &SeenFrame) {
+        let (Some(i), Some(q)) = (
+            seen.primary(),
+            SampleQuality::from_measurements(&seen.quality),
+        ) else {
+            return;
+        };
+        let passes = check_enrolment_quality(&q, self.engine.config()).is_ok();
+        let score = if passes { 1000.0 } else { 0.0 } + q.interocular_px.min(200.0)
+            - 2.0 * (q.yaw.abs() + q.pitch.abs());
+        if !score.is_finite() || self.best.as_ref().is_some_and(|b| b.score >= score) {
+            return;
+        }
+        self.best = Some(BestFrame {
+            image: seen.analysis.image.clone(),
+            face: seen.analysis.faces[i].clone(),
+            score,
+        });
+    }
+
+    fn on_liveness(&mut self, events: Vec<LivenessEvent>, u: &mut CertificationUpdate) {
+        for event in events {
+            match event {
+                LivenessEvent::SpeakPrompt { message_id, params } => {
+                    let params: Vec<(&str, &str)> = params
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    u.speak.push(utter(
+                        &self.engine,
+                        self.language,
+                        &message_id,
+                        &params,
+                        UtteranceKind::Prompt,
+                    ));
+                }
+                LivenessEvent::ShowDigits { digits } => u.show_digits = Some(digits),
+                LivenessEvent::ShowAction {
+                    action,
+                    index,
+                    total,
+                } => {
+                    u.show_action = Some(ActionPrompt {
+                        action,
+                        index,
+                        total,
+                    });
+                }
+                LivenessEvent::Progress { fraction } => {
+                    self.progress = 0.2 + 0.7 * fraction.clamp(0.0, 1.0);
+                }
+                LivenessEvent::Restart { reason, .. } => {
+                    self.best = None;
+                    for id in [reason.message_id(), LIVENESS_RETRY] {
+                        u.speak.push(utter(
+                            &self.engine,
+                            self.language,
+                            id,
+                            &[],
+                            UtteranceKind::Notice,
+                        ));
+                    }
+                }
+                LivenessEvent::Done(verdict) => self.on_verdict(*verdict, u),
+            }
+        }
+        u.phase = self.phase;
+        u.progress = self.progress;
+    }
+
+    fn on_verdict(&mut self, verdict: Verdict, u: &mut CertificationUpdate) {
+        if !verdict.passed {
+            let reason = verdict.reason.unwrap_or(FailReason::Timeout);
+            self.fail(
+                CertificationFailure::Liveness { reason },
+                Some(verdict),
+                None,
+                u,
+            );
+            return;
+        }
+        if let Some(pad_score) = self.pad_mean() {
+            if pad_score < self.engine.config().session.min_pad_score {
+                self.fail(
+                    CertificationFailure::NotLive { pad_score },
+                    Some(verdict),
+                    None,
+                    u,
+                );
+                return;
+            }
+        }
+        self.phase = Phase::Matching;
+        let Some(best) = self.best.take() else {
+            self.fail(CertificationFailure::NoUsableFace, Some(verdict), None, u);
+            return;
+        };
+        let face_match =
+            match self
+                .template
+                .match_face(self.engine.analyzer(), &best.image, &best.face)
+            {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the live face could not be described");
+                    self.fail(CertificationFailure::NoUsableFace, Some(verdict), None, u);
+                    return;
+                }
+            };
+        if !face_match.accepted {
+            self.fail(
+                CertificationFailure::FaceNotConfirmed,
+                Some(verdict),
+                Some(face_match),
+                u,
+            );
+            return;
+        }
+        match self.attest(&verdict, face_match) {
+            Ok(attestation) => {
+                let text = result_text(
+                    self.engine.messages(),
+                    self.language,
+                    ResultText::Success,
+                    self.year,
+                );
+                let result_text = Utterance {
+                    message_id: ResultText::Success.id().to_owned(),
+                    text,
+                    kind: UtteranceKind::Result,
+                };
+                u.speak.push(result_text.clone());
+                self.finish(
+                    CertificationOutcome::Certified(Box::new(Certified {
+                        attestation,
+                        face_match,
+                        liveness: verdict,
+                        result_text,
+                    })),
+                    u,
+                );
+            }
+            Err(e) => {
+                // Unreachable with valid inputs: the attestation is built from checked values.
+                tracing::error!(error = %e, "attestation could not be signed");
+                self.fail(
+                    CertificationFailure::NoUsableFace,
+                    Some(verdict),
+                    Some(face_match),
+                    u,
+                );
+            }
+        }
+    }
+
+    fn attest(&self, verdict: &Verdict, face_match: MatchResult) -> Result<String> {
+        let ev = &verdict.evidence;
+        let ChallengeEvidence::Digits { nonce, digits } = &ev.challenge else {
+            return Err(SessionError::Challenge("not a digit challenge".into()).into());
+        };
+        let challenge = DigitChallenge {
+            nonce: *nonce,
+            digits: digits.clone(),
+        };
+        let digits_matched = ev
+            .digits
+            .iter()
+            .filter(|d| d.accepted.unwrap_or(d.start_ms.is_some()))
+            .count() as u32;
+        let c = &ev.continuity;
+        let face_continuity = if c.frames == 0 {
+            0.0
+        } else {
+            1.0 - c.frames_without_face as f32 / c.frames as f32
+        };
+        let elapsed = self
+            .first_t
+            .map_or(0, |f| ms(self.last_t.saturating_sub(f)) / 1000);
+        let attestation = Attestation {
+            version: crate::attestation::ATTESTATION_VERSION,
+            subject: self.subject,
+            performed_by: self.performed_by.clone(),
+            certification_year: self.year,
+            time: self.now_unix + elapsed,
+            server_nonce: self.server_nonce,
+            challenge_supplied: self.supplied.as_ref() == Some(&challenge),
+            challenge,
+            liveness: LivenessSummary {
+                av_sync: ev.av_sync.map_or(0.0, |s| s.correlation.clamp(-1.0, 1.0)),
+                digits_matched,
+                speech_onset_ms: ev.speech_onset_after_prompt_ms.map_or(0, |v| {
+                    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+                }),
+                face_continuity: face_continuity.clamp(0.0, 1.0),
+                pad_score: ev.pad_score.map(|s| s.clamp(0.0, 1.0)),
+            },
+            face_match,
+            models: self.engine.models(),
+        };
+        Ok(sign_attestation(&attestation, &self.keys.device)?)
+    }
+
+    fn fail(
+        &mut self,
+        failure: CertificationFailure,
+        liveness: Option<Verdict>,
+        face_match: Option<MatchResult>,
+        u: &mut CertificationUpdate,
+    ) {
+        let cfg = &self.engine.config().session;
+        let retry_allowed = self.previous_failures + 1 < cfg.max_certification_attempts;
+        let message = utter(
+            &self.engine,
+            self.language,
+            failure.message_id(),
+            &[],
+            UtteranceKind::Notice,
+        );
+        let which = if retry_allowed {
+            ResultText::Retry
+        } else {
+            ResultText::VisitOffice
+        };
+        let result_text = Utterance {
+            message_id: which.id().to_owned(),
+            text: result_text(self.engine.messages(), self.language, which, self.year),
+            kind: UtteranceKind::Result,
+        };
+        u.speak.push(message.clone());
+        u.speak.push(result_text.clone());
+        tracing::info!(failure = %failure.id(), retry_allowed, "certification not completed");
+        self.finish(
+            CertificationOutcome::NotCertified(Box::new(NotCertified {
+                failure,
+                message,
+                retry_allowed,
+                result_text,
+                liveness,
+                face_match,
+            })),
+            u,
+        );
+    }
+
+    fn finish(&mut self, outcome: CertificationOutcome, u: &mut CertificationUpdate) {
+        self.phase = Phase::Finished;
+        self.progress = 1.0;
+        u.phase = Phase::Finished;
+        u.progress = 1.0;
+        u.outcome = Some(outcome.clone());
+        self.outcome = Some(outcome);
+    }
+}

@@ -1,0 +1,1054 @@
+//! The enrolment ("face modelling", the Qinghai flow) as one session: consent → ID-card
+//! photos → positioning → action liveness → good frames → the digits 0–9 for the voice
+//! templates → a sealed face template, sealed voice templates and a package for staff
+//! review.
+//!
+//! ```text
+//! new(engine, request, keys)
+//!   Consent ────── give_consent(true | false)
+//!   IdDocuments ── add_id_document(Front | Back, bytes)…, then continue_without_more_documents()
+//!   Positioning ── guidance until "hold still" (SessionConfig::positioning_gate)
+//!   Liveness ───── the actions in random order (crate::liveness); good frames are kept
+//!   Capture ────── more good frames if needed (SessionConfig::enrolment_frames)
+//!   VoiceDigits ── "please read 0 1 2 … 9", ten segments → voice templates
+//!   Finished ───── EnrollmentOutcome::Enrolled { sealed_template, … } | NotEnrolled { … }
+//! ```
+//!
+//! Every kept frame passes the enrolment quality gate
+//! ([`crate::templates::check_enrolment_quality`]) and comes from the face tracked through
+//! the liveness step. With no actions requested (enrolment from still photos by staff, or
+//! from a recording), the liveness step is skipped and the package says so.
+
+use crate::audio_features::{Mfcc, MfccConfig};
+use crate::challenge::{Action, ActionChallenge, RandomSource};
+use crate::digit_verify::VoiceTemplates;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::frame::Frame;
+use crate::id_document::DocumentSide;
+use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
+use crate::liveness::{FailReason, LivenessEvent, LivenessSession, Verdict};
+use crate::messages::{Language, LIVENESS_RETRY};
+use crate::sealing::SealingKey;
+use crate::session::{
+    ms, utter, ActionPrompt, AudioStage, FrameStage, Phase, SeenFrame, SessionError, SessionUpdate,
+    Utterance, UtteranceKind, ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK, ENROL_ID_FRONT,
+    ENROL_NOT_FINISHED, ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_NOT_LIVE,
+    SESSION_POSITIONING_TIMEOUT,
+};
+use crate::speech_segments::speech_segments;
+use crate::template_store::seal_template;
+use crate::templates::{SampleQuality, TemplateBuilder, TemplateError};
+use crate::vad::VadFrame;
+use crate::voice_store::seal_voice_templates;
+use image::codecs::jpeg::JpegEncoder;
+use image::RgbImage;
+use ring::rand::SystemRandom;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything an enrolment needs besides the keys.
+pub struct EnrollmentRequest {
+    /// The person's name (checked).
+    pub name: String,
+    /// The person's resident ID number (checked: GB 11643).
+    pub id_number: String,
+    /// Unix seconds at the session's start (template creation time).
+    pub now_unix: u64,
+    /// The language of instructions and prompts.
+    pub language: Language,
+    /// The actions of the liveness step, performed in a random order. Empty: no liveness
+    /// step (staff enrolling from photos, or a recording); the package says so.
+    pub actions: Vec<Action>,
+    /// Record the digits 0–9 for voice templates.
+    pub voice_digits: bool,
+    /// The random source of the action order (`None`: the operating system's).
+    pub rng: Option<Box<dyn RandomSource + Send + Sync>>,
+}
+
+impl std::fmt::Debug for EnrollmentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentRequest")
+            .field("language", &self.language)
+            .field("actions", &self.actions)
+            .field("voice_digits", &self.voice_digits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keys of an enrolment: from the platform keystore.
+pub struct EnrollmentKeys {
+    /// HMAC key of subject references.
+    pub subject: SubjectKey,
+    /// AES-256-GCM key the templates are sealed with.
+    pub sealing: SealingKey,
+}
+
+impl std::fmt::Debug for EnrollmentKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentKeys")
+            .field("sealing", &self.sealing)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an enrolment did not finish.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EnrolmentFailure {
+    /// The person declined.
+    ConsentDeclined,
+    /// The action liveness check failed after its retries.
+    Liveness {
+        /// The reason of the last attempt.
+        reason: FailReason,
+    },
+    /// The passive anti-spoofing score was too low.
+    NotLive {
+        /// Mean "real" score.
+        pad_score: f32,
+    },
+    /// Too few frames passed the quality gate in time.
+    NotEnoughGoodFrames {
+        /// Frames kept.
+        good: usize,
+        /// Frames needed.
+        required: usize,
+    },
+    /// The enrolled face is too far from the ID-card portrait (to staff review).
+    IdPortraitMismatch {
+        /// Distance of the enrolment to the portrait.
+        distance: f32,
+    },
+    /// The face could not be positioned in time.
+    PositioningTimeout,
+}
+
+impl EnrolmentFailure {
+    /// Stable snake_case id.
+    pub fn id(&self) -> String {
+        match self {
+            Self::ConsentDeclined => "consent_declined".into(),
+            Self::Liveness { reason } => format!("liveness:{}", reason.id()),
+            Self::NotLive { .. } => "not_live".into(),
+            Self::NotEnoughGoodFrames { .. } => "not_enough_good_frames".into(),
+            Self::IdPortraitMismatch { .. } => "id_portrait_mismatch".into(),
+            Self::PositioningTimeout => "positioning_timeout".into(),
+        }
+    }
+
+    fn message_id(&self) -> &'static str {
+        match self {
+            Self::Liveness { reason } => reason.message_id(),
+            Self::NotLive { .. } => SESSION_NOT_LIVE,
+            Self::PositioningTimeout => SESSION_POSITIONING_TIMEOUT,
+            _ => ENROL_NOT_FINISHED,
+        }
+    }
+}
+
+/// One frame kept for the template, as staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewFrame {
+    /// Session time (ms).
+    pub t_ms: u64,
+    /// The frame, downscaled, as JPEG.
+    pub jpeg: Vec<u8>,
+    /// Its quality figures.
+    pub quality: SampleQuality,
+}
+
+/// An accepted ID-document photo, re-encoded without metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDocument {
+    /// Which side.
+    pub side: DocumentSide,
+    /// The re-encoded JPEG (EXIF stripped, within the upload limit).
+    pub jpeg: Vec<u8>,
+}
+
+/// What staff review before they approve an enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentPackage {
+    /// The frames the template was made from.
+    pub frames: Vec<ReviewFrame>,
+    /// The ID-card photos.
+    pub documents: Vec<ReviewDocument>,
+    /// Distance of the enrolment to the ID-card portrait, and whether it is within the
+    /// portrait threshold.
+    pub id_front_match: Option<(f32, bool)>,
+    /// The action liveness verdict (`None`: no liveness step was requested).
+    pub liveness: Option<Verdict>,
+    /// Passive anti-spoofing mean score, when the models are loaded.
+    pub pad_score: Option<f32>,
+    /// Whether voice templates were made (else certification checks count and timing).
+    pub voice_templates: bool,
+    /// Frames refused by the quality gate.
+    pub rejected_frames: usize,
+}
+
+/// A finished enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// The sealed face template ([`crate::template_store::seal_template`]).
+    pub sealed_template: Vec<u8>,
+    /// The sealed voice templates ([`crate::voice_store`]), when recorded.
+    pub sealed_voice_templates: Option<Vec<u8>>,
+    /// The subject reference (hex) the seals are bound to.
+    pub subject: String,
+    /// The package for staff review.
+    pub package: EnrolmentPackage,
+    /// The result text.
+    pub result_text: Utterance,
+}
+
+/// An enrolment that did not finish.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotEnrolled {
+    /// Why.
+    pub failure: EnrolmentFailure,
+    /// What to tell the person.
+    pub message: Utterance,
+    /// The liveness verdict, when the step ended.
+    pub liveness: Option<Verdict>,
+}
+
+/// How an enrolment ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum EnrollmentOutcome {
+    /// Enrolled.
+    Enrolled(Box<Enrolled>),
+    /// Not enrolled.
+    NotEnrolled(Box<NotEnrolled>),
+}
+
+/// One answer of an [`EnrollmentSession`].
+pub type EnrollmentUpdate = SessionUpdate<EnrollmentOutcome>;
+
+/// The reading of "0 to 9".
+#[derive(Debug, Default)]
+struct VoiceReading {
+    attempt: u32,
+    prompt_end: Option<Duration>,
+    /// Audio and VAD from the prompt's start, on the session clock.
+    start: Option<Duration>,
+    audio: Vec<f32>,
+    vad: Vec<VadFrame>,
+    vad_origin: Duration,
+}
+
+/// A running enrolment (see the module documentation). `Send`.
+pub struct EnrollmentSession {
+    engine: Arc<Engine>,
+    language: Language,
+    subject: SubjectReference,
+    keys: EnrollmentKeys,
+    now_unix: u64,
+    voice_wanted: bool,
+    frames: FrameStage,
+    audio: AudioStage,
+    liveness: Option<LivenessSession>,
+    verdict: Option<Verdict>,
+    builder: TemplateBuilder,
+    review: Vec<ReviewFrame>,
+    documents: Vec<ReviewDocument>,
+    has_portrait: bool,
+    last_kept: Option<Duration>,
+    phase: Phase,
+    phase_since: Option<Duration>,
+    pad_scores: Vec<f32>,
+    last_pad: Option<Duration>,
+    voice: VoiceReading,
+    voice_templates: Option<VoiceTemplates>,
+    outcome: Option<EnrollmentOutcome>,
+}
+
+impl std::fmt::Debug for EnrollmentSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentSession")
+            .field("phase", &self.phase)
+            .field("good_frames", &self.builder.good_frames())
+            .finish_non_exhaustive()
+    }
+}
+
+const DIGITS_0_TO_9: &str = "0 1 2 3 4 5 6 7 8 9";
+
+impl EnrollmentSession {
+    /// Checks the subject and prepares the session. Errors: a refused name or ID number, an
+    /// invalid action set (duplicates).
+    pub fn new(
+        engine: Arc<Engine>,
+        request: EnrollmentRequest,
+        keys: EnrollmentKeys,
+    ) -> Result<Self> {
+        let _span = tracing::info_span!("enrollment_session").entered();
+        PersonName::parse(&request.name).map_err(SessionError::from)?;
+        let today = Date::from_unix_china(request.now_unix).ok_or(SessionError::Subject(
+            IdentityError::InvalidDate {
+                year: 0,
+                month: 0,
+                day: 0,
+            },
+        ))?;
+        let id = IdNumber::parse(&request.id_number, today).map_err(SessionError::from)?;
+        let subject = SubjectReference::derive(&keys.subject, &id);
+        let liveness = if request.actions.is_empty() {
+            None
+        } else {
+            let rng: Box<dyn RandomSource + Send + Sync> =
+                request.rng.unwrap_or_else(|| Box::new(SystemRandom::new()));
+            let challenge = ActionChallenge::generate_with(&request.actions, rng.as_ref())
+                .map_err(|e| SessionError::Challenge(e.to_string()))?;
+            Some(
+                LivenessSession::new_actions(challenge, engine.config().liveness.clone())?
+                    .with_random_source(rng),
+            )
+        };
+        Ok(Self {
+            frames: FrameStage::new(&engine)?,
+            audio: AudioStage::new(&engine),
+            builder: TemplateBuilder::new(engine.analyzer())?,
+            engine,
+            language: request.language,
+            subject,
+            keys,
+            now_unix: request.now_unix,
+            voice_wanted: request.voice_digits,
+            liveness,
+            verdict: None,
+            review: Vec::new(),
+            documents: Vec::new(),
+            has_portrait: false,
+            last_kept: None,
+            phase: Phase::Consent,
+            phase_since: None,
+            pad_scores: Vec::new(),
+            last_pad: None,
+            voice: VoiceReading::default(),
+            voice_templates: None,
+            outcome: None,
+        })
+    }
+
+    /// The phase the session is in.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The outcome, once finished.
+    pub fn outcome(&self) -> Option<&EnrollmentOutcome> {
+        self.outcome.as_ref()
+    }
+
+    /// The text to show and say for the current phase (consent, ID photos).
+    pub fn current_request(&self) -> Option<Utterance> {
+        let id = match self.phase {
+            Phase::Consent => ENROL_CONSENT,
+            Phase::IdDocuments if self.documents.iter().all(|d| d.side != DocumentSide::Front) => {
+                ENROL_ID_FRONT
+            }
+            Phase::IdDocuments => ENROL_ID_BACK,
+            _ => return None,
+        };
+        Some(utter(
+            &self.engine,
+            self.language,
+            id,
+            &[],
+            UtteranceKind::Instruction,
+        ))
+    }
+
+    fn update(&self) -> EnrollmentUpdate {
+        let mut u = SessionUpdate::new(self.phase, self.progress());
+        u.instruction = match self.phase {
+            Phase::Consent | Phase::IdDocuments => self.current_request(),
+            _ => self.frames.instruction().map(|i| {
+                utter(
+                    &self.engine,
+                    self.language,
+                    i.id(),
+                    &[],
+                    UtteranceKind::Instruction,
+                )
+            }),
+        };
+        u
+    }
+
+    fn progress(&self) -> f32 {
+        match self.phase {
+            Phase::Consent => 0.0,
+            Phase::IdDocuments => 0.1,
+            Phase::Positioning => 0.2,
+            Phase::Liveness => 0.3,
+            Phase::Capture => 0.6,
+            Phase::VoiceDigits => 0.8,
+            _ => 1.0,
+        }
+    }
+
+    fn expect(&self, call: &'static str, phases: &[Phase]) -> Result<()> {
+        if self.phase == Phase::Finished {
+            return Err(SessionError::Finished.into());
+        }
+        if !phases.contains(&self.phase) {
+            return Err(SessionError::WrongPhase {
+                call,
+                phase: self.phase,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, phase: Phase) {
+        tracing::debug!(?phase, "enrolment phase");
+        self.phase = phase;
+        self.phase_since = None;
+    }
+
+    /// The person agreed (`true`) or declined (`false`) to enrol.
+    pub fn give_consent(&mut self, accepted: bool) -> Result<EnrollmentUpdate> {
+        self.expect("give_consent", &[Phase::Consent])?;
+        let mut u = self.update();
+        if accepted {
+            self.enter(Phase::IdDocuments);
+            u = self.update();
+            u.speak.extend(u.instruction.clone());
+        } else {
+            self.fail(EnrolmentFailure::ConsentDeclined, &mut u);
+        }
+        Ok(u)
+    }
+
+    /// One ID-card photo as uploaded (JPEG or PNG, at most the upload limit): checked,
+    /// EXIF honoured and stripped; the front's portrait is kept to check the enrolment
+    /// against. A refused photo is an error the person can act on (take it again).
+    pub fn add_id_document(
+        &mut self,
+        side: DocumentSide,
+        bytes: &[u8],
+    ) -> Result<EnrollmentUpdate> {
+        self.expect("add_id_document", &[Phase::IdDocuments])?;
+        let checked = self.engine.id_documents()?.check_upload(bytes, side)?;
+        if let Some(p) = &checked.portrait {
+            // Only size is gated for a card portrait; the eye distance is estimated from the
+            // detector box (BlazeFace boxes span about 2.5 eye distances).
+            let q = SampleQuality {
+                interocular_px: p.bbox.width * 0.4,
+                sharpness: None,
+                face_luma: None,
+                yaw: 0.0,
+                pitch: 0.0,
+                roll: 0.0,
+                significant_faces: 1,
+                eye_luma_ratio: None,
+                mouth_luma_ratio: None,
+                mouth_redness: None,
+            };
+            self.builder
+                .set_id_portrait_sample(p.descriptor.clone(), q)
+                .map_err(crate::Error::from)?;
+            self.has_portrait = true;
+        }
+        self.documents.retain(|d| d.side != side);
+        self.documents.push(ReviewDocument {
+            side,
+            jpeg: checked.jpeg,
+        });
+        let mut u = self.update();
+        if self.documents.len() == 2 {
+            self.enter(Phase::Positioning);
+            u = self.update();
+        } else {
+            u.speak.extend(u.instruction.clone());
+        }
+        Ok(u)
+    }
+
+    /// Goes on to the face without (more) ID photos.
+    pub fn continue_without_more_documents(&mut self) -> Result<EnrollmentUpdate> {
+        self.expect("continue_without_more_documents", &[Phase::IdDocuments])?;
+        self.enter(Phase::Positioning);
+        Ok(self.update())
+    }
+
+    /// One camera frame at `t` (session clock).
+    pub fn push_frame(&mut self, frame: &Frame<'_>, t: Duration) -> Result<EnrollmentUpdate> {
+        self.expect(
+            "push_frame",
+            &[
+                Phase::Positioning,
+                Phase::Liveness,
+                Phase::Capture,
+                Phase::VoiceDigits,
+            ],
+        )?;
+        let seen = self.frames.push(&self.engine, frame, t)?;
+        Ok(self.on_frame(seen, t))
+    }
+
+    /// One frame already analysed by [`crate::Analyzer::analyze`].
+    pub fn push_analysis(
+        &mut self,
+        analysis: crate::analyzer::FrameAnalysis,
+        t: Duration,
+    ) -> Result<EnrollmentUpdate> {
+        self.expect(
+            "push_analysis",
+            &[
+                Phase::Positioning,
+                Phase::Liveness,
+                Phase::Capture,
+                Phase::VoiceDigits,
+            ],
+        )?;
+        let seen = self.frames.push_analysis(&self.engine, analysis, t);
+        Ok(self.on_frame(seen, t))
+    }
+
+    fn on_frame(&mut self, seen: SeenFrame, t: Duration) -> EnrollmentUpdate {
+        let since = *self.phase_since.get_or_insert(t);
+        let mut u = self.update();
+        u.face = seen
+            .primary()
+            .map(|i| seen.analysis.faces[i].detection.bbox);
+        let cfg = self.engine.config().session.clone();
+        match self.phase {
+            Phase::Positioning => {
+                if seen.guidance.speak {
+                    u.speak.extend(u.instruction.clone());
+                }
+                if seen.guidance.instruction.is_ok() || !cfg.positioning_gate {
+                    self.enter(if self.liveness.is_some() {
+                        Phase::Liveness
+                    } else {
+                        Phase::Capture
+                    });
+                    self.phase_since = Some(t);
+                } else if t.saturating_sub(since) >= cfg.positioning_timeout {
+                    self.fail(EnrolmentFailure::PositioningTimeout, &mut u);
+                    return u;
+                }
+            }
+            Phase::VoiceDigits => {
+                self.check_voice(t, &mut u);
+                return u;
+            }
+            _ => {}
+        }
+        match self.phase {
+            Phase::Liveness => {
+                self.score_pad(&seen, t);
+                self.keep_frame(&seen, t);
+                if let Some(l) = self.liveness.as_mut() {
+                    let events = l.push_faces(&seen.analysis.faces, t);
+                    self.on_liveness(events, &mut u);
+                }
+            }
+            Phase::Capture => {
+                self.score_pad(&seen, t);
+                self.keep_frame(&seen, t);
+                let since = *self.phase_since.get_or_insert(t);
+                if self.review.len() >= cfg.enrolment_frames
+                    || t.saturating_sub(since) >= cfg.capture_timeout
+                {
+                    self.after_capture(&mut u);
+                }
+            }
+            _ => {}
+        }
+        u.phase = self.phase;
+        u.progress = self.progress();
+        u
+    }
+
+    fn score_pad(&mut self, seen: &SeenFrame, t: Duration) {
+        let Some(pad) = self.engine.passive_anti_spoof() else {
+            return;
+        };
+        let cfg = &self.engine.config().session;
+        if self.pad_scores.len() >= cfg.pad_frames
+            || self
+                .last_pad
+                .is_some_and(|l| t.saturating_sub(l) < cfg.pad_interval)
+        {
+            return;
+        }
+        let Some(i) = seen.primary() else {
+            return;
+        };
+        match pad.score(&seen.analysis.image, &seen.analysis.faces[i].detection.bbox) {
+            Ok(s) => {
+                self.pad_scores.push(s.real);
+                self.last_pad = Some(t);
+                if let Some(l) = self.liveness.as_mut() {
+                    l.set_pad_score(mean(&self.pad_scores).unwrap_or(0.0));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "anti-spoofing score failed on a frame"),
+        }
+    }
+
+    /// Keeps a good frame for the template (quality gate, spacing, at most the number
+    /// wanted).
+    fn keep_frame(&mut self, seen: &SeenFrame, t: Duration) {
+        let cfg = &self.engine.config().session;
+        if self.review.len() >= cfg.enrolment_frames
+            || self
+                .last_kept
+                .is_some_and(|l| t.saturating_sub(l) < cfg.enrolment_frame_interval)
+            || seen.primary().is_none()
+        {
+            return;
+        }
+        match self.builder.add_frame(
+            self.engine.analyzer(),
+            &seen.analysis.image,
+            &seen.analysis.faces,
+        ) {
+            Ok(quality) => {
+                self.last_kept = Some(t);
+                let side = cfg.review_frame_side;
+                self.review.push(ReviewFrame {
+                    t_ms: ms(t),
+                    jpeg: review_jpeg(&seen.analysis.image, side),
+                    quality,
+                });
+            }
+            Err(e) => tracing::trace!(error = %e, "frame not kept for the template"),
+        }
+    }
+
+    fn on_liveness(&mut self, events: Vec<LivenessEvent>, u: &mut EnrollmentUpdate) {
+        for event in events {
+            match event {
+                LivenessEvent::SpeakPrompt { message_id, params } => {
+                    let params: Vec<(&str, &str)> = params
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    u.speak.push(utter(
+                        &self.engine,
+                        self.language,
+                        &message_id,
+                        &params,
+                        UtteranceKind::Prompt,
+                    ));
+                }
+                LivenessEvent::ShowDigits { digits } => u.show_digits = Some(digits),
+                LivenessEvent::ShowAction {
+                    action,
+                    index,
+                    total,
+                } => {
+                    u.show_action = Some(ActionPrompt {
+                        action,
+                        index,
+                        total,
+                    });
+                }
+                LivenessEvent::Progress { .. } => {}
+                LivenessEvent::Restart { reason, .. } => {
+                    for id in [reason.message_id(), LIVENESS_RETRY] {
+                        u.speak.push(utter(
+                            &self.engine,
+                            self.language,
+                            id,
+                            &[],
+                            UtteranceKind::Notice,
+                        ));
+                    }
+                }
+                LivenessEvent::Done(verdict) => {
+                    let passed = verdict.passed;
+                    let reason = verdict.reason.unwrap_or(FailReason::ActionNotSeen);
+                    self.verdict = Some(*verdict);
+                    if passed {
+                        self.enter(Phase::Capture);
+                        if self.review.len() >= self.engine.config().session.enrolment_frames {
+                            self.after_capture(u);
+                        }
+                    } else {
+                        self.fail(EnrolmentFailure::Liveness { reason }, u);
+                    }
+                }
+            }
+        }
+        u.phase = self.phase;
+        u.progress = self.progress();
+    }
+
+    /// After the frames: the anti-spoofing verdict, then the voice or the end.
+    fn after_capture(&mut self, u: &mut EnrollmentUpdate) {
+        if let Some(pad_score) = mean(&self.pad_scores) {
+            if pad_score < self.engine.config().session.min_pad_score {
+                self.fail(EnrolmentFailure::NotLive { pad_score }, u);
+                return;
+            }
+        }
+        let required = self.engine.config().matching.min_enrolment_frames;
+        if self.builder.good_frames() < required {
+            let good = self.builder.good_frames();
+            self.fail(EnrolmentFailure::NotEnoughGoodFrames { good, required }, u);
+            return;
+        }
+        if self.voice_wanted {
+            self.enter(Phase::VoiceDigits);
+            self.start_voice(u, ENROL_READ_ALL_DIGITS);
+        } else {
+            self.complete(u);
+        }
+    }
+
+    fn start_voice(&mut self, u: &mut EnrollmentUpdate, id: &str) {
+        self.voice.attempt += 1;
+        self.voice.prompt_end = None;
+        self.voice.start = None;
+        self.voice.audio.clear();
+        self.voice.vad.clear();
+        if id != ENROL_READ_ALL_DIGITS {
+            u.speak.push(utter(
+                &self.engine,
+                self.language,
+                id,
+                &[],
+                UtteranceKind::Notice,
+            ));
+        }
+        u.speak.push(utter(
+            &self.engine,
+            self.language,
+            ENROL_READ_ALL_DIGITS,
+            &[("digits", DIGITS_0_TO_9)],
+            UtteranceKind::Prompt,
+        ));
+        u.show_digits = Some((0..10).collect());
+        u.phase = self.phase;
+        u.progress = self.progress();
+    }
+
+    /// Microphone audio: 16 kHz mono PCM whose first sample was captured at `t`.
+    pub fn push_audio(&mut self, pcm: &[i16], t: Duration) -> Result<EnrollmentUpdate> {
+        self.expect(
+            "push_audio",
+            &[
+                Phase::Positioning,
+                Phase::Liveness,
+                Phase::Capture,
+                Phase::VoiceDigits,
+            ],
+        )?;
+        let heard = self.audio.push(&self.engine, pcm, t)?;
+        let mut u = self.update();
+        if self.phase == Phase::VoiceDigits && self.voice.prompt_end.is_some() {
+            let start = *self.voice.start.get_or_insert(heard.start);
+            if self.voice.audio.is_empty() {
+                self.voice.vad_origin = heard.stream_origin;
+            }
+            let offset =
+                ((heard.start.saturating_sub(start)).as_secs_f64() * 16_000.0).round() as usize;
+            self.voice.audio.resize(offset.min(16_000 * 60), 0.0);
+            if offset < 16_000 * 60 {
+                self.voice.audio.extend(&heard.samples);
+            }
+            self.voice.vad.extend(heard.frames);
+            self.check_voice(
+                heard.start + Duration::from_secs_f64(heard.samples.len() as f64 / 16_000.0),
+                &mut u,
+            );
+        }
+        Ok(u)
+    }
+
+    /// The shell began speaking the last prompt.
+    pub fn prompt_started(&mut self, t: Duration) -> Result<EnrollmentUpdate> {
+        self.expect("prompt_started", &[Phase::Liveness, Phase::VoiceDigits])?;
+        let mut u = self.update();
+        if let (Phase::Liveness, Some(l)) = (self.phase, self.liveness.as_mut()) {
+            let events = l.prompt_started(t);
+            self.on_liveness(events, &mut u);
+        }
+        Ok(u)
+    }
+
+    /// The shell finished speaking the last prompt.
+    pub fn prompt_finished(&mut self, t: Duration) -> Result<EnrollmentUpdate> {
+        self.expect("prompt_finished", &[Phase::Liveness, Phase::VoiceDigits])?;
+        let mut u = self.update();
+        match (self.phase, self.liveness.as_mut()) {
+            (Phase::Liveness, Some(l)) => {
+                let events = l.prompt_finished(t);
+                self.on_liveness(events, &mut u);
+            }
+            (Phase::VoiceDigits, _) => self.voice.prompt_end = Some(t),
+            _ => {}
+        }
+        Ok(u)
+    }
+
+    /// The time now, when nothing else arrives (timeouts).
+    pub fn tick(&mut self, t: Duration) -> Result<EnrollmentUpdate> {
+        self.expect(
+            "tick",
+            &[
+                Phase::Positioning,
+                Phase::Liveness,
+                Phase::Capture,
+                Phase::VoiceDigits,
+            ],
+        )?;
+        let mut u = self.update();
+        match (self.phase, self.liveness.as_mut()) {
+            (Phase::Liveness, Some(l)) => {
+                let events = l.tick(t);
+                self.on_liveness(events, &mut u);
+            }
+            (Phase::VoiceDigits, _) => self.check_voice(t, &mut u),
+            (Phase::Capture, _) => {
+                let since = *self.phase_since.get_or_insert(t);
+                if t.saturating_sub(since) >= self.engine.config().session.capture_timeout {
+                    self.after_capture(&mut u);
+                }
+            }
+            _ => {}
+        }
+        Ok(u)
+    }
+
+    /// The input has ended (a recording ran out): decides with what has arrived.
+    pub fn end_of_input(&mut self, t: Duration) -> Result<EnrollmentUpdate> {
+        self.expect(
+            "end_of_input",
+            &[
+                Phase::Positioning,
+                Phase::Liveness,
+                Phase::Capture,
+                Phase::VoiceDigits,
+            ],
+        )?;
+        let mut u = self.update();
+        match self.phase {
+            Phase::Positioning => self.fail(EnrolmentFailure::PositioningTimeout, &mut u),
+            Phase::Liveness => {
+                if let Some(l) = self.liveness.as_mut() {
+                    let events = l.end_of_input(t);
+                    self.on_liveness(events, &mut u);
+                }
+                if self.phase == Phase::Capture {
+                    self.after_capture(&mut u);
+                }
+            }
+            Phase::Capture => self.after_capture(&mut u),
+            Phase::VoiceDigits => {
+                self.check_voice(t, &mut u);
+                if self.phase == Phase::VoiceDigits {
+                    // Nothing more will be read: finish without voice templates.
+                    self.complete(&mut u);
+                }
+            }
+            _ => {}
+        }
+        Ok(u)
+    }
+
+    /// Decides the reading of 0–9 when it is complete or its window is over.
+    fn check_voice(&mut self, now: Duration, u: &mut EnrollmentUpdate) {
+        let Some(prompt_end) = self.voice.prompt_end else {
+            return;
+        };
+        let cfg = self.engine.config();
+        let chunk = f64::from(cfg.liveness.segments.chunk_s);
+        let probs: Vec<f32> = self.voice.vad.iter().map(|f| f.probability).collect();
+        let Ok(segments) = speech_segments(&probs, &cfg.liveness.segments) else {
+            return;
+        };
+        let heard_until =
+            self.voice.vad_origin + Duration::from_secs_f64(probs.len() as f64 * chunk);
+        let at = |s: f32| self.voice.vad_origin + Duration::from_secs_f64(f64::from(s.max(0.0)));
+        let answer: Vec<(Duration, Duration)> = segments
+            .iter()
+            .map(|s| (at(s.start_s), at(s.end_s)))
+            .filter(|(_, e)| *e > prompt_end)
+            .collect();
+        let done = answer.len() >= 10
+            && answer
+                .last()
+                .is_some_and(|(_, e)| heard_until >= *e + cfg.session.voice_end_silence);
+        let over = now >= prompt_end + cfg.session.voice_answer_window;
+        if !(done || over) {
+            return;
+        }
+        if answer.len() == 10 {
+            if let Some(t) = self.voice_templates_from(&answer) {
+                self.voice_templates = Some(t);
+                self.complete(u);
+                return;
+            }
+        }
+        tracing::info!(segments = answer.len(), "reading of 0-9 not usable");
+        if self.voice.attempt < cfg.session.voice_attempts {
+            self.start_voice(u, ENROL_VOICE_RETRY);
+        } else {
+            // The digit check falls back to count and timing at certification.
+            self.complete(u);
+        }
+    }
+
+    fn voice_templates_from(&self, answer: &[(Duration, Duration)]) -> Option<VoiceTemplates> {
+        let start = self.voice.start?;
+        let mfcc = Mfcc::new(MfccConfig::default()).ok()?;
+        let spans: Vec<(f32, f32)> = answer
+            .iter()
+            .map(|(s, e)| {
+                (
+                    s.saturating_sub(start).as_secs_f32(),
+                    e.saturating_sub(start).as_secs_f32(),
+                )
+            })
+            .collect();
+        let features = mfcc.compute_segments(&self.voice.audio, &spans).ok()?;
+        let mut templates = VoiceTemplates::new(mfcc.dims());
+        for (digit, f) in (0u8..).zip(&features) {
+            templates.add_take(digit, f).ok()?;
+        }
+        Some(templates)
+    }
+
+    fn complete(&mut self, u: &mut EnrollmentUpdate) {
+        let builder = std::mem::replace(
+            &mut self.builder,
+            match TemplateBuilder::new(self.engine.analyzer()) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "template builder");
+                    return;
+                }
+            },
+        );
+        let rejected = builder.rejected_frames();
+        let template = match builder.build(self.now_unix) {
+            Ok(t) => t,
+            Err(TemplateError::IdPortraitMismatch { distance, .. }) => {
+                self.fail(EnrolmentFailure::IdPortraitMismatch { distance }, u);
+                return;
+            }
+            Err(e) => {
+                let good = self.review.len();
+                tracing::warn!(error = %e, "template not built");
+                let required = self.engine.config().matching.min_enrolment_frames;
+                self.fail(EnrolmentFailure::NotEnoughGoodFrames { good, required }, u);
+                return;
+            }
+        };
+        let id_front_match = template
+            .id_portrait_distance()
+            .map(|d| (d, d <= self.engine.config().matching.id_portrait_threshold));
+        let sealed = seal_template(&template, &self.keys.sealing, &self.subject);
+        let voice = self
+            .voice_templates
+            .as_ref()
+            .map(|v| seal_voice_templates(v, &self.keys.sealing, &self.subject))
+            .transpose();
+        let (Ok(sealed_template), Ok(sealed_voice_templates)) = (sealed, voice) else {
+            tracing::error!("sealing failed");
+            self.fail(
+                EnrolmentFailure::NotEnoughGoodFrames {
+                    good: self.review.len(),
+                    required: self.engine.config().matching.min_enrolment_frames,
+                },
+                u,
+            );
+            return;
+        };
+        let result_text = utter(
+            &self.engine,
+            self.language,
+            ENROL_DONE,
+            &[],
+            UtteranceKind::Result,
+        );
+        u.speak.push(result_text.clone());
+        let outcome = EnrollmentOutcome::Enrolled(Box::new(Enrolled {
+            sealed_template,
+            sealed_voice_templates,
+            subject: self.subject.to_hex(),
+            package: EnrolmentPackage {
+                frames: std::mem::take(&mut self.review),
+                documents: std::mem::take(&mut self.documents),
+                id_front_match,
+                liveness: self.verdict.clone(),
+                pad_score: mean(&self.pad_scores),
+                voice_templates: self.voice_templates.is_some(),
+                rejected_frames: rejected,
+            },
+            result_text,
+        }));
+        self.finish(outcome, u);
+    }
+
+    fn fail(&mut self, failure: EnrolmentFailure, u: &mut EnrollmentUpdate) {
+        let message = utter(
+            &self.engine,
+            self.language,
+            failure.message_id(),
+            &[],
+            UtteranceKind::Notice,
+        );
+        u.speak.push(message.clone());
+        if failure.message_id() != ENROL_NOT_FINISHED {
+            u.speak.push(utter(
+                &self.engine,
+                self.language,
+                ENROL_NOT_FINISHED,
+                &[],
+                UtteranceKind::Result,
+            ));
+        }
+        tracing::info!(failure = %failure.id(), "enrolment not finished");
+        let outcome = EnrollmentOutcome::NotEnrolled(Box::new(NotEnrolled {
+            failure,
+            message,
+            liveness: self.verdict.clone(),
+        }));
+        self.finish(outcome, u);
+    }
+
+    fn finish(&mut self, outcome: EnrollmentOutcome, u: &mut EnrollmentUpdate) {
+        self.phase = Phase::Finished;
+        u.phase = Phase::Finished;
+        u.progress = 1.0;
+        u.outcome = Some(outcome.clone());
+        self.outcome = Some(outcome);
+    }
+}
+
+fn mean(v: &[f32]) -> Option<f32> {
+    (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
+}
+
+/// The frame downscaled to `side` pixels on its longer side, as JPEG (quality 85).
+fn review_jpeg(image: &RgbImage, side: u32) -> Vec<u8> {
+    let (w, h) = image.dimensions();
+    let scale = (side as f32 / w.max(h) as f32).min(1.0);
+    let small = if scale < 1.0 {
+        image::imageops::resize(
+            image,
+            ((w as f32 * scale).round() as u32).max(1),
+            ((h as f32 * scale).round() as u32).max(1),
+            image::imageops::FilterType::Triangle,
+        )
+    } else {
+        image.clone()
+    };
+    let mut out = Vec::new();
+    if let Err(e) = JpegEncoder::new_with_quality(&mut out, 85).encode_image(&small) {
+        tracing::warn!(error = %e, "review frame not encoded");
+        out.clear();
+    }
+    out
+}
