@@ -1,12 +1,16 @@
-//! Drawing analysis results on a picture so a person can check them by eye.
+//! Drawing analysis results on a picture so a person can check them by eye (primitives in
+//! [`crate::draw`]).
 
+use crate::draw::{dot, draw_text, line, wrap};
 use image::{Rgb, RgbImage};
 use lifecert_core::face::FaceObservation;
 use lifecert_core::geometry::Point;
 
-const BOX: Rgb<u8> = Rgb([0, 220, 0]);
+/// Colour of face boxes (green).
+pub const BOX: Rgb<u8> = Rgb([0, 220, 0]);
 const KEYPOINT: Rgb<u8> = Rgb([255, 40, 40]);
-const MESH: Rgb<u8> = Rgb([0, 200, 255]);
+/// Colour of landmark (mesh) points (light blue).
+pub const MESH: Rgb<u8> = Rgb([0, 200, 255]);
 const CONTOUR: Rgb<u8> = Rgb([255, 255, 255]);
 const AXIS_X: Rgb<u8> = Rgb([255, 0, 0]);
 const AXIS_Y: Rgb<u8> = Rgb([0, 255, 0]);
@@ -27,57 +31,6 @@ const LEFT_EYE: [usize; 16] = [
 const LIPS_OUTER: [usize; 20] = [
     61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
 ];
-
-fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {
-    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-        img.put_pixel(x as u32, y as u32, c);
-    }
-}
-
-/// Draws a straight line (Bresenham) of the given thickness.
-pub fn line(img: &mut RgbImage, a: Point, b: Point, c: Rgb<u8>, thickness: i64) {
-    let (mut x0, mut y0) = (a.x.round() as i64, a.y.round() as i64);
-    let (x1, y1) = (b.x.round() as i64, b.y.round() as i64);
-    let dx = (x1 - x0).abs();
-    let dy = -(y1 - y0).abs();
-    let sx = if x0 < x1 { 1 } else { -1 };
-    let sy = if y0 < y1 { 1 } else { -1 };
-    let mut err = dx + dy;
-    let r = thickness / 2;
-    let mut steps = 0;
-    loop {
-        for oy in -r..=r {
-            for ox in -r..=r {
-                put(img, x0 + ox, y0 + oy, c);
-            }
-        }
-        if (x0 == x1 && y0 == y1) || steps > 100_000 {
-            break;
-        }
-        steps += 1;
-        let e2 = 2 * err;
-        if e2 >= dy {
-            err += dy;
-            x0 += sx;
-        }
-        if e2 <= dx {
-            err += dx;
-            y0 += sy;
-        }
-    }
-}
-
-/// Draws a filled dot.
-pub fn dot(img: &mut RgbImage, p: Point, radius: i64, c: Rgb<u8>) {
-    let (cx, cy) = (p.x.round() as i64, p.y.round() as i64);
-    for y in -radius..=radius {
-        for x in -radius..=radius {
-            if x * x + y * y <= radius * radius {
-                put(img, cx + x, cy + y, c);
-            }
-        }
-    }
-}
 
 fn polyline(img: &mut RgbImage, face: &FaceObservation, idx: &[usize], c: Rgb<u8>, t: i64) {
     for (i, &a) in idx.iter().enumerate() {
@@ -198,59 +151,5 @@ pub fn draw_instruction(
             scale,
             Rgb([255, 255, 255]),
         );
-    }
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (long words are cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split(' ') {
-        let current = lines.last_mut().expect("lines is never empty");
-        let needed =
-            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-        if needed <= width || current.is_empty() {
-            if !current.is_empty() {
-                current.push(' ');
-            }
-            current.push_str(word);
-        } else {
-            lines.push(word.to_owned());
-        }
-    }
-    lines
-        .into_iter()
-        .flat_map(|l| {
-            let chars: Vec<char> = l.chars().collect();
-            chars
-                .chunks(width)
-                .map(|c| c.iter().collect())
-                .collect::<Vec<String>>()
-        })
-        .collect()
-}
-
-/// Draws `text` with the 8×8 public-domain bitmap font, each font pixel `scale` wide.
-pub fn draw_text(img: &mut RgbImage, x: u32, y: u32, text: &str, scale: u32, c: Rgb<u8>) {
-    use font8x8::UnicodeFonts;
-    let mut pen = x;
-    for ch in text.chars() {
-        let glyph = font8x8::BASIC_FONTS.get(ch).unwrap_or([0; 8]);
-        for (row, bits) in glyph.iter().enumerate() {
-            for col in 0..8u32 {
-                if bits & (1 << col) != 0 {
-                    for dy in 0..scale {
-                        for dx in 0..scale {
-                            put(
-                                img,
-                                (pen + col * scale + dx) as i64,
-                                (y + row as u32 * scale + dy) as i64,
-                                c,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        pen += 8 * scale;
     }
 }

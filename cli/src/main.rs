@@ -1,8 +1,10 @@
 //! `lifecert`: the command line of the lifecert engine.
 
-mod annotate;
+mod commands;
 
 use clap::{Parser, Subcommand};
+use commands::{EXIT_BAD_INPUT, EXIT_INTERNAL};
+use lifecert_cli::annotate;
 use lifecert_core::guidance::{GuidanceEngine, Instruction};
 use lifecert_core::messages::{Language, Messages};
 use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
@@ -10,11 +12,6 @@ use lifecert_core::{Analyzer, Config, FaceObservation, ModelInfo, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// Exit code for bad input (unreadable file, bad arguments).
-const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for an internal failure (models could not load).
-const EXIT_INTERNAL: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +46,133 @@ enum Command {
         /// Also search an N×N grid of tiles for small faces (group photos); 1 = whole image only.
         #[arg(long, default_value_t = 1, value_name = "N")]
         tiles: u32,
+    },
+    /// Compare the largest face of a probe photo with the largest face of each reference
+    /// photo at the calibrated threshold; print JSON. Exit 0 when every photo could be
+    /// compared, 2 for bad input (unreadable file, no face), 3 for an internal failure.
+    Match {
+        /// The photo to check (JPEG, PNG or WebP; EXIF orientation honoured).
+        probe: PathBuf,
+        /// Photos to compare it with.
+        #[arg(required = true)]
+        references: Vec<PathBuf>,
+    },
+    /// Enrol a person from photos or a recorded clip through the enrolment session, and
+    /// write the template issued with the local authority key, sealed for this device.
+    /// Exit 0 enrolled, 1 not enrolled, 2 bad input, 3 internal failure.
+    Enroll {
+        /// Photos of the face (files, or folders of JPEG/PNG/WebP).
+        #[arg(long, num_args = 1.., value_name = "PATH", conflicts_with = "video")]
+        photos: Vec<PathBuf>,
+        /// A recorded clip of the face (mp4, webm, mpg, …).
+        #[arg(long, value_name = "FILE")]
+        video: Option<PathBuf>,
+        /// Photo of the ID card's portrait side (JPEG or PNG, at most 1 MB).
+        #[arg(long, value_name = "F")]
+        id_front: Option<PathBuf>,
+        /// Photo of the ID card's other side.
+        #[arg(long, value_name = "F")]
+        id_back: Option<PathBuf>,
+        /// The person's name.
+        #[arg(long)]
+        name: String,
+        /// The person's resident ID number.
+        #[arg(long)]
+        id: String,
+        /// Where the sealed template goes.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Language of the instructions: zh-Hans, zh-Hant or en.
+        #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
+        lang: Language,
+        /// Write a report: HTML, or PNG when the name ends in .png.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// The key file (created on first use). Default ~/.config/lifecert/keys.json.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+    },
+    /// Certify from a recorded clip with its sound, printing what the phone would say, and
+    /// write the signed attestation. Without --challenge the digits are drawn now, which a
+    /// recording cannot answer. Exit 0 certified, 1 not certified, 2 bad input, 3 internal.
+    Certify {
+        /// The recording (video with sound).
+        #[arg(long, value_name = "FILE", conflicts_with = "still")]
+        video: Option<PathBuf>,
+        /// A still photo shown to the camera instead of a video.
+        #[arg(long, value_name = "IMAGE")]
+        still: Option<PathBuf>,
+        /// How long the still photo is shown, seconds.
+        #[arg(long, default_value_t = 6.0)]
+        seconds: f64,
+        /// A sound track to use instead of the video's (any format ffmpeg reads).
+        #[arg(long, value_name = "FILE")]
+        audio: Option<PathBuf>,
+        /// The sealed template written by `enroll`.
+        #[arg(long, value_name = "FILE")]
+        template: PathBuf,
+        /// Sealed voice templates, if the person recorded them.
+        #[arg(long, value_name = "FILE")]
+        voice_templates: Option<PathBuf>,
+        /// The retiree's name.
+        #[arg(long)]
+        name: String,
+        /// The retiree's resident ID number.
+        #[arg(long)]
+        id: String,
+        /// A relative or carer certifies on the retiree's behalf: their relation (spouse,
+        /// child, child_in_law, grandchild, sibling, other_relative, guardian, caregiver,
+        /// community_worker, or free text).
+        #[arg(long, value_name = "RELATION")]
+        proxy: Option<String>,
+        /// Language of what is said: zh-Hans, zh-Hant or en.
+        #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
+        lang: Language,
+        /// Replay against these digits (those the recording says); the result records that
+        /// the challenge was supplied.
+        #[arg(long, value_name = "DIGITS")]
+        challenge: Option<String>,
+        /// With --challenge: when the prompt ended in the recording, seconds.
+        #[arg(long, value_name = "SECONDS")]
+        prompt_end: Option<f64>,
+        /// Certification year (default: this year).
+        #[arg(long)]
+        year: Option<u16>,
+        /// The server nonce issued for the session (32 hex digits; default random).
+        #[arg(long, value_name = "HEX")]
+        nonce: Option<String>,
+        /// Failed certification sessions earlier today (after 3 the office is suggested).
+        #[arg(long, default_value_t = 0)]
+        previous_failures: u32,
+        /// Where the signed attestation goes (when certified).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write a report: HTML, or PNG when the name ends in .png.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// The key file. Default ~/.config/lifecert/keys.json.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+        /// Folder with the MiniFASNet anti-spoofing models (not shipped).
+        #[arg(long, value_name = "DIR")]
+        pad_models: Option<PathBuf>,
+    },
+    /// Verify a signed certification result as the authority's backend does; print JSON.
+    /// Exit 0 valid, 4 refused (bad signature, changed bytes, wrong key or nonce), 2 bad input.
+    Verify {
+        /// The signed result (the JSON envelope the device sends).
+        result: PathBuf,
+        /// The device's registered public key: 64 hex digits, or a file holding them.
+        #[arg(long, value_name = "PUB")]
+        key: String,
+        /// The server nonce issued for this session (32 hex digits). Without it, the nonce
+        /// stated in the attestation itself is used (a note says so on stderr).
+        #[arg(long, value_name = "HEX")]
+        nonce: Option<String>,
+        /// Accept results whose digit challenge was supplied from outside the device (a
+        /// processed recording); refused by default.
+        #[arg(long)]
+        accept_supplied_challenge: bool,
     },
 }
 
@@ -248,6 +372,86 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             let analyzer = load_analyzer(&source, config)?;
             analyze(&analyzer, images, annotate.as_deref(), *landmarks, *lang)
         }
+        Command::Match { probe, references } => {
+            let analyzer = load_analyzer(&source, Config::default())?;
+            commands::match_faces::run(&analyzer, probe, references)
+        }
+        Command::Enroll {
+            photos,
+            video,
+            id_front,
+            id_back,
+            name,
+            id,
+            out,
+            lang,
+            report,
+            keys,
+        } => commands::enroll::run(
+            &source,
+            &commands::enroll::EnrollArgs {
+                photos: photos.clone(),
+                video: video.clone(),
+                id_front: id_front.clone(),
+                id_back: id_back.clone(),
+                name: name.clone(),
+                id: id.clone(),
+                lang: *lang,
+                out: out.clone(),
+                report: report.clone(),
+                keys: keys.clone(),
+            },
+        ),
+        Command::Certify {
+            video,
+            still,
+            seconds,
+            audio,
+            template,
+            voice_templates,
+            name,
+            id,
+            proxy,
+            lang,
+            challenge,
+            prompt_end,
+            year,
+            nonce,
+            previous_failures,
+            out,
+            report,
+            keys,
+            pad_models,
+        } => commands::certify::run(
+            &source,
+            &commands::certify::CertifyArgs {
+                video: video.clone(),
+                still: still.clone(),
+                seconds: *seconds,
+                audio: audio.clone(),
+                template: template.clone(),
+                voice_templates: voice_templates.clone(),
+                name: name.clone(),
+                id: id.clone(),
+                proxy: proxy.clone(),
+                lang: *lang,
+                challenge: challenge.clone(),
+                prompt_end: *prompt_end,
+                year: *year,
+                nonce: nonce.clone(),
+                previous_failures: *previous_failures,
+                out: out.clone(),
+                report: report.clone(),
+                keys: keys.clone(),
+                pad_models: pad_models.clone(),
+            },
+        ),
+        Command::Verify {
+            result,
+            key,
+            nonce,
+            accept_supplied_challenge,
+        } => commands::verify::run(result, key, nonce.as_deref(), *accept_supplied_challenge),
     }
 }
 

@@ -1,0 +1,345 @@
+//! `lifecert certify`: the annual certification on a recorded clip with its sound, as the
+//! phone would run it live — the same instructions printed as it would speak them — and the
+//! signed attestation written for the authority.
+//!
+//! A recording cannot answer a random challenge: without `--challenge` the digits are drawn
+//! on the spot and the prompt takes as long as a phone needs to say it, so a clip that is
+//! already talking is refused (speech before the prompt ended). `--challenge DIGITS
+//! --prompt-end SECONDS` replays the recording against the digits it contains; the signed
+//! result then says the challenge was supplied, which `lifecert verify` refuses unless told
+//! to accept it.
+
+use super::recording::{self, EXIT_NOT_PASSED};
+use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
+use lifecert_cli::replay::{replay, PromptTiming};
+use lifecert_cli::report::Verdict as ReportVerdict;
+use lifecert_core::attestation::{PerformedBy, ProxyRelation};
+use lifecert_core::certification::{
+    CertificationOutcome, CertificationRequest, CertificationSession, ChallengeSource,
+    TemplateInput,
+};
+use lifecert_core::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::Verdict;
+use lifecert_core::messages::Language;
+use lifecert_core::ModelSource;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The arguments of `certify`.
+#[derive(Debug)]
+pub struct CertifyArgs {
+    /// The recording (video with sound).
+    pub video: Option<PathBuf>,
+    /// A still photo shown instead of a video (the attack demonstration).
+    pub still: Option<PathBuf>,
+    /// How long the still photo is shown, seconds.
+    pub seconds: f64,
+    /// A separate sound track.
+    pub audio: Option<PathBuf>,
+    /// The sealed, authority-issued template from `enroll`.
+    pub template: PathBuf,
+    /// Sealed voice templates, if any.
+    pub voice_templates: Option<PathBuf>,
+    /// The retiree's name.
+    pub name: String,
+    /// The retiree's ID number.
+    pub id: String,
+    /// The proxy's relation, when a relative or carer certifies.
+    pub proxy: Option<String>,
+    /// Language of what is said.
+    pub lang: Language,
+    /// Digits the recording contains (replay).
+    pub challenge: Option<String>,
+    /// When the prompt ended in the recording, seconds (replay).
+    pub prompt_end: Option<f64>,
+    /// Certification year.
+    pub year: Option<u16>,
+    /// Server nonce (32 hex digits); random when absent.
+    pub nonce: Option<String>,
+    /// Failed sessions earlier today.
+    pub previous_failures: u32,
+    /// Where the signed attestation goes.
+    pub out: Option<PathBuf>,
+    /// Where the report goes (HTML, or PNG).
+    pub report: Option<PathBuf>,
+    /// The key file.
+    pub keys: Option<PathBuf>,
+    /// MiniFASNet models for the passive anti-spoofing check.
+    pub pad_models: Option<PathBuf>,
+}
+
+fn relation(text: &str) -> ProxyRelation {
+    match text.trim().to_lowercase().as_str() {
+        "spouse" | "配偶" => ProxyRelation::Spouse,
+        "child" | "son" | "daughter" | "子女" => ProxyRelation::Child,
+        "child_in_law" | "儿媳" | "女婿" => ProxyRelation::ChildInLaw,
+        "grandchild" | "孙子女" => ProxyRelation::Grandchild,
+        "sibling" | "兄弟姐妹" => ProxyRelation::Sibling,
+        "other_relative" | "亲属" => ProxyRelation::OtherRelative,
+        "guardian" | "监护人" => ProxyRelation::Guardian,
+        "caregiver" | "护工" => ProxyRelation::Caregiver,
+        "community_worker" | "社区工作人员" => ProxyRelation::CommunityWorker,
+        _ => ProxyRelation::Other(text.trim().to_owned()),
+    }
+}
+
+fn digits(text: &str) -> Result<Vec<u8>, CommandError> {
+    let d: Vec<u8> = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | ',' | '-'))
+        .map(|c| c.to_digit(10).map(|d| d as u8))
+        .collect::<Option<_>>()
+        .ok_or_else(|| (EXIT_BAD_INPUT, format!("--challenge {text:?}: digits only")))?;
+    Ok(d)
+}
+
+fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>, CommandError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| (EXIT_BAD_INPUT, format!("{what} {}: {e}", path.display())))?;
+    if meta.len() > 16 * 1024 * 1024 {
+        return Err((
+            EXIT_BAD_INPUT,
+            format!("{what} {} is too large", path.display()),
+        ));
+    }
+    std::fs::read(path).map_err(|e| (EXIT_BAD_INPUT, format!("{what} {}: {e}", path.display())))
+}
+
+fn fresh_nonce() -> Result<Nonce, CommandError> {
+    lifecert_core::sealing::random_bytes::<16>()
+        .map(Nonce)
+        .map_err(|e| (EXIT_INTERNAL, e.to_string()))
+}
+
+/// Evidence lines for the report.
+fn evidence_of(v: &Verdict) -> Vec<(String, String)> {
+    let e = &v.evidence;
+    let mut out = vec![
+        ("attempts".into(), v.attempts.to_string()),
+        (
+            "digit check".into(),
+            e.digit_check.map_or("-".into(), |d| format!("{d:?}")),
+        ),
+        (
+            "speech onset after prompt".into(),
+            e.speech_onset_after_prompt_ms
+                .map_or("-".into(), |ms| format!("{ms} ms")),
+        ),
+        (
+            "speech segments".into(),
+            e.speech_segments.len().to_string(),
+        ),
+        (
+            "face continuity".into(),
+            format!(
+                "{} frames, {} without face, {} breaks",
+                e.continuity.frames, e.continuity.frames_without_face, e.continuity.breaks
+            ),
+        ),
+    ];
+    if let Some(s) = e.av_sync {
+        out.push((
+            "lips vs voice".into(),
+            format!(
+                "correlation {:.2} at {:.0} ms, mouth movement {:.3}",
+                s.correlation, s.lag_ms, s.aperture_spread
+            ),
+        ));
+    }
+    if let Some(p) = e.pad_score {
+        out.push(("anti-spoofing score".into(), format!("{p:.2}")));
+    }
+    out
+}
+
+/// Runs `certify`.
+pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError> {
+    if args.prompt_end.is_some() && args.challenge.is_none() {
+        return Err((EXIT_BAD_INPUT, "--prompt-end needs --challenge".into()));
+    }
+    let keys = recording::keys(args.keys.as_deref())?;
+    let engine = recording::engine(source, args.pad_models.as_deref())?;
+    let sealed = read(&args.template, "template")?;
+    let voice_templates = args
+        .voice_templates
+        .as_ref()
+        .map(|p| read(p, "voice templates"))
+        .transpose()?;
+    let server_nonce = match &args.nonce {
+        Some(hex) => Nonce::from_hex(hex).map_err(|e| (EXIT_BAD_INPUT, format!("--nonce: {e}")))?,
+        None => fresh_nonce()?,
+    };
+    let (challenge, timing) = match &args.challenge {
+        Some(text) => {
+            let nonce = fresh_nonce()?;
+            let end = args.prompt_end.unwrap_or(0.0);
+            if !(end.is_finite() && end >= 0.0) {
+                return Err((EXIT_BAD_INPUT, "--prompt-end must be >= 0".into()));
+            }
+            (
+                ChallengeSource::Supplied(DigitChallenge {
+                    nonce,
+                    digits: digits(text)?,
+                }),
+                PromptTiming::EndsAt(Duration::from_secs_f64(end)),
+            )
+        }
+        None => (ChallengeSource::Drawn, PromptTiming::Spoken),
+    };
+    let now = recording::now_unix();
+    let year = args.year.unwrap_or_else(|| {
+        lifecert_core::identity::Date::from_unix_china(now).map_or(2026, |d| d.year())
+    });
+    let request = CertificationRequest {
+        name: args.name.clone(),
+        id_number: args.id.clone(),
+        performed_by: match &args.proxy {
+            Some(r) => PerformedBy::Proxy {
+                relation: relation(r),
+            },
+            None => PerformedBy::Subject,
+        },
+        template: TemplateInput::Issued {
+            sealed,
+            authority: keys.authority_public_key(),
+        },
+        voice_templates,
+        server_nonce,
+        certification_year: year,
+        now_unix: now,
+        previous_failures: args.previous_failures,
+        language: args.lang,
+        challenge,
+    };
+    let mut session = CertificationSession::new(
+        engine.clone(),
+        request,
+        keys.certification_keys()
+            .map_err(|e| (EXIT_BAD_INPUT, e.to_string()))?,
+    )
+    .map_err(|e| match e {
+        lifecert_core::Error::Template(t) => (
+            EXIT_BAD_INPUT,
+            format!("the template cannot be used for this person with these keys: {t}"),
+        ),
+        other => (EXIT_BAD_INPUT, other.to_string()),
+    })?;
+    eprintln!("lifecert: server nonce {}", server_nonce.to_hex());
+    let input = recording::input(
+        args.video.as_deref(),
+        args.still.as_deref(),
+        args.seconds,
+        args.audio.as_deref(),
+    )?;
+    let mut print = recording::printer();
+    let (outcome, timeline) = replay(
+        &mut session,
+        engine.analyzer(),
+        input.frames,
+        &input.audio,
+        timing,
+        input.total,
+        &mut print,
+    )
+    .map_err(recording::replay_error)?;
+    let (passed, reason, message, liveness, face_match) = match &outcome {
+        CertificationOutcome::Certified(c) => (
+            true,
+            "certified".to_string(),
+            c.result_text.text.clone(),
+            Some(&c.liveness),
+            Some(c.face_match),
+        ),
+        CertificationOutcome::NotCertified(n) => (
+            false,
+            n.failure.id(),
+            n.message.text.clone(),
+            n.liveness.as_ref(),
+            n.face_match,
+        ),
+    };
+    if let Some(path) = &args.report {
+        let mut evidence = liveness.map(evidence_of).unwrap_or_default();
+        if let Some(m) = face_match {
+            evidence.insert(
+                0,
+                (
+                    "face match".into(),
+                    format!(
+                        "distance {:.3} (threshold {:.2}): {}",
+                        m.distance,
+                        m.threshold,
+                        if m.accepted {
+                            "same person"
+                        } else {
+                            "not confirmed"
+                        }
+                    ),
+                ),
+            );
+        }
+        let digit_windows = liveness
+            .map(|v| {
+                v.evidence
+                    .digits
+                    .iter()
+                    .filter_map(|d| {
+                        Some((
+                            d.start_ms? as f32 / 1000.0,
+                            d.end_ms? as f32 / 1000.0,
+                            d.digit.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        recording::write_report(
+            path,
+            recording::Summary {
+                title: format!("Certification {year}"),
+                language: args.lang,
+                verdict: ReportVerdict {
+                    passed,
+                    reason: reason.clone(),
+                    message: message.clone(),
+                },
+                evidence,
+                digit_windows,
+            },
+            timeline,
+            &input.audio,
+        )?;
+    }
+    match outcome {
+        CertificationOutcome::Certified(c) => {
+            if let Some(out) = &args.out {
+                recording::write_file(out, c.attestation.as_bytes())?;
+                eprintln!("lifecert: signed result written to {}", out.display());
+            }
+            println!(
+                "{}",
+                json!({
+                    "outcome": "certified",
+                    "distance": c.face_match.distance,
+                    "threshold": c.face_match.threshold,
+                    "challenge_supplied": args.challenge.is_some(),
+                    "server_nonce": server_nonce.to_hex(),
+                })
+            );
+            Ok(())
+        }
+        CertificationOutcome::NotCertified(n) => {
+            println!(
+                "{}",
+                json!({
+                    "outcome": "not_certified",
+                    "reason": n.failure.id(),
+                    "message": n.message.text,
+                    "retry_allowed": n.retry_allowed,
+                })
+            );
+            Err((EXIT_NOT_PASSED, format!("not certified: {reason}")))
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! `lifecert enroll`: an enrolment from still photos or a recorded clip, run through the
+//! same session a phone runs, then issued as the pension authority would: the enrolled
+//! template is signed with the authority key of the local key file and sealed for the
+//! device. The output is what `lifecert certify --template` takes.
+//!
+//! Photos and recordings cannot follow random actions, so this enrolment has no action
+//! step (the package says so); on a phone the shell asks for the actions.
+
+use super::recording::{self, EXIT_NOT_PASSED, STILL_FPS};
+use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
+use lifecert_cli::media::{MediaError, VideoFrame};
+use lifecert_cli::replay::{replay, PromptTiming};
+use lifecert_cli::report::Verdict as ReportVerdict;
+use lifecert_core::enrollment::{EnrollmentOutcome, EnrollmentRequest, EnrollmentSession};
+use lifecert_core::id_document::DocumentSide;
+use lifecert_core::identity::SubjectReference;
+use lifecert_core::messages::Language;
+use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
+use lifecert_core::templates::descriptor_model;
+use lifecert_core::ModelSource;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How many frames each photo is shown for (a still photo held for 0.2 s).
+const FRAMES_PER_PHOTO: usize = 5;
+/// Largest ID photo read (the upload limit itself is checked by the core).
+const MAX_ID_FILE: u64 = 32 * 1024 * 1024;
+
+/// The arguments of `enroll`.
+#[derive(Debug)]
+pub struct EnrollArgs {
+    /// Photos (files or folders of JPEG/PNG).
+    pub photos: Vec<PathBuf>,
+    /// A recorded clip.
+    pub video: Option<PathBuf>,
+    /// ID card, portrait side.
+    pub id_front: Option<PathBuf>,
+    /// ID card, emblem side.
+    pub id_back: Option<PathBuf>,
+    /// The person's name.
+    pub name: String,
+    /// The person's ID number.
+    pub id: String,
+    /// Language of what is said.
+    pub lang: Language,
+    /// Where the sealed, issued template goes.
+    pub out: PathBuf,
+    /// Where the report goes.
+    pub report: Option<PathBuf>,
+    /// The key file.
+    pub keys: Option<PathBuf>,
+}
+
+fn photo_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CommandError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", p.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        matches!(
+                            e.to_ascii_lowercase().as_str(),
+                            "jpg" | "jpeg" | "png" | "webp"
+                        )
+                    })
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err((EXIT_BAD_INPUT, "no photos found".into()));
+    }
+    Ok(out)
+}
+
+/// Each photo shown for a moment, one after the other, as frames.
+fn photo_frames(files: &[PathBuf]) -> Result<Vec<VideoFrame>, CommandError> {
+    let mut frames = Vec::new();
+    for f in files {
+        let image = lifecert_core::image_io::load_image(f)
+            .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", f.display())))?;
+        for _ in 0..FRAMES_PER_PHOTO {
+            let index = frames.len();
+            frames.push(VideoFrame {
+                index,
+                timestamp: Duration::from_secs_f64(index as f64 / STILL_FPS),
+                image: image.clone(),
+            });
+        }
+    }
+    Ok(frames)
+}
+
+fn read_id(path: &PathBuf) -> Result<Vec<u8>, CommandError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))?
+        .len();
+    if len > MAX_ID_FILE {
+        return Err((EXIT_BAD_INPUT, format!("{} is too large", path.display())));
+    }
+    std::fs::read(path).map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))
+}
+
+/// Runs `enroll`.
+pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> {
+    let keys = recording::keys(args.keys.as_deref())?;
+    let engine = recording::engine(source, None)?;
+    let now = recording::now_unix();
+    let mut session = EnrollmentSession::new(
+        engine.clone(),
+        EnrollmentRequest {
+            name: args.name.clone(),
+            id_number: args.id.clone(),
+            now_unix: now,
+            language: args.lang,
+            actions: Vec::new(),
+            voice_digits: false,
+            rng: None,
+        },
+        keys.enrollment_keys()
+            .map_err(|e| (EXIT_BAD_INPUT, e.to_string()))?,
+    )
+    .map_err(|e| (EXIT_BAD_INPUT, e.to_string()))?;
+    session
+        .give_consent(true)
+        .map_err(|e| (EXIT_INTERNAL, e.to_string()))?;
+    for (side, path) in [
+        (DocumentSide::Front, &args.id_front),
+        (DocumentSide::Back, &args.id_back),
+    ] {
+        if let Some(p) = path {
+            let bytes = read_id(p)?;
+            session
+                .add_id_document(side, &bytes)
+                .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", p.display())))?;
+            eprintln!("lifecert: ID photo {} accepted ({side:?})", p.display());
+        }
+    }
+    if session.phase() == lifecert_core::session::Phase::IdDocuments {
+        session
+            .continue_without_more_documents()
+            .map_err(|e| (EXIT_INTERNAL, e.to_string()))?;
+    }
+    let (frames, total): (Box<dyn Iterator<Item = Result<VideoFrame, MediaError>>>, _) =
+        match (&args.video, args.photos.is_empty()) {
+            (Some(v), true) => {
+                let input = recording::input(Some(v), None, 0.0, None)?;
+                (input.frames, input.total)
+            }
+            (None, false) => {
+                let frames = photo_frames(&photo_files(&args.photos)?)?;
+                (Box::new(frames.into_iter().map(Ok)), None)
+            }
+            _ => {
+                return Err((
+                    EXIT_BAD_INPUT,
+                    "give exactly one of --video FILE or --photos PATH...".into(),
+                ))
+            }
+        };
+    let mut print = recording::printer();
+    let (outcome, timeline) = replay(
+        &mut session,
+        engine.analyzer(),
+        frames,
+        &[],
+        PromptTiming::Spoken,
+        total,
+        &mut print,
+    )
+    .map_err(recording::replay_error)?;
+    let (passed, reason, message, evidence) = match &outcome {
+        EnrollmentOutcome::Enrolled(e) => {
+            let p = &e.package;
+            let mut evidence = vec![
+                ("frames kept".to_string(), p.frames.len().to_string()),
+                ("frames refused".to_string(), p.rejected_frames.to_string()),
+                (
+                    "liveness".to_string(),
+                    "no action step (photos or a recording)".to_string(),
+                ),
+            ];
+            if let Some((d, ok)) = p.id_front_match {
+                evidence.push((
+                    "ID portrait".to_string(),
+                    format!(
+                        "distance {d:.3} ({})",
+                        if ok { "consistent" } else { "to review" }
+                    ),
+                ));
+            }
+            (
+                true,
+                "enrolled".to_string(),
+                e.result_text.text.clone(),
+                evidence,
+            )
+        }
+        EnrollmentOutcome::NotEnrolled(n) => {
+            (false, n.failure.id(), n.message.text.clone(), Vec::new())
+        }
+    };
+    if let Some(path) = &args.report {
+        recording::write_report(
+            path,
+            recording::Summary {
+                title: "Enrolment".into(),
+                language: args.lang,
+                verdict: ReportVerdict {
+                    passed,
+                    reason: reason.clone(),
+                    message,
+                },
+                evidence,
+                digit_windows: Vec::new(),
+            },
+            timeline,
+            &[],
+        )?;
+    }
+    let EnrollmentOutcome::Enrolled(e) = outcome else {
+        println!("{}", json!({ "outcome": "not_enrolled", "reason": reason }));
+        return Err((EXIT_NOT_PASSED, format!("not enrolled: {reason}")));
+    };
+    // The authority's side: open the device-sealed enrolment, sign it for the subject, and
+    // seal it for the device.
+    let subject =
+        SubjectReference::from_hex(&e.subject).map_err(|err| (EXIT_INTERNAL, err.to_string()))?;
+    let model =
+        descriptor_model(engine.analyzer()).map_err(|err| (EXIT_INTERNAL, err.to_string()))?;
+    let template = open_template(&e.sealed_template, keys.sealing_key(), &subject, &model)
+        .map_err(|err| (EXIT_INTERNAL, err.to_string()))?;
+    let issued = IssuedTemplate::issue(keys.authority_key(), &subject, &template, now)
+        .and_then(|i| seal_issued(&i, keys.sealing_key()))
+        .map_err(|err| (EXIT_INTERNAL, err.to_string()))?;
+    recording::write_file(&args.out, &issued)?;
+    eprintln!(
+        "lifecert: template issued with the local authority key and sealed to {}",
+        args.out.display()
+    );
+    println!(
+        "{}",
+        json!({
+            "outcome": "enrolled",
+            "frames": e.package.frames.len(),
+            "quality": e.package.frames.iter().map(|f| json!({
+                "t_ms": f.t_ms,
+                "interocular_px": f.quality.interocular_px,
+                "sharpness": f.quality.sharpness,
+                "yaw": f.quality.yaw,
+                "pitch": f.quality.pitch,
+            })).collect::<Vec<_>>(),
+            "id_front_distance": e.package.id_front_match.map(|m| m.0),
+            "template": args.out.display().to_string(),
+        })
+    );
+    Ok(())
+}

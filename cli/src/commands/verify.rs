@@ -1,0 +1,185 @@
+//! `lifecert verify RESULT.json --key PUB`: what the authority's backend does with a
+//! signed certification result — checks it against the device's registered public key and
+//! the server nonce issued for the session, and prints what it says.
+
+use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INVALID};
+use lifecert_cli::keys::load_public_key;
+use lifecert_core::attestation::{
+    verify_attestation_with, Attestation, AttestationError, InMemoryNonceLedger, VerifyPolicy,
+};
+use lifecert_core::challenge::Nonce;
+use serde::Serialize;
+use std::path::Path;
+
+/// Largest result file read, bytes (an attestation is a few kilobytes).
+const MAX_RESULT_BYTES: u64 = 1024 * 1024;
+
+#[derive(Serialize)]
+struct Verified<'a> {
+    valid: bool,
+    /// The pinned device key the signature was checked against.
+    device_public_key: String,
+    /// The server nonce required, and where it came from (`"--nonce"` or `"payload"`).
+    server_nonce: String,
+    server_nonce_source: &'static str,
+    attestation: &'a Attestation,
+}
+
+#[derive(Serialize)]
+struct Refused {
+    valid: bool,
+    /// Stable id of the refusal.
+    error: &'static str,
+    message: String,
+}
+
+/// A stable id for each refusal.
+fn error_id(e: &AttestationError) -> &'static str {
+    match e {
+        AttestationError::Signature(_) => "signature",
+        AttestationError::NonCanonical => "non_canonical",
+        AttestationError::UnsupportedVersion(_) => "unsupported_version",
+        AttestationError::Invalid(_) => "invalid",
+        AttestationError::NonceMismatch => "nonce_mismatch",
+        AttestationError::NonceReused => "nonce_reused",
+        AttestationError::SuppliedChallengeRefused => "supplied_challenge_refused",
+        AttestationError::Ledger(_) => "ledger",
+        _ => "refused",
+    }
+}
+
+/// The signed envelope inside the file's text: the text itself, or — when the file is a
+/// JSON object with a string field `attestation` and no `payload` — that field.
+fn envelope(text: &str) -> String {
+    // A file conventionally ends with a line break; it is not part of the envelope.
+    let text = text.trim_end_matches(['\n', '\r']);
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
+        if !map.contains_key("payload") {
+            if let Some(serde_json::Value::String(inner)) = map.get("attestation") {
+                return inner.clone();
+            }
+        }
+    }
+    text.to_owned()
+}
+
+/// The server nonce the (not yet verified) payload claims, if it can be read.
+fn claimed_nonce(envelope: &str) -> Option<Nonce> {
+    let outer: serde_json::Value = serde_json::from_str(envelope).ok()?;
+    let payload: serde_json::Value = serde_json::from_str(outer.get("payload")?.as_str()?).ok()?;
+    Nonce::from_hex(payload.get("server_nonce")?.as_str()?).ok()
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
+    let json = serde_json::to_string_pretty(value)
+        .map_err(|e| (EXIT_INTERNAL, format!("cannot serialise the result: {e}")))?;
+    println!("{json}");
+    Ok(())
+}
+
+/// Runs the command. Exit codes: 0 valid; [`EXIT_INVALID`] refused (bad signature, changed
+/// bytes, wrong key, nonce mismatch, supplied challenge, malformed); [`EXIT_BAD_INPUT`] for
+/// an unreadable file, key or nonce argument.
+pub fn run(
+    result: &Path,
+    key: &str,
+    nonce: Option<&str>,
+    accept_supplied_challenge: bool,
+) -> Result<(), CommandError> {
+    let key = load_public_key(key).map_err(|e| (EXIT_BAD_INPUT, format!("--key: {e}")))?;
+    let given_nonce = nonce
+        .map(|n| {
+            Nonce::from_hex(n.trim()).map_err(|_| {
+                (
+                    EXIT_BAD_INPUT,
+                    format!("--nonce {n:?} is not 32 hexadecimal digits"),
+                )
+            })
+        })
+        .transpose()?;
+    let unreadable = |e: std::io::Error| (EXIT_BAD_INPUT, format!("{}: {e}", result.display()));
+    let meta = std::fs::metadata(result).map_err(unreadable)?;
+    if !meta.is_file() || meta.len() > MAX_RESULT_BYTES {
+        return Err((
+            EXIT_BAD_INPUT,
+            format!(
+                "{}: not a result file (a folder, or larger than {MAX_RESULT_BYTES} bytes)",
+                result.display()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(result).map_err(unreadable)?;
+    let refuse = |error: &'static str, message: String| -> CommandError {
+        match print_json(&Refused {
+            valid: false,
+            error,
+            message: message.clone(),
+        }) {
+            Ok(()) => (EXIT_INVALID, format!("attestation refused: {message}")),
+            Err(e) => e,
+        }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(refuse("malformed", "the file is not UTF-8 text".into()));
+    };
+    let json = envelope(&text);
+    let (expected, source) = match given_nonce {
+        Some(n) => (n, "--nonce"),
+        None => {
+            let claimed = claimed_nonce(&json);
+            match claimed {
+                Some(n) => eprintln!(
+                    "lifecert: no --nonce given: checking the attestation against the server nonce \
+                     it states itself ({}); an authority's backend checks the nonce it issued for \
+                     the session",
+                    n.to_hex()
+                ),
+                None => eprintln!(
+                    "lifecert: no --nonce given, and the attestation states no readable server nonce"
+                ),
+            }
+            // Unreadable payload: verification refuses it before the nonce is compared.
+            (claimed.unwrap_or(Nonce([0; 16])), "payload")
+        }
+    };
+    let policy = VerifyPolicy {
+        accept_supplied_challenge,
+    };
+    let mut ledger = InMemoryNonceLedger::new();
+    match verify_attestation_with(&json, &key, &expected, &mut ledger, &policy) {
+        Ok(attestation) => print_json(&Verified {
+            valid: true,
+            device_public_key: key.to_hex(),
+            server_nonce: expected.to_hex(),
+            server_nonce_source: source,
+            attestation: &attestation,
+        }),
+        Err(e @ AttestationError::Ledger(_)) => Err((EXIT_INTERNAL, format!("nonce ledger: {e}"))),
+        Err(e) => Err(refuse(error_id(&e), e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_is_found_with_or_without_a_wrapper() {
+        let env = r#"{"payload":"{}","signature":"00","public_key":"11"}"#;
+        assert_eq!(envelope(&format!("{env}\n")), env);
+        assert_eq!(envelope(&format!("{env}\r\n")), env);
+        let wrapped = serde_json::json!({ "attestation": env, "report": "x.html" }).to_string();
+        assert_eq!(envelope(&wrapped), env);
+        // Spaces are part of the envelope (the bytes are the evidence).
+        assert_eq!(envelope(&format!(" {env}")), format!(" {env}"));
+    }
+
+    #[test]
+    fn the_claimed_nonce_is_read_from_the_payload() {
+        let n = Nonce([7; 16]);
+        let payload = serde_json::json!({ "server_nonce": n.to_hex() }).to_string();
+        let env = serde_json::json!({ "payload": payload }).to_string();
+        assert_eq!(claimed_nonce(&env), Some(n));
+        assert_eq!(claimed_nonce("not json"), None);
+    }
+}
