@@ -6,13 +6,15 @@
 #   scripts/bindings.sh generate   build; write bindings/generated/{python,kotlin,swift} (Swift is committed)
 #   scripts/bindings.sh check      build; fail if the committed Swift in bindings/generated/swift is stale
 #   scripts/bindings.sh test       generate Python + Kotlin, run pytest and `mvn test`, then `check`
-#   scripts/bindings.sh bench      per-frame cost of push_frame from Python, Kotlin and Rust (prints medians; the
-#                                  Rust criterion bench runs in the dev profile, the build the bindings load)
+#   scripts/bindings.sh bench      per-frame cost of push_frame (GuidanceSession; CertificationSession copied and
+#                                  borrowed) from Python, Kotlin and Rust (prints medians; the Rust criterion bench
+#                                  runs in the dev profile, the build the bindings load)
 #
 # Python and Kotlin bindings are generated on every run and not committed (bindings/generated/.gitignore); the
 # Python directory gets a link to the native library, which is where the generated module loads it from. Kotlin
 # finds it through -Djna.library.path. Needs: cargo, python3 with pytest, ffmpeg/ffprobe (to decode the sample
-# photo), Java 17 and Maven (the first run downloads the Kotlin compiler, JNA and JUnit from Maven Central).
+# photo and the clips of the session tests, read from LIFECERT_EVAL_DATA, default ../shared/data), Java 17 and Maven
+# (the first run downloads the Kotlin compiler, JNA and JUnit from Maven Central).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,7 +62,7 @@ check_swift() {
 
 python_tests() {
   echo "== pytest bindings/tests/python"
-  python3 -m pytest -q -p no:cacheprovider bindings/tests/python
+  python3 -m pytest -q -rs -p no:cacheprovider bindings/tests/python
 }
 
 maven() {

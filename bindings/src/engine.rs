@@ -1,7 +1,9 @@
-//! The [`Engine`] object (models loaded once) and the [`GuidanceSession`] that turns a
-//! stream of camera frames into positioning instructions. Wrappers only: every decision is
-//! the core's ([`lifecert_core::Analyzer`], [`lifecert_core::quality::measure`],
-//! [`lifecert_core::guidance::GuidanceEngine`], [`lifecert_core::messages::Messages`]).
+//! The [`Engine`] object (models loaded once: a shared [`lifecert_core::Engine`]) and the
+//! [`GuidanceSession`] that turns a stream of camera frames into positioning instructions.
+//! Wrappers only: every decision is the core's ([`lifecert_core::Analyzer`],
+//! [`lifecert_core::quality::measure`], [`lifecert_core::guidance::GuidanceEngine`],
+//! [`lifecert_core::messages::Messages`]). The enrolment and certification sessions opened
+//! on the engine live in `enrollment.rs` and `certification.rs`.
 
 use crate::error::LifecertError;
 use crate::frame::FrameInput;
@@ -9,7 +11,8 @@ use lifecert_core::face::{FaceObservation, Keypoint};
 use lifecert_core::guidance::{GuidanceEngine, Hint, Instruction};
 use lifecert_core::messages::{Language, Messages};
 use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
-use lifecert_core::{Analyzer, Config};
+use lifecert_core::Config;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -171,15 +174,32 @@ pub struct GuideOval {
     pub radius_y: f32,
 }
 
-/// The engine: models loaded once, shared by every call and every thread. Create one per
-/// app (loading takes a moment) and keep it.
-#[derive(Debug, uniffi::Object)]
-pub struct Engine {
-    analyzer: Arc<Analyzer>,
-    messages: Arc<Messages>,
+/// How to build an [`Engine`] ([`Engine::with_options`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
+pub struct EngineOptions {
+    /// **For replaying recordings only** (tools and tests, never a live certification):
+    /// the configuration [`lifecert_core::Config::for_recordings`], which drops the
+    /// positioning gate (a clip starts at once), keeps enrolment frames 40 ms apart, takes
+    /// the liveness step without retries and accepts the one spoken digit of a recorded
+    /// sentence. `false` (the default configuration) in an app.
+    #[uniffi(default = false)]
+    pub for_recordings: bool,
+    /// A directory holding the optional MiniFASNet passive anti-spoofing models
+    /// (`lifecert_core::pad`; not shipped with the library). When given, sessions score
+    /// the live face and refuse a photo or a screen. `None`: no passive anti-spoofing.
+    #[uniffi(default = None)]
+    pub anti_spoof_model_dir: Option<String>,
 }
 
-fn language(tag: &str) -> Result<Language, LifecertError> {
+/// The engine: models loaded once (face analysis, voice activity, the optional
+/// anti-spoofing models, the message texts), shared by every call, every session and every
+/// thread. Create one per app (loading takes a moment) and keep it.
+#[derive(Debug, uniffi::Object)]
+pub struct Engine {
+    core: Arc<lifecert_core::Engine>,
+}
+
+pub(crate) fn language(tag: &str) -> Result<Language, LifecertError> {
     Language::from_tag(tag).ok_or_else(|| {
         LifecertError::bad_input(format!(
             "unsupported language tag {tag:?}: use zh-Hans, zh-Hant or en"
@@ -210,6 +230,15 @@ struct Analysed {
 }
 
 impl Engine {
+    /// The core engine, shared with the sessions opened on it.
+    pub(crate) fn core(&self) -> &Arc<lifecert_core::Engine> {
+        &self.core
+    }
+
+    fn messages(&self) -> &Messages {
+        self.core.messages()
+    }
+
     fn analyse(
         &self,
         frame: &FrameInput,
@@ -217,13 +246,13 @@ impl Engine {
         at: Duration,
     ) -> Result<Analysed, LifecertError> {
         let frame = frame.to_core()?;
-        let analysis = self.analyzer.analyze(&frame)?;
+        let analysis = self.core.analyzer().analyze(&frame)?;
         let quality = quality::measure(
             &analysis.image,
             &analysis.faces,
             motion,
             at,
-            &self.analyzer.config().guidance.quality,
+            &self.core.config().guidance.quality,
         );
         let (width, height) = analysis.image.dimensions();
         Ok(Analysed {
@@ -235,22 +264,45 @@ impl Engine {
     }
 
     fn guidance_engine(&self) -> Result<GuidanceEngine, LifecertError> {
-        GuidanceEngine::new(self.analyzer.config().guidance.clone())
+        GuidanceEngine::new(self.core.config().guidance.clone())
             .map_err(|e| LifecertError::internal(format!("guidance configuration: {e}")))
     }
 }
 
 #[uniffi::export]
 impl Engine {
-    /// Loads the models embedded in the library with the default configuration.
+    /// Loads the models embedded in the library with the default configuration (what an
+    /// app uses).
     #[uniffi::constructor]
     pub fn new() -> Result<Arc<Self>, LifecertError> {
-        let analyzer = Analyzer::new(Config::default())?;
-        let models: Vec<&str> = analyzer.models().iter().map(|m| m.file.as_str()).collect();
-        tracing::info!(models = ?models, "engine ready");
+        Self::with_options(EngineOptions::default())
+    }
+
+    /// Loads the models embedded in the library with `options`: the configuration for
+    /// replaying recordings (tests and tools only) and the optional anti-spoofing models.
+    ///
+    /// Errors: [`LifecertError::Internal`] when a model cannot be loaded (an
+    /// `anti_spoof_model_dir` without both MiniFASNet files included).
+    #[uniffi::constructor]
+    pub fn with_options(options: EngineOptions) -> Result<Arc<Self>, LifecertError> {
+        let config = if options.for_recordings {
+            Config::for_recordings()
+        } else {
+            Config::default()
+        };
+        let mut core = lifecert_core::Engine::new(config)?;
+        if let Some(dir) = &options.anti_spoof_model_dir {
+            core = core.with_passive_anti_spoof(Path::new(dir))?;
+        }
+        let models: Vec<String> = core.models().into_iter().map(|m| m.file).collect();
+        tracing::info!(
+            models = ?models,
+            for_recordings = options.for_recordings,
+            anti_spoof = core.passive_anti_spoof().is_some(),
+            "engine ready"
+        );
         Ok(Arc::new(Engine {
-            analyzer: Arc::new(analyzer),
-            messages: Arc::new(Messages::builtin()),
+            core: Arc::new(core),
         }))
     }
 
@@ -273,7 +325,7 @@ impl Engine {
             width: analysed.width,
             height: analysed.height,
             faces: analysed.faces,
-            instruction: prompt(&self.messages, update.frame_instruction, lang),
+            instruction: prompt(self.messages(), update.frame_instruction, lang),
             ready: update.ready,
         })
     }
@@ -298,7 +350,7 @@ impl Engine {
 
     /// The guide oval to draw over the camera preview.
     pub fn guide_oval(&self) -> GuideOval {
-        let g = &self.analyzer.config().guidance.quality.guide;
+        let g = &self.core.config().guidance.quality.guide;
         GuideOval {
             center_x: g.center_x,
             center_y: g.center_y,
@@ -375,7 +427,7 @@ impl GuidanceSession {
             faces = analysed.faces.len(),
             "guidance update"
         );
-        let messages = &self.engine.messages;
+        let messages = self.engine.messages();
         Ok(GuidanceUpdate {
             frame: FrameReport {
                 width: analysed.width,

@@ -15,6 +15,7 @@ use lifecert_core::frame::FrameError;
 use lifecert_core::id_document::IdDocumentError;
 use lifecert_core::identity::IdentityError;
 use lifecert_core::sealing::SealError;
+use lifecert_core::session::SessionError;
 use lifecert_core::templates::TemplateError;
 use lifecert_core::Error as CoreError;
 
@@ -23,8 +24,10 @@ use lifecert_core::Error as CoreError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum LifecertError {
     /// The caller gave something malformed (a frame buffer too short for its size, a
-    /// rotation that is not a multiple of 90°, an ID number that does not check out, an
-    /// unsupported language tag). Fix the input; retrying the same call fails again.
+    /// rotation that is not a multiple of 90°, an ID number or name that does not check
+    /// out, an unsupported language tag, an empty audio chunk, a key of the wrong length),
+    /// or made a call the session does not take now (a frame before consent, any call after
+    /// the session finished). Fix the input or the call; retrying the same call fails again.
     #[error("bad input: {reason}")]
     BadInput {
         /// What was wrong, for logs and developers.
@@ -82,6 +85,7 @@ fn core_kind(e: &CoreError) -> Kind {
         CoreError::UnusableFace(_) => Kind::FaceNotUsable,
         CoreError::Template(t) => template_kind(t),
         CoreError::Attestation(a) => attestation_kind(a),
+        CoreError::Session(s) => session_kind(s),
         CoreError::ModelLoad { .. }
         | CoreError::Inference { .. }
         | CoreError::Config(_)
@@ -126,6 +130,18 @@ fn attestation_kind(e: &AttestationError) -> Kind {
     }
 }
 
+fn session_kind(e: &SessionError) -> Kind {
+    match e {
+        SessionError::WrongPhase { .. }
+        | SessionError::Finished
+        | SessionError::AudioChunk { .. }
+        | SessionError::Subject(_)
+        | SessionError::Challenge(_) => Kind::BadInput,
+        SessionError::Sealing(s) => seal_kind(s),
+        _ => Kind::Internal,
+    }
+}
+
 fn seal_kind(e: &SealError) -> Kind {
     match e {
         SealError::WrongKey
@@ -156,6 +172,18 @@ impl From<FrameError> for LifecertError {
     }
 }
 
+impl From<SealError> for LifecertError {
+    fn from(e: SealError) -> Self {
+        seal_kind(&e).with(e.to_string())
+    }
+}
+
+impl From<AttestationError> for LifecertError {
+    fn from(e: AttestationError) -> Self {
+        CoreError::Attestation(e).into()
+    }
+}
+
 impl From<IdentityError> for LifecertError {
     fn from(e: IdentityError) -> Self {
         Kind::BadInput.with(format!("invalid ID number: {e}"))
@@ -177,6 +205,17 @@ impl LifecertError {
         LifecertError::BadInput {
             reason: reason.into(),
         }
+    }
+
+    /// A subject key the core refused (too short): [`LifecertError::BadInput`].
+    pub(crate) fn subject_key(e: IdentityError) -> Self {
+        Kind::BadInput.with(format!("subject key: {e}"))
+    }
+
+    /// A key the core refused, named (`what`: "sealing key", "device key", …): a wrong
+    /// length or an invalid PKCS#8 document is [`LifecertError::BadInput`].
+    pub(crate) fn key(what: &str, e: SealError) -> Self {
+        seal_kind(&e).with(format!("{what}: {e}"))
     }
 
     /// A [`LifecertError::Internal`] with this reason.
@@ -216,6 +255,26 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "bad input: invalid ID number: check character does not match"
+        );
+    }
+
+    #[test]
+    fn key_challenge_and_attestation_errors_map_too() {
+        assert_eq!(kind_of(SealError::InvalidPkcs8.into()), "bad_input");
+        assert_eq!(kind_of(SealError::Tampered.into()), "tampered");
+        assert_eq!(kind_of(SealError::Random.into()), "internal");
+        let e = LifecertError::from(AttestationError::NonceMismatch);
+        assert_eq!(
+            e.to_string(),
+            "tampered or wrong key: attestation: server nonce does not match"
+        );
+        let e = LifecertError::subject_key(IdentityError::KeyTooShort { len: 3, min: 32 });
+        assert_eq!(kind_of(e.clone()), "bad_input");
+        assert!(e.to_string().contains("subject key"), "{e}");
+        let e = LifecertError::key("device key", SealError::InvalidPkcs8);
+        assert_eq!(
+            e.to_string(),
+            "bad input: device key: invalid Ed25519 PKCS#8 key"
         );
     }
 
@@ -284,6 +343,41 @@ mod tests {
                 AttestationError::Ledger("disk full".into()).into(),
                 "internal",
             ),
+            (
+                AttestationError::SuppliedChallengeRefused.into(),
+                "tampered",
+            ),
+            (
+                SessionError::WrongPhase {
+                    call: "push_frame",
+                    phase: lifecert_core::session::Phase::Consent,
+                }
+                .into(),
+                "bad_input",
+            ),
+            (SessionError::Finished.into(), "bad_input"),
+            (
+                SessionError::AudioChunk {
+                    samples: 0,
+                    max: 160_000,
+                }
+                .into(),
+                "bad_input",
+            ),
+            (
+                SessionError::Subject(IdentityError::BadCheckCharacter).into(),
+                "bad_input",
+            ),
+            (SessionError::Challenge("[]".into()).into(), "bad_input"),
+            (
+                SessionError::Sealing(SealError::Tampered).into(),
+                "tampered",
+            ),
+            (
+                SessionError::Sealing(SealError::WrongKey).into(),
+                "tampered",
+            ),
+            (SessionError::Sealing(SealError::Random).into(), "internal"),
         ];
         for (core, expected) in cases {
             let text = core.to_string();

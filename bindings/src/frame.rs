@@ -7,6 +7,13 @@
 //! them into a fresh `Vec<u8>`, so a frame crosses the boundary at the price of about two
 //! copies of its bytes (≈ 0.46 MB for a 640×480 NV21 frame). The core then reads the
 //! buffer in place. See `bindings/README.md` for the measured cost per frame.
+//!
+//! The sessions also take the bytes as a borrowed `&[u8]` argument next to a
+//! [`FrameLayout`] (`push_frame_bytes`): uniffi then hands Rust a pointer to the foreign
+//! buffer for the duration of the call, with no copy at all (Kotlin: a *direct*
+//! `java.nio.ByteBuffer`, such as CameraX's `ImageProxy.PlaneProxy.buffer`; Swift: `Data`;
+//! Python: `bytes`). uniffi allows a borrowed slice only as a plain argument, never inside a
+//! record, which is why it cannot be a field of [`FrameInput`].
 
 use crate::error::LifecertError;
 use lifecert_core::frame::{Frame, PixelFormat as CorePixelFormat, Rotation};
@@ -71,31 +78,72 @@ pub struct FrameInput {
 impl FrameInput {
     /// The core's view of this frame, validated (size, strides, buffer length, rotation).
     pub(crate) fn to_core(&self) -> Result<Frame<'_>, LifecertError> {
-        let rotation = Rotation::from_degrees(self.rotation_degrees)?;
-        let format = self.format.into();
-        let frame = if self.row_strides.is_empty() {
-            Frame::packed(
-                &self.data,
-                self.width,
-                self.height,
-                format,
-                rotation,
-                self.mirrored,
-            )?
-        } else {
-            let strides: Vec<usize> = self.row_strides.iter().map(|&s| s as usize).collect();
-            Frame::with_strides(
-                &self.data,
-                self.width,
-                self.height,
-                format,
-                &strides,
-                rotation,
-                self.mirrored,
-            )?
-        };
-        Ok(frame)
+        core_frame(
+            &self.data,
+            self.width,
+            self.height,
+            self.format,
+            &self.row_strides,
+            self.rotation_degrees,
+            self.mirrored,
+        )
     }
+}
+
+/// How to read a pixel buffer passed on its own (everything of a [`FrameInput`] but the
+/// bytes), for the sessions' `push_frame_bytes`, whose buffer is borrowed without a copy.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FrameLayout {
+    /// Width of the buffer in pixels (before rotation).
+    pub width: u32,
+    /// Height of the buffer in pixels (before rotation).
+    pub height: u32,
+    /// How the pixels are stored.
+    pub format: PixelFormat,
+    /// Bytes from the start of one row to the next, one entry per plane; empty when the
+    /// rows have no padding.
+    pub row_strides: Vec<u32>,
+    /// Clockwise rotation that makes the buffer upright: 0, 90, 180 or 270 (negative
+    /// multiples of 90 down to −360 are accepted).
+    pub rotation_degrees: i32,
+    /// Whether the upright picture must be flipped left–right (the selfie mirror).
+    pub mirrored: bool,
+}
+
+impl FrameLayout {
+    /// The core's view of `data` read with this layout, validated like
+    /// [`FrameInput::to_core`].
+    pub(crate) fn frame<'a>(&self, data: &'a [u8]) -> Result<Frame<'a>, LifecertError> {
+        core_frame(
+            data,
+            self.width,
+            self.height,
+            self.format,
+            &self.row_strides,
+            self.rotation_degrees,
+            self.mirrored,
+        )
+    }
+}
+
+fn core_frame<'a>(
+    data: &'a [u8],
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    row_strides: &[u32],
+    rotation_degrees: i32,
+    mirrored: bool,
+) -> Result<Frame<'a>, LifecertError> {
+    let rotation = Rotation::from_degrees(rotation_degrees)?;
+    let format = format.into();
+    let frame = if row_strides.is_empty() {
+        Frame::packed(data, width, height, format, rotation, mirrored)?
+    } else {
+        let strides: Vec<usize> = row_strides.iter().map(|&s| s as usize).collect();
+        Frame::with_strides(data, width, height, format, &strides, rotation, mirrored)?
+    };
+    Ok(frame)
 }
 
 #[cfg(test)]

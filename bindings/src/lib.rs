@@ -3,8 +3,14 @@
 //! `staticlib` (iOS) and `lib` (Rust-side tests of the FFI behaviour).
 //!
 //! Wrappers only: every decision is made in `lifecert-core`. What is exported:
-//! - [`Engine`] — models loaded once; [`Engine::analyze_frame`] for one frame and
+//! - [`Engine`] — models loaded once ([`Engine::new`], or [`Engine::with_options`] with
+//!   [`EngineOptions`]); [`Engine::analyze_frame`] for one frame and
 //!   [`Engine::guidance_session`] for a live camera ([`GuidanceSession::push_frame`]);
+//! - [`Engine::enrollment_session`] → [`EnrollmentSession`] (consent, ID photos, face,
+//!   actions, voice → a sealed template) and [`Engine::certification_session`] →
+//!   [`CertificationSession`] (face, spoken digits, match → a signed attestation), with
+//!   their keys ([`EnrollmentKeys`], [`CertificationKeys`], [`generate_sealing_key`], …);
+//! - [`verify_attestation`] — the authority's check of a signed result;
 //! - [`validate_id_number`] — the ID-number check of the input form;
 //! - [`set_log_sink`] / [`clear_log_sink`] — the engine's logs into the host's logger;
 //! - [`LifecertError`] — the one error every call may return, mapped from the core's
@@ -14,20 +20,39 @@
 //! panic into an error on the foreign side. `src/README.md` says what each file is for.
 #![deny(missing_docs)]
 
+mod attestation;
+mod certification;
 mod engine;
+mod enrollment;
 mod error;
 mod frame;
 mod identity;
+mod keys;
 mod logging;
+mod session;
 
+pub use attestation::{verify_attestation, AttestationSummary, ModelRef};
+pub use certification::{
+    CertificationOutcome, CertificationRequest, CertificationSession, CertificationUpdate,
+    ChallengeSource,
+};
 pub use engine::{
-    Engine, FaceBox, FaceKeypoints, FaceReport, FrameReport, GuidanceSession, GuidanceUpdate,
-    GuideOval, HeadPose, Point, Prompt,
+    Engine, EngineOptions, FaceBox, FaceKeypoints, FaceReport, FrameReport, GuidanceSession,
+    GuidanceUpdate, GuideOval, HeadPose, Point, Prompt,
+};
+pub use enrollment::{
+    DocumentSide, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession, EnrollmentUpdate,
+    EnrolmentPackage, ReviewDocument, ReviewFrame,
 };
 pub use error::LifecertError;
-pub use frame::{FrameInput, PixelFormat};
+pub use frame::{FrameInput, FrameLayout, PixelFormat};
 pub use identity::{validate_id_number, IdCheck, IdKind};
+pub use keys::{
+    device_public_key, generate_device_key, generate_sealing_key, generate_subject_key,
+    CertificationKeys, EnrollmentKeys,
+};
 pub use logging::{clear_log_sink, set_log_sink, LogLevel, LogSink};
+pub use session::{Action, ActionPrompt, LivenessReport, SessionPhase, Utterance, UtteranceKind};
 
 uniffi::setup_scaffolding!();
 

@@ -114,6 +114,23 @@ pub enum PerformedBy {
     },
 }
 
+impl PerformedBy {
+    /// Checks a proxy's relation typed as free text: 1–[`MAX_RELATION_CHARS`] characters,
+    /// no control characters.
+    pub fn validate(&self) -> Result<(), AttestationError> {
+        if let PerformedBy::Proxy {
+            relation: ProxyRelation::Other(text),
+        } = self
+        {
+            let n = text.chars().count();
+            if n == 0 || n > MAX_RELATION_CHARS || text.chars().any(char::is_control) {
+                return Err(AttestationError::Invalid("proxy relation text"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The liveness evidence in brief: numbers the authority can audit, not raw media.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,15 +220,7 @@ impl Attestation {
         if m.accepted != (m.distance <= m.threshold) {
             return invalid("face_match verdict disagrees with distance and threshold");
         }
-        if let PerformedBy::Proxy {
-            relation: ProxyRelation::Other(text),
-        } = &self.performed_by
-        {
-            let n = text.chars().count();
-            if n == 0 || n > MAX_RELATION_CHARS || text.chars().any(char::is_control) {
-                return invalid("proxy relation text");
-            }
-        }
+        self.performed_by.validate()?;
         if self.models.is_empty() {
             return invalid("no models listed");
         }

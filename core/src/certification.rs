@@ -155,6 +155,8 @@ pub enum CertificationFailure {
     NoUsableFace,
     /// The face could not be positioned in time.
     PositioningTimeout,
+    /// The result could not be signed (a device-key failure; try again).
+    NotSigned,
 }
 
 impl CertificationFailure {
@@ -166,6 +168,7 @@ impl CertificationFailure {
             Self::FaceNotConfirmed => "face_not_confirmed".into(),
             Self::NoUsableFace => "no_usable_face".into(),
             Self::PositioningTimeout => "positioning_timeout".into(),
+            Self::NotSigned => "not_signed".into(),
         }
     }
 
@@ -176,6 +179,7 @@ impl CertificationFailure {
             Self::NotLive { .. } => SESSION_NOT_LIVE,
             Self::FaceNotConfirmed | Self::NoUsableFace => SESSION_FACE_NOT_CONFIRMED,
             Self::PositioningTimeout => SESSION_POSITIONING_TIMEOUT,
+            Self::NotSigned => LIVENESS_RETRY,
         }
     }
 }
@@ -295,6 +299,7 @@ impl CertificationSession {
         keys: CertificationKeys,
     ) -> Result<Self> {
         let _span = tracing::info_span!("certification_session").entered();
+        request.performed_by.validate()?;
         let subject = subject_of(
             &keys.subject,
             &request.name,
@@ -733,7 +738,7 @@ impl CertificationSession {
                 // Unreachable with valid inputs: the attestation is built from checked values.
                 tracing::error!(error = %e, "attestation could not be signed");
                 self.fail(
-                    CertificationFailure::NoUsableFace,
+                    CertificationFailure::NotSigned,
                     Some(verdict),
                     Some(face_match),
                     u,

@@ -634,6 +634,20 @@ fn the_session_api_refuses_bad_calls_and_inputs() {
         u.outcome,
         Some(EnrollmentOutcome::NotEnrolled(ref n)) if n.failure.id() == "consent_declined"
     ));
+    // A proxy relation typed as control characters is refused before anything starts.
+    let mut r = request(
+        TemplateInput::Device {
+            sealed: vec![0u8; 64],
+        },
+        supplied(&[2]),
+    );
+    r.performed_by = PerformedBy::Proxy {
+        relation: ProxyRelation::Other("\u{7}".into()),
+    };
+    assert!(matches!(
+        CertificationSession::new(engine(), r, keys.certification()),
+        Err(Error::Attestation(_))
+    ));
     // A tampered or foreign template.
     let mut sealed = vec![0u8; 64];
     sealed[..4].copy_from_slice(b"LFT1");

@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt16: FfiConverterPrimitive {
+    typealias FfiType = Int16
+    typealias SwiftType = Int16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int16, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -528,6 +544,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     }
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -640,10 +672,378 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * The engine: models loaded once, shared by every call and every thread. Create one per
- * app (loading takes a moment) and keep it.
+ * A running certification: the face is positioned, the person reads the digits shown
+ * aloud, the live face is matched against the template, and the result is signed.
+ *
+ * Push every camera frame (`push_frame`, or `push_frame_bytes` without copying the
+ * pixels) and every microphone chunk (`push_audio`) with their timestamps on one clock
+ * (milliseconds, any epoch), report the text-to-speech of each prompt
+ * (`prompt_started`, `prompt_finished`), call `tick` when nothing else arrives, and show
+ * and say what each update says. Thread-safe: calls from several threads are taken one
+ * after the other. After the outcome, every call fails with
+ * [`LifecertError::BadInput`].
+ */
+public protocol CertificationSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * The input has ended (a recording ran out, the camera closed): decides with what
+     * has arrived.
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+    func endOfInput(timestampMs: UInt64) throws  -> CertificationUpdate
+    
+    /**
+     * The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
+     */
+    func language()  -> String
+    
+    /**
+     * The outcome, once the session is finished.
+     */
+    func outcome()  -> CertificationOutcome?
+    
+    /**
+     * The phase the session is in.
+     */
+    func phase()  -> SessionPhase
+    
+    /**
+     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`:
+     * the answer is timed from here.
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+    func promptFinished(timestampMs: UInt64) throws  -> CertificationUpdate
+    
+    /**
+     * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+    func promptStarted(timestampMs: UInt64) throws  -> CertificationUpdate
+    
+    /**
+     * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
+     * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
+     *
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk or after the end.
+     */
+    func pushAudio(pcm: [Int16], timestampMs: UInt64) throws  -> CertificationUpdate
+    
+    /**
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
+     * the boundary; [`CertificationSession::push_frame_bytes`] borrows them instead.
+     *
+     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     */
+    func pushFrame(frame: FrameInput, timestampMs: UInt64) throws  -> CertificationUpdate
+    
+    /**
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
+     * `layout`. The bytes are read in place, not copied (Kotlin: a *direct*
+     * `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`; Python: `bytes`);
+     * they must not change during the call.
+     *
+     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     */
+    func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64) throws  -> CertificationUpdate
+    
+    /**
+     * The time now, when no frame or audio arrives (lets timeouts fire).
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+    func tick(timestampMs: UInt64) throws  -> CertificationUpdate
+    
+}
+/**
+ * A running certification: the face is positioned, the person reads the digits shown
+ * aloud, the live face is matched against the template, and the result is signed.
+ *
+ * Push every camera frame (`push_frame`, or `push_frame_bytes` without copying the
+ * pixels) and every microphone chunk (`push_audio`) with their timestamps on one clock
+ * (milliseconds, any epoch), report the text-to-speech of each prompt
+ * (`prompt_started`, `prompt_finished`), call `tick` when nothing else arrives, and show
+ * and say what each update says. Thread-safe: calls from several threads are taken one
+ * after the other. After the outcome, every call fails with
+ * [`LifecertError::BadInput`].
+ */
+open class CertificationSession: CertificationSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_lifecert_ffi_fn_clone_certificationsession(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_lifecert_ffi_fn_free_certificationsession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The input has ended (a recording ran out, the camera closed): decides with what
+     * has arrived.
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+open func endOfInput(timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_end_of_input(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
+     */
+open func language() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_language(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The outcome, once the session is finished.
+     */
+open func outcome() -> CertificationOutcome?  {
+    return try!  FfiConverterOptionTypeCertificationOutcome.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_outcome(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The phase the session is in.
+     */
+open func phase() -> SessionPhase  {
+    return try!  FfiConverterTypeSessionPhase_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_phase(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`:
+     * the answer is timed from here.
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+open func promptFinished(timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_prompt_finished(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+open func promptStarted(timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_prompt_started(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
+     * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
+     *
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk or after the end.
+     */
+open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_push_audio(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceInt16.lower(pcm),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
+     * the boundary; [`CertificationSession::push_frame_bytes`] borrows them instead.
+     *
+     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     */
+open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_push_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFrameInput_lower(frame),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
+     * `layout`. The bytes are read in place, not copied (Kotlin: a *direct*
+     * `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`; Python: `bytes`);
+     * they must not change during the call.
+     *
+     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     */
+open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(data) { dataFb in
+    uniffi_lifecert_ffi_fn_method_certificationsession_push_frame_bytes(
+            self.uniffiCloneHandle(),
+        dataFb,
+        FfiConverterTypeFrameLayout_lower(layout),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * The time now, when no frame or audio arrives (lets timeouts fire).
+     *
+     * Errors: [`LifecertError::BadInput`] after the end.
+     */
+open func tick(timestampMs: UInt64)throws  -> CertificationUpdate  {
+    return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_certificationsession_tick(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificationSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CertificationSession
+
+    public static func lift(_ handle: UInt64) throws -> CertificationSession {
+        return CertificationSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CertificationSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificationSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CertificationSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationSession_lift(_ handle: UInt64) throws -> CertificationSession {
+    return try FfiConverterTypeCertificationSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationSession_lower(_ value: CertificationSession) -> UInt64 {
+    return FfiConverterTypeCertificationSession.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The engine: models loaded once (face analysis, voice activity, the optional
+ * anti-spoofing models, the message texts), shared by every call, every session and every
+ * thread. Create one per app (loading takes a moment) and keep it.
  */
 public protocol EngineProtocol: AnyObject, Sendable {
+    
+    /**
+     * Starts a certification of the person in `request`, with the keys from the
+     * platform keystore.
+     *
+     * Errors: [`LifecertError::BadInput`] for a refused name, ID number, proxy relation,
+     * language tag, key, server nonce (not 16 bytes) or supplied challenge;
+     * [`LifecertError::TamperedOrWrongKey`] for a template (or voice templates) that was
+     * altered, sealed under another key, made for another person, or not signed by the
+     * given authority key.
+     */
+    func certificationSession(request: CertificationRequest, keys: CertificationKeys) throws  -> CertificationSession
     
     /**
      * Analyses one frame on its own: the faces, and the instruction this frame alone
@@ -664,10 +1064,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
      */
     func guideOval()  -> GuideOval
     
+    /**
+     * Starts an enrolment of the person in `request`, with the keys from the platform
+     * keystore. The session begins by asking for consent.
+     *
+     * Errors: [`LifecertError::BadInput`] for a refused name, ID number, language tag,
+     * key, or a duplicated action.
+     */
+    func enrollmentSession(request: EnrollmentRequest, keys: EnrollmentKeys) throws  -> EnrollmentSession
+    
 }
 /**
- * The engine: models loaded once, shared by every call and every thread. Create one per
- * app (loading takes a moment) and keep it.
+ * The engine: models loaded once (face analysis, voice activity, the optional
+ * anti-spoofing models, the message texts), shared by every call, every session and every
+ * thread. Create one per app (loading takes a moment) and keep it.
  */
 open class Engine: EngineProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -709,7 +1119,8 @@ open class Engine: EngineProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_lifecert_ffi_fn_clone_engine(self.handle, $0) }
     }
     /**
-     * Loads the models embedded in the library with the default configuration.
+     * Loads the models embedded in the library with the default configuration (what an
+     * app uses).
      */
 public convenience init()throws  {
     let handle =
@@ -731,7 +1142,44 @@ public convenience init()throws  {
     }
 
     
+    /**
+     * Loads the models embedded in the library with `options`: the configuration for
+     * replaying recordings (tests and tools only) and the optional anti-spoofing models.
+     *
+     * Errors: [`LifecertError::Internal`] when a model cannot be loaded (an
+     * `anti_spoof_model_dir` without both MiniFASNet files included).
+     */
+public static func withOptions(options: EngineOptions)throws  -> Engine  {
+    return try  FfiConverterTypeEngine_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_constructor_engine_with_options(
+        FfiConverterTypeEngineOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
 
+    
+    /**
+     * Starts a certification of the person in `request`, with the keys from the
+     * platform keystore.
+     *
+     * Errors: [`LifecertError::BadInput`] for a refused name, ID number, proxy relation,
+     * language tag, key, server nonce (not 16 bytes) or supplied challenge;
+     * [`LifecertError::TamperedOrWrongKey`] for a template (or voice templates) that was
+     * altered, sealed under another key, made for another person, or not signed by the
+     * given authority key.
+     */
+open func certificationSession(request: CertificationRequest, keys: CertificationKeys)throws  -> CertificationSession  {
+    return try  FfiConverterTypeCertificationSession_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_engine_certification_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCertificationRequest_lower(request),
+        FfiConverterTypeCertificationKeys_lower(keys),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Analyses one frame on its own: the faces, and the instruction this frame alone
@@ -772,6 +1220,24 @@ open func guideOval() -> GuideOval  {
         uniffiCallStatus in
     uniffi_lifecert_ffi_fn_method_engine_guide_oval(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts an enrolment of the person in `request`, with the keys from the platform
+     * keystore. The session begins by asking for consent.
+     *
+     * Errors: [`LifecertError::BadInput`] for a refused name, ID number, language tag,
+     * key, or a duplicated action.
+     */
+open func enrollmentSession(request: EnrollmentRequest, keys: EnrollmentKeys)throws  -> EnrollmentSession  {
+    return try  FfiConverterTypeEnrollmentSession_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_engine_enrollment_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEnrollmentRequest_lower(request),
+        FfiConverterTypeEnrollmentKeys_lower(keys),uniffiCallStatus
     )
 })
 }
@@ -819,6 +1285,452 @@ public func FfiConverterTypeEngine_lift(_ handle: UInt64) throws -> Engine {
 #endif
 public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
     return FfiConverterTypeEngine.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A running enrolment: consent, ID-card photos, positioning, the action liveness step,
+ * good frames of the face, the digits 0–9 for voice templates, then the sealed template.
+ *
+ * Answer the request on screen (`give_consent`, `add_id_document` /
+ * `continue_without_more_documents`), then push every camera frame and microphone chunk
+ * with their timestamps on one clock (milliseconds), report the text-to-speech of each
+ * prompt, call `tick` when nothing else arrives, and show and say what each update says.
+ * Thread-safe: calls from several threads are taken one after the other. A call that does
+ * not belong to the current phase, and every call after the outcome, fails with
+ * [`LifecertError::BadInput`].
+ */
+public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * One ID-card photo as taken or uploaded (JPEG or PNG): checked, EXIF orientation
+     * honoured and all metadata dropped; the front's portrait is kept to check the
+     * enrolled face against. After both sides the session moves on to the face.
+     *
+     * Errors: [`LifecertError::BadInput`] for a file that is not a usable photo (format,
+     * size) or outside the ID-photo phase; [`LifecertError::FaceNotUsable`] for a front
+     * without exactly one portrait or a back with a face (take the photo again).
+     */
+    func addIdDocument(side: DocumentSide, bytes: Data) throws  -> EnrollmentUpdate
+    
+    /**
+     * Goes on to the face without (more) ID-card photos.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the ID-photo phase.
+     */
+    func continueWithoutMoreDocuments() throws  -> EnrollmentUpdate
+    
+    /**
+     * The text to show and say for the current phase (the consent or ID-photo request;
+     * `None` in the face phases).
+     */
+    func currentRequest()  -> Utterance?
+    
+    /**
+     * The input has ended (a recording ran out): decides with what has arrived.
+     *
+     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     */
+    func endOfInput(timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+    /**
+     * The person agreed (`true`) or declined (`false`, which ends the session) to enrol.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the consent phase.
+     */
+    func giveConsent(accepted: Bool) throws  -> EnrollmentUpdate
+    
+    /**
+     * The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
+     */
+    func language()  -> String
+    
+    /**
+     * The outcome, once the session is finished.
+     */
+    func outcome()  -> EnrollmentOutcome?
+    
+    /**
+     * The phase the session is in.
+     */
+    func phase()  -> SessionPhase
+    
+    /**
+     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     */
+    func promptFinished(timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+    /**
+     * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     */
+    func promptStarted(timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+    /**
+     * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
+     * `timestamp_ms` (chunks of any size up to 10 s).
+     *
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, before the face
+     * phases or after the end.
+     */
+    func pushAudio(pcm: [Int16], timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+    /**
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
+     * the boundary; [`EnrollmentSession::push_frame_bytes`] borrows them instead.
+     *
+     * Errors: [`LifecertError::BadInput`] for a malformed frame, before the face phases or
+     * after the end.
+     */
+    func pushFrame(frame: FrameInput, timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+    /**
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
+     * `layout`, read in place without a copy (see
+     * `CertificationSession.push_frame_bytes`).
+     *
+     * Errors: as [`EnrollmentSession::push_frame`].
+     */
+    func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+    /**
+     * The time now, when nothing else arrives (lets timeouts fire).
+     *
+     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     */
+    func tick(timestampMs: UInt64) throws  -> EnrollmentUpdate
+    
+}
+/**
+ * A running enrolment: consent, ID-card photos, positioning, the action liveness step,
+ * good frames of the face, the digits 0–9 for voice templates, then the sealed template.
+ *
+ * Answer the request on screen (`give_consent`, `add_id_document` /
+ * `continue_without_more_documents`), then push every camera frame and microphone chunk
+ * with their timestamps on one clock (milliseconds), report the text-to-speech of each
+ * prompt, call `tick` when nothing else arrives, and show and say what each update says.
+ * Thread-safe: calls from several threads are taken one after the other. A call that does
+ * not belong to the current phase, and every call after the outcome, fails with
+ * [`LifecertError::BadInput`].
+ */
+open class EnrollmentSession: EnrollmentSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_lifecert_ffi_fn_clone_enrollmentsession(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_lifecert_ffi_fn_free_enrollmentsession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One ID-card photo as taken or uploaded (JPEG or PNG): checked, EXIF orientation
+     * honoured and all metadata dropped; the front's portrait is kept to check the
+     * enrolled face against. After both sides the session moves on to the face.
+     *
+     * Errors: [`LifecertError::BadInput`] for a file that is not a usable photo (format,
+     * size) or outside the ID-photo phase; [`LifecertError::FaceNotUsable`] for a front
+     * without exactly one portrait or a back with a face (take the photo again).
+     */
+open func addIdDocument(side: DocumentSide, bytes: Data)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_add_id_document(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDocumentSide_lower(side),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Goes on to the face without (more) ID-card photos.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the ID-photo phase.
+     */
+open func continueWithoutMoreDocuments()throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_continue_without_more_documents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The text to show and say for the current phase (the consent or ID-photo request;
+     * `None` in the face phases).
+     */
+open func currentRequest() -> Utterance?  {
+    return try!  FfiConverterOptionTypeUtterance.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_current_request(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The input has ended (a recording ran out): decides with what has arrived.
+     *
+     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     */
+open func endOfInput(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_end_of_input(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The person agreed (`true`) or declined (`false`, which ends the session) to enrol.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the consent phase.
+     */
+open func giveConsent(accepted: Bool)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_give_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(accepted),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
+     */
+open func language() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_language(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The outcome, once the session is finished.
+     */
+open func outcome() -> EnrollmentOutcome?  {
+    return try!  FfiConverterOptionTypeEnrollmentOutcome.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_outcome(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The phase the session is in.
+     */
+open func phase() -> SessionPhase  {
+    return try!  FfiConverterTypeSessionPhase_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_phase(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     */
+open func promptFinished(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_prompt_finished(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
+     *
+     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     */
+open func promptStarted(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_prompt_started(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
+     * `timestamp_ms` (chunks of any size up to 10 s).
+     *
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, before the face
+     * phases or after the end.
+     */
+open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_push_audio(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceInt16.lower(pcm),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
+     * the boundary; [`EnrollmentSession::push_frame_bytes`] borrows them instead.
+     *
+     * Errors: [`LifecertError::BadInput`] for a malformed frame, before the face phases or
+     * after the end.
+     */
+open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_push_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFrameInput_lower(frame),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
+     * `layout`, read in place without a copy (see
+     * `CertificationSession.push_frame_bytes`).
+     *
+     * Errors: as [`EnrollmentSession::push_frame`].
+     */
+open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(data) { dataFb in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_push_frame_bytes(
+            self.uniffiCloneHandle(),
+        dataFb,
+        FfiConverterTypeFrameLayout_lower(layout),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * The time now, when nothing else arrives (lets timeouts fire).
+     *
+     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     */
+open func tick(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
+    return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_method_enrollmentsession_tick(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EnrollmentSession
+
+    public static func lift(_ handle: UInt64) throws -> EnrollmentSession {
+        return EnrollmentSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EnrollmentSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EnrollmentSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentSession_lift(_ handle: UInt64) throws -> EnrollmentSession {
+    return try FfiConverterTypeEnrollmentSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentSession_lower(_ value: EnrollmentSession) -> UInt64 {
+    return FfiConverterTypeEnrollmentSession.lower(value)
 }
 
 
@@ -994,6 +1906,1280 @@ public func FfiConverterTypeGuidanceSession_lower(_ value: GuidanceSession) -> U
 }
 
 
+
+
+/**
+ * The action to show (icon or animation) during an action challenge.
+ */
+public struct ActionPrompt: Equatable, Hashable {
+    /**
+     * The action.
+     */
+    public var action: Action
+    /**
+     * Its 0-based position in the challenge.
+     */
+    public var index: UInt32
+    /**
+     * Number of actions in the challenge.
+     */
+    public var total: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The action.
+         */action: Action, 
+        /**
+         * Its 0-based position in the challenge.
+         */index: UInt32, 
+        /**
+         * Number of actions in the challenge.
+         */total: UInt32) {
+        self.action = action
+        self.index = index
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ActionPrompt: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActionPrompt: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ActionPrompt {
+        return
+            try ActionPrompt(
+                action: FfiConverterTypeAction.read(from: &buf), 
+                index: FfiConverterUInt32.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ActionPrompt, into buf: inout [UInt8]) {
+        FfiConverterTypeAction.write(value.action, into: &buf)
+        FfiConverterUInt32.write(value.index, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActionPrompt_lift(_ buf: RustBuffer) throws -> ActionPrompt {
+    return try FfiConverterTypeActionPrompt.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActionPrompt_lower(_ value: ActionPrompt) -> RustBuffer {
+    return FfiConverterTypeActionPrompt.lower(value)
+}
+
+
+/**
+ * The content of a verified attestation.
+ */
+public struct AttestationSummary: Equatable, Hashable {
+    /**
+     * Format version.
+     */
+    public var version: UInt32
+    /**
+     * The subject reference (64 hex digits) the result is for.
+     */
+    public var subjectHex: String
+    /**
+     * `None`: the retiree in person. Otherwise the proxy's relation: one of `spouse`,
+     * `child`, `child_in_law`, `grandchild`, `sibling`, `other_relative`, `guardian`,
+     * `caregiver`, `community_worker`, or the text as typed.
+     */
+    public var proxyRelation: String?
+    /**
+     * The certification year.
+     */
+    public var certificationYear: UInt16
+    /**
+     * When the certification happened, unix seconds (the device clock).
+     */
+    public var timeUnix: UInt64
+    /**
+     * The server nonce the result is bound to (16 bytes).
+     */
+    public var serverNonce: Data
+    /**
+     * The digits read aloud, one per byte.
+     */
+    public var challengeDigits: Data
+    /**
+     * True when the challenge was supplied from outside the device (a recording replayed
+     * against its known digits), not drawn on the device.
+     */
+    public var challengeSupplied: Bool
+    /**
+     * Audio-visual synchrony, −1 to 1.
+     */
+    public var avSync: Float
+    /**
+     * Digits of the challenge recognised, in order.
+     */
+    public var digitsMatched: UInt32
+    /**
+     * Speech onset after the end of the prompt, milliseconds.
+     */
+    public var speechOnsetMs: Int32
+    /**
+     * Fraction of the reading's frames in which the same face was tracked, 0 to 1.
+     */
+    public var faceContinuity: Float
+    /**
+     * Passive anti-spoofing score (1 = live), when the models ran.
+     */
+    public var padScore: Float?
+    /**
+     * Distance of the live face to the template.
+     */
+    public var faceDistance: Float
+    /**
+     * The match threshold.
+     */
+    public var faceThreshold: Float
+    /**
+     * Whether the face was accepted (`face_distance <= face_threshold`).
+     */
+    public var faceAccepted: Bool
+    /**
+     * Every model involved.
+     */
+    public var models: [ModelRef]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Format version.
+         */version: UInt32, 
+        /**
+         * The subject reference (64 hex digits) the result is for.
+         */subjectHex: String, 
+        /**
+         * `None`: the retiree in person. Otherwise the proxy's relation: one of `spouse`,
+         * `child`, `child_in_law`, `grandchild`, `sibling`, `other_relative`, `guardian`,
+         * `caregiver`, `community_worker`, or the text as typed.
+         */proxyRelation: String?, 
+        /**
+         * The certification year.
+         */certificationYear: UInt16, 
+        /**
+         * When the certification happened, unix seconds (the device clock).
+         */timeUnix: UInt64, 
+        /**
+         * The server nonce the result is bound to (16 bytes).
+         */serverNonce: Data, 
+        /**
+         * The digits read aloud, one per byte.
+         */challengeDigits: Data, 
+        /**
+         * True when the challenge was supplied from outside the device (a recording replayed
+         * against its known digits), not drawn on the device.
+         */challengeSupplied: Bool, 
+        /**
+         * Audio-visual synchrony, −1 to 1.
+         */avSync: Float, 
+        /**
+         * Digits of the challenge recognised, in order.
+         */digitsMatched: UInt32, 
+        /**
+         * Speech onset after the end of the prompt, milliseconds.
+         */speechOnsetMs: Int32, 
+        /**
+         * Fraction of the reading's frames in which the same face was tracked, 0 to 1.
+         */faceContinuity: Float, 
+        /**
+         * Passive anti-spoofing score (1 = live), when the models ran.
+         */padScore: Float?, 
+        /**
+         * Distance of the live face to the template.
+         */faceDistance: Float, 
+        /**
+         * The match threshold.
+         */faceThreshold: Float, 
+        /**
+         * Whether the face was accepted (`face_distance <= face_threshold`).
+         */faceAccepted: Bool, 
+        /**
+         * Every model involved.
+         */models: [ModelRef]) {
+        self.version = version
+        self.subjectHex = subjectHex
+        self.proxyRelation = proxyRelation
+        self.certificationYear = certificationYear
+        self.timeUnix = timeUnix
+        self.serverNonce = serverNonce
+        self.challengeDigits = challengeDigits
+        self.challengeSupplied = challengeSupplied
+        self.avSync = avSync
+        self.digitsMatched = digitsMatched
+        self.speechOnsetMs = speechOnsetMs
+        self.faceContinuity = faceContinuity
+        self.padScore = padScore
+        self.faceDistance = faceDistance
+        self.faceThreshold = faceThreshold
+        self.faceAccepted = faceAccepted
+        self.models = models
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttestationSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttestationSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttestationSummary {
+        return
+            try AttestationSummary(
+                version: FfiConverterUInt32.read(from: &buf), 
+                subjectHex: FfiConverterString.read(from: &buf), 
+                proxyRelation: FfiConverterOptionString.read(from: &buf), 
+                certificationYear: FfiConverterUInt16.read(from: &buf), 
+                timeUnix: FfiConverterUInt64.read(from: &buf), 
+                serverNonce: FfiConverterData.read(from: &buf), 
+                challengeDigits: FfiConverterData.read(from: &buf), 
+                challengeSupplied: FfiConverterBool.read(from: &buf), 
+                avSync: FfiConverterFloat.read(from: &buf), 
+                digitsMatched: FfiConverterUInt32.read(from: &buf), 
+                speechOnsetMs: FfiConverterInt32.read(from: &buf), 
+                faceContinuity: FfiConverterFloat.read(from: &buf), 
+                padScore: FfiConverterOptionFloat.read(from: &buf), 
+                faceDistance: FfiConverterFloat.read(from: &buf), 
+                faceThreshold: FfiConverterFloat.read(from: &buf), 
+                faceAccepted: FfiConverterBool.read(from: &buf), 
+                models: FfiConverterSequenceTypeModelRef.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttestationSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.version, into: &buf)
+        FfiConverterString.write(value.subjectHex, into: &buf)
+        FfiConverterOptionString.write(value.proxyRelation, into: &buf)
+        FfiConverterUInt16.write(value.certificationYear, into: &buf)
+        FfiConverterUInt64.write(value.timeUnix, into: &buf)
+        FfiConverterData.write(value.serverNonce, into: &buf)
+        FfiConverterData.write(value.challengeDigits, into: &buf)
+        FfiConverterBool.write(value.challengeSupplied, into: &buf)
+        FfiConverterFloat.write(value.avSync, into: &buf)
+        FfiConverterUInt32.write(value.digitsMatched, into: &buf)
+        FfiConverterInt32.write(value.speechOnsetMs, into: &buf)
+        FfiConverterFloat.write(value.faceContinuity, into: &buf)
+        FfiConverterOptionFloat.write(value.padScore, into: &buf)
+        FfiConverterFloat.write(value.faceDistance, into: &buf)
+        FfiConverterFloat.write(value.faceThreshold, into: &buf)
+        FfiConverterBool.write(value.faceAccepted, into: &buf)
+        FfiConverterSequenceTypeModelRef.write(value.models, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttestationSummary_lift(_ buf: RustBuffer) throws -> AttestationSummary {
+    return try FfiConverterTypeAttestationSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttestationSummary_lower(_ value: AttestationSummary) -> RustBuffer {
+    return FfiConverterTypeAttestationSummary.lower(value)
+}
+
+
+/**
+ * The keys of a certification, from the platform keystore.
+ */
+public struct CertificationKeys: Equatable, Hashable {
+    /**
+     * HMAC key of subject references: 32 bytes, the one the template was enrolled with.
+     */
+    public var subjectKey: Data
+    /**
+     * AES-256-GCM key the templates are sealed with: 32 bytes.
+     */
+    public var sealingKey: Data
+    /**
+     * The device's Ed25519 signing key as a PKCS#8 document ([`generate_device_key`]);
+     * it signs the attestation.
+     */
+    public var deviceKeyPkcs8: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * HMAC key of subject references: 32 bytes, the one the template was enrolled with.
+         */subjectKey: Data, 
+        /**
+         * AES-256-GCM key the templates are sealed with: 32 bytes.
+         */sealingKey: Data, 
+        /**
+         * The device's Ed25519 signing key as a PKCS#8 document ([`generate_device_key`]);
+         * it signs the attestation.
+         */deviceKeyPkcs8: Data) {
+        self.subjectKey = subjectKey
+        self.sealingKey = sealingKey
+        self.deviceKeyPkcs8 = deviceKeyPkcs8
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CertificationKeys: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificationKeys: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificationKeys {
+        return
+            try CertificationKeys(
+                subjectKey: FfiConverterData.read(from: &buf), 
+                sealingKey: FfiConverterData.read(from: &buf), 
+                deviceKeyPkcs8: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CertificationKeys, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.subjectKey, into: &buf)
+        FfiConverterData.write(value.sealingKey, into: &buf)
+        FfiConverterData.write(value.deviceKeyPkcs8, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationKeys_lift(_ buf: RustBuffer) throws -> CertificationKeys {
+    return try FfiConverterTypeCertificationKeys.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationKeys_lower(_ value: CertificationKeys) -> RustBuffer {
+    return FfiConverterTypeCertificationKeys.lower(value)
+}
+
+
+/**
+ * Everything a certification needs besides the keys.
+ */
+public struct CertificationRequest: Equatable, Hashable {
+    /**
+     * The retiree's name as typed (checked: Chinese characters with the minority-name
+     * middle dot, or Latin letters).
+     */
+    public var name: String
+    /**
+     * The retiree's resident ID number as typed (checked: GB 11643).
+     */
+    public var idNumber: String
+    /**
+     * `None` when the retiree operates the phone in person. Otherwise who does, for them:
+     * one of `spouse`, `child`, `child_in_law`, `grandchild`, `sibling`, `other_relative`,
+     * `guardian`, `caregiver`, `community_worker` (case, spaces and hyphens do not
+     * matter), or any other 1–32 characters as typed (recorded as such). The retiree's
+     * face is still the one certified.
+     */
+    public var proxyRelation: String?
+    /**
+     * The sealed face template: from an enrolment on this device
+     * (`EnrollmentOutcome::Enrolled`) or issued by the authority.
+     */
+    public var sealedTemplate: Data
+    /**
+     * `Some`: the template was issued and signed by the authority, and this is its
+     * pinned 32-byte Ed25519 public key. `None`: the template was enrolled and sealed on
+     * this device.
+     */
+    public var authorityPublicKey: Data?
+    /**
+     * The person's sealed voice templates, when enrolled: the spoken digits are then
+     * checked one by one against the person's voice.
+     */
+    public var sealedVoiceTemplates: Data?
+    /**
+     * The 16-byte nonce the authority's server issued for this session.
+     */
+    public var serverNonce: Data
+    /**
+     * The certification year (认证年度).
+     */
+    public var certificationYear: UInt16
+    /**
+     * Unix seconds at the session's start (the device clock; the attestation's time
+     * counts on from it with the session's timestamps).
+     */
+    public var nowUnix: UInt64
+    /**
+     * Certification sessions of this person that already failed today (from the app's
+     * records): decides whether a failure offers another try or sends to the office.
+     */
+    public var previousFailures: UInt32
+    /**
+     * The language of instructions and prompts (BCP-47: `zh-Hans`, `zh-CN`, `zh-Hant`,
+     * `zh-HK`, `en`, …).
+     */
+    public var language: String
+    /**
+     * Where the digit challenge comes from ([`ChallengeSource::Drawn`] in an app).
+     */
+    public var challenge: ChallengeSource
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The retiree's name as typed (checked: Chinese characters with the minority-name
+         * middle dot, or Latin letters).
+         */name: String, 
+        /**
+         * The retiree's resident ID number as typed (checked: GB 11643).
+         */idNumber: String, 
+        /**
+         * `None` when the retiree operates the phone in person. Otherwise who does, for them:
+         * one of `spouse`, `child`, `child_in_law`, `grandchild`, `sibling`, `other_relative`,
+         * `guardian`, `caregiver`, `community_worker` (case, spaces and hyphens do not
+         * matter), or any other 1–32 characters as typed (recorded as such). The retiree's
+         * face is still the one certified.
+         */proxyRelation: String? = nil, 
+        /**
+         * The sealed face template: from an enrolment on this device
+         * (`EnrollmentOutcome::Enrolled`) or issued by the authority.
+         */sealedTemplate: Data, 
+        /**
+         * `Some`: the template was issued and signed by the authority, and this is its
+         * pinned 32-byte Ed25519 public key. `None`: the template was enrolled and sealed on
+         * this device.
+         */authorityPublicKey: Data? = nil, 
+        /**
+         * The person's sealed voice templates, when enrolled: the spoken digits are then
+         * checked one by one against the person's voice.
+         */sealedVoiceTemplates: Data? = nil, 
+        /**
+         * The 16-byte nonce the authority's server issued for this session.
+         */serverNonce: Data, 
+        /**
+         * The certification year (认证年度).
+         */certificationYear: UInt16, 
+        /**
+         * Unix seconds at the session's start (the device clock; the attestation's time
+         * counts on from it with the session's timestamps).
+         */nowUnix: UInt64, 
+        /**
+         * Certification sessions of this person that already failed today (from the app's
+         * records): decides whether a failure offers another try or sends to the office.
+         */previousFailures: UInt32 = UInt32(0), 
+        /**
+         * The language of instructions and prompts (BCP-47: `zh-Hans`, `zh-CN`, `zh-Hant`,
+         * `zh-HK`, `en`, …).
+         */language: String, 
+        /**
+         * Where the digit challenge comes from ([`ChallengeSource::Drawn`] in an app).
+         */challenge: ChallengeSource) {
+        self.name = name
+        self.idNumber = idNumber
+        self.proxyRelation = proxyRelation
+        self.sealedTemplate = sealedTemplate
+        self.authorityPublicKey = authorityPublicKey
+        self.sealedVoiceTemplates = sealedVoiceTemplates
+        self.serverNonce = serverNonce
+        self.certificationYear = certificationYear
+        self.nowUnix = nowUnix
+        self.previousFailures = previousFailures
+        self.language = language
+        self.challenge = challenge
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CertificationRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificationRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificationRequest {
+        return
+            try CertificationRequest(
+                name: FfiConverterString.read(from: &buf), 
+                idNumber: FfiConverterString.read(from: &buf), 
+                proxyRelation: FfiConverterOptionString.read(from: &buf), 
+                sealedTemplate: FfiConverterData.read(from: &buf), 
+                authorityPublicKey: FfiConverterOptionData.read(from: &buf), 
+                sealedVoiceTemplates: FfiConverterOptionData.read(from: &buf), 
+                serverNonce: FfiConverterData.read(from: &buf), 
+                certificationYear: FfiConverterUInt16.read(from: &buf), 
+                nowUnix: FfiConverterUInt64.read(from: &buf), 
+                previousFailures: FfiConverterUInt32.read(from: &buf), 
+                language: FfiConverterString.read(from: &buf), 
+                challenge: FfiConverterTypeChallengeSource.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CertificationRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.idNumber, into: &buf)
+        FfiConverterOptionString.write(value.proxyRelation, into: &buf)
+        FfiConverterData.write(value.sealedTemplate, into: &buf)
+        FfiConverterOptionData.write(value.authorityPublicKey, into: &buf)
+        FfiConverterOptionData.write(value.sealedVoiceTemplates, into: &buf)
+        FfiConverterData.write(value.serverNonce, into: &buf)
+        FfiConverterUInt16.write(value.certificationYear, into: &buf)
+        FfiConverterUInt64.write(value.nowUnix, into: &buf)
+        FfiConverterUInt32.write(value.previousFailures, into: &buf)
+        FfiConverterString.write(value.language, into: &buf)
+        FfiConverterTypeChallengeSource.write(value.challenge, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationRequest_lift(_ buf: RustBuffer) throws -> CertificationRequest {
+    return try FfiConverterTypeCertificationRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationRequest_lower(_ value: CertificationRequest) -> RustBuffer {
+    return FfiConverterTypeCertificationRequest.lower(value)
+}
+
+
+/**
+ * The answer to every input of a [`CertificationSession`]: what to show and say now.
+ */
+public struct CertificationUpdate: Equatable, Hashable {
+    /**
+     * The phase after this input.
+     */
+    public var phase: SessionPhase
+    /**
+     * The text on screen now (`None` before the first frame).
+     */
+    public var instruction: Utterance?
+    /**
+     * What to say now, in order (often empty). Report a [`crate::UtteranceKind::Prompt`]'s
+     * start and end with `prompt_started` / `prompt_finished`.
+     */
+    public var speak: [Utterance]
+    /**
+     * Digits to show for reading, one per byte (set when they change).
+     */
+    public var showDigits: Data?
+    /**
+     * The action to show (set when it changes; certification asks for digits, so this
+     * stays `None` today).
+     */
+    public var showAction: ActionPrompt?
+    /**
+     * Progress of the whole session, 0 to 1.
+     */
+    public var progress: Float
+    /**
+     * The tracked face in the upright frame (frame updates only).
+     */
+    public var face: FaceBox?
+    /**
+     * The outcome, on the update that finishes the session.
+     */
+    public var outcome: CertificationOutcome?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The phase after this input.
+         */phase: SessionPhase, 
+        /**
+         * The text on screen now (`None` before the first frame).
+         */instruction: Utterance?, 
+        /**
+         * What to say now, in order (often empty). Report a [`crate::UtteranceKind::Prompt`]'s
+         * start and end with `prompt_started` / `prompt_finished`.
+         */speak: [Utterance], 
+        /**
+         * Digits to show for reading, one per byte (set when they change).
+         */showDigits: Data?, 
+        /**
+         * The action to show (set when it changes; certification asks for digits, so this
+         * stays `None` today).
+         */showAction: ActionPrompt?, 
+        /**
+         * Progress of the whole session, 0 to 1.
+         */progress: Float, 
+        /**
+         * The tracked face in the upright frame (frame updates only).
+         */face: FaceBox?, 
+        /**
+         * The outcome, on the update that finishes the session.
+         */outcome: CertificationOutcome?) {
+        self.phase = phase
+        self.instruction = instruction
+        self.speak = speak
+        self.showDigits = showDigits
+        self.showAction = showAction
+        self.progress = progress
+        self.face = face
+        self.outcome = outcome
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CertificationUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificationUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificationUpdate {
+        return
+            try CertificationUpdate(
+                phase: FfiConverterTypeSessionPhase.read(from: &buf), 
+                instruction: FfiConverterOptionTypeUtterance.read(from: &buf), 
+                speak: FfiConverterSequenceTypeUtterance.read(from: &buf), 
+                showDigits: FfiConverterOptionData.read(from: &buf), 
+                showAction: FfiConverterOptionTypeActionPrompt.read(from: &buf), 
+                progress: FfiConverterFloat.read(from: &buf), 
+                face: FfiConverterOptionTypeFaceBox.read(from: &buf), 
+                outcome: FfiConverterOptionTypeCertificationOutcome.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CertificationUpdate, into buf: inout [UInt8]) {
+        FfiConverterTypeSessionPhase.write(value.phase, into: &buf)
+        FfiConverterOptionTypeUtterance.write(value.instruction, into: &buf)
+        FfiConverterSequenceTypeUtterance.write(value.speak, into: &buf)
+        FfiConverterOptionData.write(value.showDigits, into: &buf)
+        FfiConverterOptionTypeActionPrompt.write(value.showAction, into: &buf)
+        FfiConverterFloat.write(value.progress, into: &buf)
+        FfiConverterOptionTypeFaceBox.write(value.face, into: &buf)
+        FfiConverterOptionTypeCertificationOutcome.write(value.outcome, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationUpdate_lift(_ buf: RustBuffer) throws -> CertificationUpdate {
+    return try FfiConverterTypeCertificationUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationUpdate_lower(_ value: CertificationUpdate) -> RustBuffer {
+    return FfiConverterTypeCertificationUpdate.lower(value)
+}
+
+
+/**
+ * How to build an [`Engine`] ([`Engine::with_options`]).
+ */
+public struct EngineOptions: Equatable, Hashable {
+    /**
+     * **For replaying recordings only** (tools and tests, never a live certification):
+     * the configuration [`lifecert_core::Config::for_recordings`], which drops the
+     * positioning gate (a clip starts at once), keeps enrolment frames 40 ms apart, takes
+     * the liveness step without retries and accepts the one spoken digit of a recorded
+     * sentence. `false` (the default configuration) in an app.
+     */
+    public var forRecordings: Bool
+    /**
+     * A directory holding the optional MiniFASNet passive anti-spoofing models
+     * (`lifecert_core::pad`; not shipped with the library). When given, sessions score
+     * the live face and refuse a photo or a screen. `None`: no passive anti-spoofing.
+     */
+    public var antiSpoofModelDir: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * **For replaying recordings only** (tools and tests, never a live certification):
+         * the configuration [`lifecert_core::Config::for_recordings`], which drops the
+         * positioning gate (a clip starts at once), keeps enrolment frames 40 ms apart, takes
+         * the liveness step without retries and accepts the one spoken digit of a recorded
+         * sentence. `false` (the default configuration) in an app.
+         */forRecordings: Bool = false, 
+        /**
+         * A directory holding the optional MiniFASNet passive anti-spoofing models
+         * (`lifecert_core::pad`; not shipped with the library). When given, sessions score
+         * the live face and refuse a photo or a screen. `None`: no passive anti-spoofing.
+         */antiSpoofModelDir: String? = nil) {
+        self.forRecordings = forRecordings
+        self.antiSpoofModelDir = antiSpoofModelDir
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EngineOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EngineOptions {
+        return
+            try EngineOptions(
+                forRecordings: FfiConverterBool.read(from: &buf), 
+                antiSpoofModelDir: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EngineOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.forRecordings, into: &buf)
+        FfiConverterOptionString.write(value.antiSpoofModelDir, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineOptions_lift(_ buf: RustBuffer) throws -> EngineOptions {
+    return try FfiConverterTypeEngineOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineOptions_lower(_ value: EngineOptions) -> RustBuffer {
+    return FfiConverterTypeEngineOptions.lower(value)
+}
+
+
+/**
+ * The keys of an enrolment, from the platform keystore.
+ */
+public struct EnrollmentKeys: Equatable, Hashable {
+    /**
+     * HMAC key of subject references: 32 bytes ([`generate_subject_key`]; at least 32 are
+     * required), the same for every session of the app (the sealed templates are bound to
+     * the reference it derives from the ID number).
+     */
+    public var subjectKey: Data
+    /**
+     * AES-256-GCM key the templates are sealed with: 32 bytes ([`generate_sealing_key`]).
+     */
+    public var sealingKey: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * HMAC key of subject references: 32 bytes ([`generate_subject_key`]; at least 32 are
+         * required), the same for every session of the app (the sealed templates are bound to
+         * the reference it derives from the ID number).
+         */subjectKey: Data, 
+        /**
+         * AES-256-GCM key the templates are sealed with: 32 bytes ([`generate_sealing_key`]).
+         */sealingKey: Data) {
+        self.subjectKey = subjectKey
+        self.sealingKey = sealingKey
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrollmentKeys: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentKeys: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentKeys {
+        return
+            try EnrollmentKeys(
+                subjectKey: FfiConverterData.read(from: &buf), 
+                sealingKey: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrollmentKeys, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.subjectKey, into: &buf)
+        FfiConverterData.write(value.sealingKey, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentKeys_lift(_ buf: RustBuffer) throws -> EnrollmentKeys {
+    return try FfiConverterTypeEnrollmentKeys.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentKeys_lower(_ value: EnrollmentKeys) -> RustBuffer {
+    return FfiConverterTypeEnrollmentKeys.lower(value)
+}
+
+
+/**
+ * Everything an enrolment needs besides the keys.
+ */
+public struct EnrollmentRequest: Equatable, Hashable {
+    /**
+     * The person's name as typed (checked).
+     */
+    public var name: String
+    /**
+     * The person's resident ID number as typed (checked: GB 11643).
+     */
+    public var idNumber: String
+    /**
+     * Unix seconds at the session's start (the template's creation time).
+     */
+    public var nowUnix: UInt64
+    /**
+     * The language of instructions and prompts (BCP-47: `zh-Hans`, `zh-Hant`, `en`, …).
+     */
+    public var language: String
+    /**
+     * The actions of the liveness step, asked for in a random order (no duplicates).
+     * Empty: no liveness step (staff enrolling from photos, or a recording, which cannot
+     * follow random actions); the package then says so.
+     */
+    public var actions: [Action]
+    /**
+     * Ask the person to read the digits 0–9 for voice templates (checked at each
+     * certification).
+     */
+    public var voiceDigits: Bool
+    /**
+     * `Some`: draw the order of the actions from a deterministic generator with this
+     * seed: **tests only**. `None` (an app): the system's secure random generator.
+     */
+    public var seed: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The person's name as typed (checked).
+         */name: String, 
+        /**
+         * The person's resident ID number as typed (checked: GB 11643).
+         */idNumber: String, 
+        /**
+         * Unix seconds at the session's start (the template's creation time).
+         */nowUnix: UInt64, 
+        /**
+         * The language of instructions and prompts (BCP-47: `zh-Hans`, `zh-Hant`, `en`, …).
+         */language: String, 
+        /**
+         * The actions of the liveness step, asked for in a random order (no duplicates).
+         * Empty: no liveness step (staff enrolling from photos, or a recording, which cannot
+         * follow random actions); the package then says so.
+         */actions: [Action], 
+        /**
+         * Ask the person to read the digits 0–9 for voice templates (checked at each
+         * certification).
+         */voiceDigits: Bool, 
+        /**
+         * `Some`: draw the order of the actions from a deterministic generator with this
+         * seed: **tests only**. `None` (an app): the system's secure random generator.
+         */seed: UInt64? = nil) {
+        self.name = name
+        self.idNumber = idNumber
+        self.nowUnix = nowUnix
+        self.language = language
+        self.actions = actions
+        self.voiceDigits = voiceDigits
+        self.seed = seed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrollmentRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentRequest {
+        return
+            try EnrollmentRequest(
+                name: FfiConverterString.read(from: &buf), 
+                idNumber: FfiConverterString.read(from: &buf), 
+                nowUnix: FfiConverterUInt64.read(from: &buf), 
+                language: FfiConverterString.read(from: &buf), 
+                actions: FfiConverterSequenceTypeAction.read(from: &buf), 
+                voiceDigits: FfiConverterBool.read(from: &buf), 
+                seed: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrollmentRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.idNumber, into: &buf)
+        FfiConverterUInt64.write(value.nowUnix, into: &buf)
+        FfiConverterString.write(value.language, into: &buf)
+        FfiConverterSequenceTypeAction.write(value.actions, into: &buf)
+        FfiConverterBool.write(value.voiceDigits, into: &buf)
+        FfiConverterOptionUInt64.write(value.seed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentRequest_lift(_ buf: RustBuffer) throws -> EnrollmentRequest {
+    return try FfiConverterTypeEnrollmentRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentRequest_lower(_ value: EnrollmentRequest) -> RustBuffer {
+    return FfiConverterTypeEnrollmentRequest.lower(value)
+}
+
+
+/**
+ * The answer to every input of an [`EnrollmentSession`]: what to show and say now.
+ */
+public struct EnrollmentUpdate: Equatable, Hashable {
+    /**
+     * The phase after this input.
+     */
+    public var phase: SessionPhase
+    /**
+     * The text on screen now (the consent or ID-photo request, then the positioning
+     * instruction; `None` before the first frame).
+     */
+    public var instruction: Utterance?
+    /**
+     * What to say now, in order (often empty). Report a [`crate::UtteranceKind::Prompt`]'s
+     * start and end with `prompt_started` / `prompt_finished`.
+     */
+    public var speak: [Utterance]
+    /**
+     * Digits to show for reading, one per byte (set when they change).
+     */
+    public var showDigits: Data?
+    /**
+     * The action to show (set when it changes).
+     */
+    public var showAction: ActionPrompt?
+    /**
+     * Progress of the whole session, 0 to 1.
+     */
+    public var progress: Float
+    /**
+     * The tracked face in the upright frame (frame updates only).
+     */
+    public var face: FaceBox?
+    /**
+     * The outcome, on the update that finishes the session.
+     */
+    public var outcome: EnrollmentOutcome?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The phase after this input.
+         */phase: SessionPhase, 
+        /**
+         * The text on screen now (the consent or ID-photo request, then the positioning
+         * instruction; `None` before the first frame).
+         */instruction: Utterance?, 
+        /**
+         * What to say now, in order (often empty). Report a [`crate::UtteranceKind::Prompt`]'s
+         * start and end with `prompt_started` / `prompt_finished`.
+         */speak: [Utterance], 
+        /**
+         * Digits to show for reading, one per byte (set when they change).
+         */showDigits: Data?, 
+        /**
+         * The action to show (set when it changes).
+         */showAction: ActionPrompt?, 
+        /**
+         * Progress of the whole session, 0 to 1.
+         */progress: Float, 
+        /**
+         * The tracked face in the upright frame (frame updates only).
+         */face: FaceBox?, 
+        /**
+         * The outcome, on the update that finishes the session.
+         */outcome: EnrollmentOutcome?) {
+        self.phase = phase
+        self.instruction = instruction
+        self.speak = speak
+        self.showDigits = showDigits
+        self.showAction = showAction
+        self.progress = progress
+        self.face = face
+        self.outcome = outcome
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrollmentUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentUpdate {
+        return
+            try EnrollmentUpdate(
+                phase: FfiConverterTypeSessionPhase.read(from: &buf), 
+                instruction: FfiConverterOptionTypeUtterance.read(from: &buf), 
+                speak: FfiConverterSequenceTypeUtterance.read(from: &buf), 
+                showDigits: FfiConverterOptionData.read(from: &buf), 
+                showAction: FfiConverterOptionTypeActionPrompt.read(from: &buf), 
+                progress: FfiConverterFloat.read(from: &buf), 
+                face: FfiConverterOptionTypeFaceBox.read(from: &buf), 
+                outcome: FfiConverterOptionTypeEnrollmentOutcome.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrollmentUpdate, into buf: inout [UInt8]) {
+        FfiConverterTypeSessionPhase.write(value.phase, into: &buf)
+        FfiConverterOptionTypeUtterance.write(value.instruction, into: &buf)
+        FfiConverterSequenceTypeUtterance.write(value.speak, into: &buf)
+        FfiConverterOptionData.write(value.showDigits, into: &buf)
+        FfiConverterOptionTypeActionPrompt.write(value.showAction, into: &buf)
+        FfiConverterFloat.write(value.progress, into: &buf)
+        FfiConverterOptionTypeFaceBox.write(value.face, into: &buf)
+        FfiConverterOptionTypeEnrollmentOutcome.write(value.outcome, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentUpdate_lift(_ buf: RustBuffer) throws -> EnrollmentUpdate {
+    return try FfiConverterTypeEnrollmentUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentUpdate_lower(_ value: EnrollmentUpdate) -> RustBuffer {
+    return FfiConverterTypeEnrollmentUpdate.lower(value)
+}
+
+
+/**
+ * What staff review before they approve an enrolment.
+ */
+public struct EnrolmentPackage: Equatable, Hashable {
+    /**
+     * Number of frames the template was made from.
+     */
+    public var frameCount: UInt32
+    /**
+     * Those frames.
+     */
+    public var frames: [ReviewFrame]
+    /**
+     * The ID-card photos.
+     */
+    public var documents: [ReviewDocument]
+    /**
+     * Distance of the enrolled face to the ID-card portrait, when a front photo was given.
+     */
+    public var idFrontDistance: Float?
+    /**
+     * Whether that distance is within the portrait threshold.
+     */
+    public var idFrontMatched: Bool?
+    /**
+     * Whether the action liveness step passed; `None` when no actions were asked for.
+     */
+    public var livenessPassed: Bool?
+    /**
+     * The action liveness verdict and its figures; `None` when no actions were asked for.
+     */
+    public var liveness: LivenessReport?
+    /**
+     * The mean passive anti-spoofing score, when the models are loaded.
+     */
+    public var padScore: Float?
+    /**
+     * Whether voice templates were made.
+     */
+    public var voiceTemplates: Bool
+    /**
+     * Frames refused by the quality gate.
+     */
+    public var rejectedFrames: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Number of frames the template was made from.
+         */frameCount: UInt32, 
+        /**
+         * Those frames.
+         */frames: [ReviewFrame], 
+        /**
+         * The ID-card photos.
+         */documents: [ReviewDocument], 
+        /**
+         * Distance of the enrolled face to the ID-card portrait, when a front photo was given.
+         */idFrontDistance: Float?, 
+        /**
+         * Whether that distance is within the portrait threshold.
+         */idFrontMatched: Bool?, 
+        /**
+         * Whether the action liveness step passed; `None` when no actions were asked for.
+         */livenessPassed: Bool?, 
+        /**
+         * The action liveness verdict and its figures; `None` when no actions were asked for.
+         */liveness: LivenessReport?, 
+        /**
+         * The mean passive anti-spoofing score, when the models are loaded.
+         */padScore: Float?, 
+        /**
+         * Whether voice templates were made.
+         */voiceTemplates: Bool, 
+        /**
+         * Frames refused by the quality gate.
+         */rejectedFrames: UInt32) {
+        self.frameCount = frameCount
+        self.frames = frames
+        self.documents = documents
+        self.idFrontDistance = idFrontDistance
+        self.idFrontMatched = idFrontMatched
+        self.livenessPassed = livenessPassed
+        self.liveness = liveness
+        self.padScore = padScore
+        self.voiceTemplates = voiceTemplates
+        self.rejectedFrames = rejectedFrames
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrolmentPackage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolmentPackage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrolmentPackage {
+        return
+            try EnrolmentPackage(
+                frameCount: FfiConverterUInt32.read(from: &buf), 
+                frames: FfiConverterSequenceTypeReviewFrame.read(from: &buf), 
+                documents: FfiConverterSequenceTypeReviewDocument.read(from: &buf), 
+                idFrontDistance: FfiConverterOptionFloat.read(from: &buf), 
+                idFrontMatched: FfiConverterOptionBool.read(from: &buf), 
+                livenessPassed: FfiConverterOptionBool.read(from: &buf), 
+                liveness: FfiConverterOptionTypeLivenessReport.read(from: &buf), 
+                padScore: FfiConverterOptionFloat.read(from: &buf), 
+                voiceTemplates: FfiConverterBool.read(from: &buf), 
+                rejectedFrames: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrolmentPackage, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.frameCount, into: &buf)
+        FfiConverterSequenceTypeReviewFrame.write(value.frames, into: &buf)
+        FfiConverterSequenceTypeReviewDocument.write(value.documents, into: &buf)
+        FfiConverterOptionFloat.write(value.idFrontDistance, into: &buf)
+        FfiConverterOptionBool.write(value.idFrontMatched, into: &buf)
+        FfiConverterOptionBool.write(value.livenessPassed, into: &buf)
+        FfiConverterOptionTypeLivenessReport.write(value.liveness, into: &buf)
+        FfiConverterOptionFloat.write(value.padScore, into: &buf)
+        FfiConverterBool.write(value.voiceTemplates, into: &buf)
+        FfiConverterUInt32.write(value.rejectedFrames, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolmentPackage_lift(_ buf: RustBuffer) throws -> EnrolmentPackage {
+    return try FfiConverterTypeEnrolmentPackage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolmentPackage_lower(_ value: EnrolmentPackage) -> RustBuffer {
+    return FfiConverterTypeEnrolmentPackage.lower(value)
+}
 
 
 /**
@@ -1417,6 +3603,120 @@ public func FfiConverterTypeFrameInput_lift(_ buf: RustBuffer) throws -> FrameIn
 #endif
 public func FfiConverterTypeFrameInput_lower(_ value: FrameInput) -> RustBuffer {
     return FfiConverterTypeFrameInput.lower(value)
+}
+
+
+/**
+ * How to read a pixel buffer passed on its own (everything of a [`FrameInput`] but the
+ * bytes), for the sessions' `push_frame_bytes`, whose buffer is borrowed without a copy.
+ */
+public struct FrameLayout: Equatable, Hashable {
+    /**
+     * Width of the buffer in pixels (before rotation).
+     */
+    public var width: UInt32
+    /**
+     * Height of the buffer in pixels (before rotation).
+     */
+    public var height: UInt32
+    /**
+     * How the pixels are stored.
+     */
+    public var format: PixelFormat
+    /**
+     * Bytes from the start of one row to the next, one entry per plane; empty when the
+     * rows have no padding.
+     */
+    public var rowStrides: [UInt32]
+    /**
+     * Clockwise rotation that makes the buffer upright: 0, 90, 180 or 270 (negative
+     * multiples of 90 down to −360 are accepted).
+     */
+    public var rotationDegrees: Int32
+    /**
+     * Whether the upright picture must be flipped left–right (the selfie mirror).
+     */
+    public var mirrored: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Width of the buffer in pixels (before rotation).
+         */width: UInt32, 
+        /**
+         * Height of the buffer in pixels (before rotation).
+         */height: UInt32, 
+        /**
+         * How the pixels are stored.
+         */format: PixelFormat, 
+        /**
+         * Bytes from the start of one row to the next, one entry per plane; empty when the
+         * rows have no padding.
+         */rowStrides: [UInt32], 
+        /**
+         * Clockwise rotation that makes the buffer upright: 0, 90, 180 or 270 (negative
+         * multiples of 90 down to −360 are accepted).
+         */rotationDegrees: Int32, 
+        /**
+         * Whether the upright picture must be flipped left–right (the selfie mirror).
+         */mirrored: Bool) {
+        self.width = width
+        self.height = height
+        self.format = format
+        self.rowStrides = rowStrides
+        self.rotationDegrees = rotationDegrees
+        self.mirrored = mirrored
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FrameLayout: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFrameLayout: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FrameLayout {
+        return
+            try FrameLayout(
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                format: FfiConverterTypePixelFormat.read(from: &buf), 
+                rowStrides: FfiConverterSequenceUInt32.read(from: &buf), 
+                rotationDegrees: FfiConverterInt32.read(from: &buf), 
+                mirrored: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FrameLayout, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterTypePixelFormat.write(value.format, into: &buf)
+        FfiConverterSequenceUInt32.write(value.rowStrides, into: &buf)
+        FfiConverterInt32.write(value.rotationDegrees, into: &buf)
+        FfiConverterBool.write(value.mirrored, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFrameLayout_lift(_ buf: RustBuffer) throws -> FrameLayout {
+    return try FfiConverterTypeFrameLayout.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFrameLayout_lower(_ value: FrameLayout) -> RustBuffer {
+    return FfiConverterTypeFrameLayout.lower(value)
 }
 
 
@@ -1882,6 +4182,253 @@ public func FfiConverterTypeIdCheck_lower(_ value: IdCheck) -> RustBuffer {
 
 
 /**
+ * The liveness verdict and the figures it rests on, as reported by the core (no
+ * judgement of its own).
+ */
+public struct LivenessReport: Equatable, Hashable {
+    /**
+     * Whether the liveness check passed.
+     */
+    public var passed: Bool
+    /**
+     * Why not: the stable id of the reason (`lips_not_moving_with_voice`,
+     * `spoke_too_early`, …); `None` when passed.
+     */
+    public var failureId: String?
+    /**
+     * Attempts made (a retry after a failed attempt counts).
+     */
+    public var attempts: UInt32
+    /**
+     * The digits of the deciding attempt's challenge (empty for an action challenge).
+     */
+    public var digits: Data
+    /**
+     * The actions of the deciding attempt's challenge, in order (empty for digits).
+     */
+    public var actions: [Action]
+    /**
+     * Expected digits for which a speech segment was found.
+     */
+    public var digitsHeard: UInt32
+    /**
+     * Digits the person's voice templates accepted; `None` without voice templates (then
+     * only the count and timing of the speech were checked).
+     */
+    public var digitsVerified: UInt32?
+    /**
+     * Start of the answer relative to the end of the prompt, milliseconds (negative: the
+     * person spoke before the prompt ended).
+     */
+    public var speechOnsetMs: Int64?
+    /**
+     * Audio-visual synchrony (best-lag correlation of speech envelope and mouth
+     * aperture), −1 to 1, when measured.
+     */
+    public var avSync: Float?
+    /**
+     * Frames seen during the deciding attempt.
+     */
+    public var frames: UInt32
+    /**
+     * Of those, frames without a face.
+     */
+    public var framesWithoutFace: UInt32
+    /**
+     * The mean passive anti-spoofing score (1 = live), when the models are loaded.
+     */
+    public var padScore: Float?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the liveness check passed.
+         */passed: Bool, 
+        /**
+         * Why not: the stable id of the reason (`lips_not_moving_with_voice`,
+         * `spoke_too_early`, …); `None` when passed.
+         */failureId: String?, 
+        /**
+         * Attempts made (a retry after a failed attempt counts).
+         */attempts: UInt32, 
+        /**
+         * The digits of the deciding attempt's challenge (empty for an action challenge).
+         */digits: Data, 
+        /**
+         * The actions of the deciding attempt's challenge, in order (empty for digits).
+         */actions: [Action], 
+        /**
+         * Expected digits for which a speech segment was found.
+         */digitsHeard: UInt32, 
+        /**
+         * Digits the person's voice templates accepted; `None` without voice templates (then
+         * only the count and timing of the speech were checked).
+         */digitsVerified: UInt32?, 
+        /**
+         * Start of the answer relative to the end of the prompt, milliseconds (negative: the
+         * person spoke before the prompt ended).
+         */speechOnsetMs: Int64?, 
+        /**
+         * Audio-visual synchrony (best-lag correlation of speech envelope and mouth
+         * aperture), −1 to 1, when measured.
+         */avSync: Float?, 
+        /**
+         * Frames seen during the deciding attempt.
+         */frames: UInt32, 
+        /**
+         * Of those, frames without a face.
+         */framesWithoutFace: UInt32, 
+        /**
+         * The mean passive anti-spoofing score (1 = live), when the models are loaded.
+         */padScore: Float?) {
+        self.passed = passed
+        self.failureId = failureId
+        self.attempts = attempts
+        self.digits = digits
+        self.actions = actions
+        self.digitsHeard = digitsHeard
+        self.digitsVerified = digitsVerified
+        self.speechOnsetMs = speechOnsetMs
+        self.avSync = avSync
+        self.frames = frames
+        self.framesWithoutFace = framesWithoutFace
+        self.padScore = padScore
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LivenessReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLivenessReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LivenessReport {
+        return
+            try LivenessReport(
+                passed: FfiConverterBool.read(from: &buf), 
+                failureId: FfiConverterOptionString.read(from: &buf), 
+                attempts: FfiConverterUInt32.read(from: &buf), 
+                digits: FfiConverterData.read(from: &buf), 
+                actions: FfiConverterSequenceTypeAction.read(from: &buf), 
+                digitsHeard: FfiConverterUInt32.read(from: &buf), 
+                digitsVerified: FfiConverterOptionUInt32.read(from: &buf), 
+                speechOnsetMs: FfiConverterOptionInt64.read(from: &buf), 
+                avSync: FfiConverterOptionFloat.read(from: &buf), 
+                frames: FfiConverterUInt32.read(from: &buf), 
+                framesWithoutFace: FfiConverterUInt32.read(from: &buf), 
+                padScore: FfiConverterOptionFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LivenessReport, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.passed, into: &buf)
+        FfiConverterOptionString.write(value.failureId, into: &buf)
+        FfiConverterUInt32.write(value.attempts, into: &buf)
+        FfiConverterData.write(value.digits, into: &buf)
+        FfiConverterSequenceTypeAction.write(value.actions, into: &buf)
+        FfiConverterUInt32.write(value.digitsHeard, into: &buf)
+        FfiConverterOptionUInt32.write(value.digitsVerified, into: &buf)
+        FfiConverterOptionInt64.write(value.speechOnsetMs, into: &buf)
+        FfiConverterOptionFloat.write(value.avSync, into: &buf)
+        FfiConverterUInt32.write(value.frames, into: &buf)
+        FfiConverterUInt32.write(value.framesWithoutFace, into: &buf)
+        FfiConverterOptionFloat.write(value.padScore, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLivenessReport_lift(_ buf: RustBuffer) throws -> LivenessReport {
+    return try FfiConverterTypeLivenessReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLivenessReport_lower(_ value: LivenessReport) -> RustBuffer {
+    return FfiConverterTypeLivenessReport.lower(value)
+}
+
+
+/**
+ * A model file involved in a result.
+ */
+public struct ModelRef: Equatable, Hashable {
+    /**
+     * File name.
+     */
+    public var file: String
+    /**
+     * Lower-case hex SHA-256 of the file.
+     */
+    public var sha256: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * File name.
+         */file: String, 
+        /**
+         * Lower-case hex SHA-256 of the file.
+         */sha256: String) {
+        self.file = file
+        self.sha256 = sha256
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ModelRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModelRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelRef {
+        return
+            try ModelRef(
+                file: FfiConverterString.read(from: &buf), 
+                sha256: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ModelRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.file, into: &buf)
+        FfiConverterString.write(value.sha256, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelRef_lift(_ buf: RustBuffer) throws -> ModelRef {
+    return try FfiConverterTypeModelRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelRef_lower(_ value: ModelRef) -> RustBuffer {
+    return FfiConverterTypeModelRef.lower(value)
+}
+
+
+/**
  * A point in pixels of the upright frame (after rotation and mirroring).
  */
 public struct Point: Equatable, Hashable {
@@ -2020,6 +4567,781 @@ public func FfiConverterTypePrompt_lower(_ value: Prompt) -> RustBuffer {
 
 
 /**
+ * An accepted ID-card photo, re-encoded without metadata.
+ */
+public struct ReviewDocument: Equatable, Hashable {
+    /**
+     * Which side.
+     */
+    public var side: DocumentSide
+    /**
+     * The re-encoded JPEG (EXIF stripped, within the upload limit).
+     */
+    public var jpeg: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which side.
+         */side: DocumentSide, 
+        /**
+         * The re-encoded JPEG (EXIF stripped, within the upload limit).
+         */jpeg: Data) {
+        self.side = side
+        self.jpeg = jpeg
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReviewDocument: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewDocument: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewDocument {
+        return
+            try ReviewDocument(
+                side: FfiConverterTypeDocumentSide.read(from: &buf), 
+                jpeg: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReviewDocument, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentSide.write(value.side, into: &buf)
+        FfiConverterData.write(value.jpeg, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewDocument_lift(_ buf: RustBuffer) throws -> ReviewDocument {
+    return try FfiConverterTypeReviewDocument.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewDocument_lower(_ value: ReviewDocument) -> RustBuffer {
+    return FfiConverterTypeReviewDocument.lower(value)
+}
+
+
+/**
+ * One frame the template was made from, as staff see it.
+ */
+public struct ReviewFrame: Equatable, Hashable {
+    /**
+     * Session time of the frame, milliseconds.
+     */
+    public var timestampMs: UInt64
+    /**
+     * The frame, downscaled, as JPEG.
+     */
+    public var jpeg: Data
+    /**
+     * Distance between the eyes, pixels.
+     */
+    public var interocularPx: Float
+    /**
+     * Head yaw, degrees.
+     */
+    public var yaw: Float
+    /**
+     * Head pitch, degrees.
+     */
+    public var pitch: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Session time of the frame, milliseconds.
+         */timestampMs: UInt64, 
+        /**
+         * The frame, downscaled, as JPEG.
+         */jpeg: Data, 
+        /**
+         * Distance between the eyes, pixels.
+         */interocularPx: Float, 
+        /**
+         * Head yaw, degrees.
+         */yaw: Float, 
+        /**
+         * Head pitch, degrees.
+         */pitch: Float) {
+        self.timestampMs = timestampMs
+        self.jpeg = jpeg
+        self.interocularPx = interocularPx
+        self.yaw = yaw
+        self.pitch = pitch
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReviewFrame: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewFrame: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewFrame {
+        return
+            try ReviewFrame(
+                timestampMs: FfiConverterUInt64.read(from: &buf), 
+                jpeg: FfiConverterData.read(from: &buf), 
+                interocularPx: FfiConverterFloat.read(from: &buf), 
+                yaw: FfiConverterFloat.read(from: &buf), 
+                pitch: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReviewFrame, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.timestampMs, into: &buf)
+        FfiConverterData.write(value.jpeg, into: &buf)
+        FfiConverterFloat.write(value.interocularPx, into: &buf)
+        FfiConverterFloat.write(value.yaw, into: &buf)
+        FfiConverterFloat.write(value.pitch, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewFrame_lift(_ buf: RustBuffer) throws -> ReviewFrame {
+    return try FfiConverterTypeReviewFrame.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewFrame_lower(_ value: ReviewFrame) -> RustBuffer {
+    return FfiConverterTypeReviewFrame.lower(value)
+}
+
+
+/**
+ * A text to show or speak, in the session's language.
+ */
+public struct Utterance: Equatable, Hashable {
+    /**
+     * Stable snake_case message id (to attach recorded audio or icons), e.g.
+     * `come_closer`, `prompt_read_digits`, `certification_success`.
+     */
+    public var messageId: String
+    /**
+     * The rendered text.
+     */
+    public var text: String
+    /**
+     * What it is.
+     */
+    public var kind: UtteranceKind
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Stable snake_case message id (to attach recorded audio or icons), e.g.
+         * `come_closer`, `prompt_read_digits`, `certification_success`.
+         */messageId: String, 
+        /**
+         * The rendered text.
+         */text: String, 
+        /**
+         * What it is.
+         */kind: UtteranceKind) {
+        self.messageId = messageId
+        self.text = text
+        self.kind = kind
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Utterance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUtterance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Utterance {
+        return
+            try Utterance(
+                messageId: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeUtteranceKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Utterance, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.messageId, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterTypeUtteranceKind.write(value.kind, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUtterance_lift(_ buf: RustBuffer) throws -> Utterance {
+    return try FfiConverterTypeUtterance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUtterance_lower(_ value: Utterance) -> RustBuffer {
+    return FfiConverterTypeUtterance.lower(value)
+}
+
+
+/**
+ * A face action the person is asked to perform (enrolment's liveness step).
+ */
+
+public enum Action: Equatable, Hashable {
+    
+    /**
+     * Close and reopen both eyes.
+     */
+    case blink
+    /**
+     * Open the mouth wide.
+     */
+    case openMouth
+    /**
+     * Turn the head to the person's left.
+     */
+    case turnLeft
+    /**
+     * Turn the head to the person's right.
+     */
+    case turnRight
+    /**
+     * Nod (pitch down and back up).
+     */
+    case nod
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Action: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAction: FfiConverterRustBuffer {
+    typealias SwiftType = Action
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Action {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .blink
+        
+        case 2: return .openMouth
+        
+        case 3: return .turnLeft
+        
+        case 4: return .turnRight
+        
+        case 5: return .nod
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Action, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .blink:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .openMouth:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .turnLeft:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .turnRight:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .nod:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAction_lift(_ buf: RustBuffer) throws -> Action {
+    return try FfiConverterTypeAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAction_lower(_ value: Action) -> RustBuffer {
+    return FfiConverterTypeAction.lower(value)
+}
+
+
+
+/**
+ * How a certification ended.
+ */
+
+public enum CertificationOutcome: Equatable, Hashable {
+    
+    /**
+     * Certified: the signed attestation.
+     */
+    case certified(
+        /**
+         * The signed attestation (canonical JSON envelope) to send to the authority as is.
+         */attestationJson: String, 
+        /**
+         * Distance of the live face to the template.
+         */faceDistance: Float, 
+        /**
+         * The threshold it was compared with (accepted at or below).
+         */faceThreshold: Float, 
+        /**
+         * The liveness verdict and its figures.
+         */liveness: LivenessReport, 
+        /**
+         * The result-screen text.
+         */resultText: Utterance
+    )
+    /**
+     * Not certified: the reason, and whether to offer another try.
+     */
+    case notCertified(
+        /**
+         * Stable id of the reason: `liveness:<reason>` (e.g.
+         * `liveness:lips_not_moving_with_voice`), `not_live`, `face_not_confirmed`,
+         * `no_usable_face`, `positioning_timeout`.
+         */failureId: String, 
+        /**
+         * What to tell the person about it.
+         */message: Utterance, 
+        /**
+         * Whether another session may be offered now (else: the office will help).
+         */retryAllowed: Bool, 
+        /**
+         * The result-screen text ("try once more" or "the office will help").
+         */resultText: Utterance, 
+        /**
+         * The liveness verdict, when the liveness step ended.
+         */liveness: LivenessReport?, 
+        /**
+         * Distance of the live face to the template, when the match was made.
+         */faceDistance: Float?, 
+        /**
+         * The match threshold, when the match was made.
+         */faceThreshold: Float?, 
+        /**
+         * The mean passive anti-spoofing score, when it failed the session (`not_live`).
+         */padScore: Float?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CertificationOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificationOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = CertificationOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificationOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .certified(attestationJson: try FfiConverterString.read(from: &buf), faceDistance: try FfiConverterFloat.read(from: &buf), faceThreshold: try FfiConverterFloat.read(from: &buf), liveness: try FfiConverterTypeLivenessReport.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
+        )
+        
+        case 2: return .notCertified(failureId: try FfiConverterString.read(from: &buf), message: try FfiConverterTypeUtterance.read(from: &buf), retryAllowed: try FfiConverterBool.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf), liveness: try FfiConverterOptionTypeLivenessReport.read(from: &buf), faceDistance: try FfiConverterOptionFloat.read(from: &buf), faceThreshold: try FfiConverterOptionFloat.read(from: &buf), padScore: try FfiConverterOptionFloat.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CertificationOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .certified(attestationJson,faceDistance,faceThreshold,liveness,resultText):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(attestationJson, into: &buf)
+            FfiConverterFloat.write(faceDistance, into: &buf)
+            FfiConverterFloat.write(faceThreshold, into: &buf)
+            FfiConverterTypeLivenessReport.write(liveness, into: &buf)
+            FfiConverterTypeUtterance.write(resultText, into: &buf)
+            
+        
+        case let .notCertified(failureId,message,retryAllowed,resultText,liveness,faceDistance,faceThreshold,padScore):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(failureId, into: &buf)
+            FfiConverterTypeUtterance.write(message, into: &buf)
+            FfiConverterBool.write(retryAllowed, into: &buf)
+            FfiConverterTypeUtterance.write(resultText, into: &buf)
+            FfiConverterOptionTypeLivenessReport.write(liveness, into: &buf)
+            FfiConverterOptionFloat.write(faceDistance, into: &buf)
+            FfiConverterOptionFloat.write(faceThreshold, into: &buf)
+            FfiConverterOptionFloat.write(padScore, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationOutcome_lift(_ buf: RustBuffer) throws -> CertificationOutcome {
+    return try FfiConverterTypeCertificationOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationOutcome_lower(_ value: CertificationOutcome) -> RustBuffer {
+    return FfiConverterTypeCertificationOutcome.lower(value)
+}
+
+
+
+/**
+ * Where the digit challenge comes from.
+ */
+
+public enum ChallengeSource: Equatable, Hashable {
+    
+    /**
+     * Drawn on the device from the system's secure random generator. What an app uses.
+     */
+    case drawn
+    /**
+     * Drawn from a deterministic generator seeded with `seed`: **tests only** (anyone who
+     * knows the seed knows the challenge).
+     */
+    case seeded(
+        /**
+         * The seed.
+         */seed: UInt64
+    )
+    /**
+     * These digits (1 to 6, 0–9, none repeated in a row), with a freshly drawn nonce: **for
+     * replaying recordings** whose spoken digits are known. The signed attestation says
+     * `challenge_supplied`, which the authority refuses unless told otherwise.
+     */
+    case supplied(
+        /**
+         * The digits, one per byte (values 0–9).
+         */digits: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChallengeSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChallengeSource: FfiConverterRustBuffer {
+    typealias SwiftType = ChallengeSource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChallengeSource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .drawn
+        
+        case 2: return .seeded(seed: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .supplied(digits: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChallengeSource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .drawn:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .seeded(seed):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(seed, into: &buf)
+            
+        
+        case let .supplied(digits):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(digits, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChallengeSource_lift(_ buf: RustBuffer) throws -> ChallengeSource {
+    return try FfiConverterTypeChallengeSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChallengeSource_lower(_ value: ChallengeSource) -> RustBuffer {
+    return FfiConverterTypeChallengeSource.lower(value)
+}
+
+
+
+/**
+ * Which side of the ID card a photo shows.
+ */
+
+public enum DocumentSide: Equatable, Hashable {
+    
+    /**
+     * The portrait side (人像面): must show exactly one portrait.
+     */
+    case front
+    /**
+     * The national-emblem side (国徽面): must show no face.
+     */
+    case back
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocumentSide: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentSide: FfiConverterRustBuffer {
+    typealias SwiftType = DocumentSide
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentSide {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .front
+        
+        case 2: return .back
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocumentSide, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .front:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .back:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSide_lift(_ buf: RustBuffer) throws -> DocumentSide {
+    return try FfiConverterTypeDocumentSide.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSide_lower(_ value: DocumentSide) -> RustBuffer {
+    return FfiConverterTypeDocumentSide.lower(value)
+}
+
+
+
+/**
+ * How an enrolment ended.
+ */
+
+public enum EnrollmentOutcome: Equatable, Hashable {
+    
+    /**
+     * Enrolled: the sealed template to store, and the package for staff review.
+     */
+    case enrolled(
+        /**
+         * The sealed face template: store it and give it to
+         * `CertificationRequest.sealed_template`.
+         */sealedTemplate: Data, 
+        /**
+         * The sealed voice templates, when recorded.
+         */sealedVoiceTemplates: Data?, 
+        /**
+         * The subject reference (64 hex digits) the seals are bound to.
+         */subjectHex: String, 
+        /**
+         * The package for staff review.
+         */package: EnrolmentPackage, 
+        /**
+         * The result text.
+         */resultText: Utterance
+    )
+    /**
+     * Not enrolled: the reason.
+     */
+    case notEnrolled(
+        /**
+         * Stable id of the reason: `consent_declined`, `liveness:<reason>`, `not_live`,
+         * `not_enough_good_frames`, `id_portrait_mismatch`, `positioning_timeout`.
+         */failureId: String, 
+        /**
+         * What to tell the person.
+         */message: Utterance, 
+        /**
+         * The action liveness verdict, when that step ended.
+         */liveness: LivenessReport?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension EnrollmentOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = EnrollmentOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .enrolled(sealedTemplate: try FfiConverterData.read(from: &buf), sealedVoiceTemplates: try FfiConverterOptionData.read(from: &buf), subjectHex: try FfiConverterString.read(from: &buf), package: try FfiConverterTypeEnrolmentPackage.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
+        )
+        
+        case 2: return .notEnrolled(failureId: try FfiConverterString.read(from: &buf), message: try FfiConverterTypeUtterance.read(from: &buf), liveness: try FfiConverterOptionTypeLivenessReport.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: EnrollmentOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .enrolled(sealedTemplate,sealedVoiceTemplates,subjectHex,package,resultText):
+            writeInt(&buf, Int32(1))
+            FfiConverterData.write(sealedTemplate, into: &buf)
+            FfiConverterOptionData.write(sealedVoiceTemplates, into: &buf)
+            FfiConverterString.write(subjectHex, into: &buf)
+            FfiConverterTypeEnrolmentPackage.write(package, into: &buf)
+            FfiConverterTypeUtterance.write(resultText, into: &buf)
+            
+        
+        case let .notEnrolled(failureId,message,liveness):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(failureId, into: &buf)
+            FfiConverterTypeUtterance.write(message, into: &buf)
+            FfiConverterOptionTypeLivenessReport.write(liveness, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentOutcome_lift(_ buf: RustBuffer) throws -> EnrollmentOutcome {
+    return try FfiConverterTypeEnrollmentOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentOutcome_lower(_ value: EnrollmentOutcome) -> RustBuffer {
+    return FfiConverterTypeEnrollmentOutcome.lower(value)
+}
+
+
+
+/**
  * Which document an ID number belongs to.
  */
 
@@ -2135,8 +5457,10 @@ enum LifecertError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     
     /**
      * The caller gave something malformed (a frame buffer too short for its size, a
-     * rotation that is not a multiple of 90°, an ID number that does not check out, an
-     * unsupported language tag). Fix the input; retrying the same call fails again.
+     * rotation that is not a multiple of 90°, an ID number or name that does not check
+     * out, an unsupported language tag, an empty audio chunk, a key of the wrong length),
+     * or made a call the session does not take now (a frame before consent, any call after
+     * the session finished). Fix the input or the call; retrying the same call fails again.
      */
     case BadInput(
         /**
@@ -2485,6 +5809,248 @@ public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffe
 
 
 
+/**
+ * Where a session is.
+ */
+
+public enum SessionPhase: Equatable, Hashable {
+    
+    /**
+     * Enrolment: waiting for the person's consent (`give_consent`).
+     */
+    case consent
+    /**
+     * Enrolment: waiting for the ID-card photos (`add_id_document`) or their skipping
+     * (`continue_without_more_documents`).
+     */
+    case idDocuments
+    /**
+     * Bringing the face into the oval, in good light (follow `instruction`).
+     */
+    case positioning
+    /**
+     * The liveness challenge: spoken digits (certification) or actions (enrolment).
+     */
+    case liveness
+    /**
+     * Enrolment: collecting good frames of the face.
+     */
+    case capture
+    /**
+     * Enrolment: reading the digits 0–9 for the voice templates.
+     */
+    case voiceDigits
+    /**
+     * Certification: matching the live face against the template.
+     */
+    case matching
+    /**
+     * Over: the update carries the outcome; every later call is refused.
+     */
+    case finished
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SessionPhase: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionPhase: FfiConverterRustBuffer {
+    typealias SwiftType = SessionPhase
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionPhase {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .consent
+        
+        case 2: return .idDocuments
+        
+        case 3: return .positioning
+        
+        case 4: return .liveness
+        
+        case 5: return .capture
+        
+        case 6: return .voiceDigits
+        
+        case 7: return .matching
+        
+        case 8: return .finished
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SessionPhase, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .consent:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .idDocuments:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .positioning:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .liveness:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .capture:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .voiceDigits:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .matching:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .finished:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionPhase_lift(_ buf: RustBuffer) throws -> SessionPhase {
+    return try FfiConverterTypeSessionPhase.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionPhase_lower(_ value: SessionPhase) -> RustBuffer {
+    return FfiConverterTypeSessionPhase.lower(value)
+}
+
+
+
+/**
+ * What kind of text an [`Utterance`] is.
+ */
+
+public enum UtteranceKind: Equatable, Hashable {
+    
+    /**
+     * A positioning instruction.
+     */
+    case instruction
+    /**
+     * A hint after a long wait.
+     */
+    case hint
+    /**
+     * A challenge prompt. The shell reports when its text-to-speech starts and finishes
+     * speaking it (`prompt_started`, `prompt_finished`): the answer is timed from its end.
+     */
+    case prompt
+    /**
+     * A note about an attempt (a retry, a reason).
+     */
+    case notice
+    /**
+     * The final result.
+     */
+    case result
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UtteranceKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUtteranceKind: FfiConverterRustBuffer {
+    typealias SwiftType = UtteranceKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UtteranceKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .instruction
+        
+        case 2: return .hint
+        
+        case 3: return .prompt
+        
+        case 4: return .notice
+        
+        case 5: return .result
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UtteranceKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .instruction:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .hint:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .prompt:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .notice:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .result:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUtteranceKind_lift(_ buf: RustBuffer) throws -> UtteranceKind {
+    return try FfiConverterTypeUtteranceKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUtteranceKind_lower(_ value: UtteranceKind) -> RustBuffer {
+    return FfiConverterTypeUtteranceKind.lower(value)
+}
+
+
+
 
 
 /**
@@ -2639,6 +6205,246 @@ public func FfiConverterCallbackInterfaceLogSink_lower(_ v: LogSink) -> UInt64 {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionFloat: FfiConverterRustBuffer {
+    typealias SwiftType = Float?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterFloat.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterFloat.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeActionPrompt: FfiConverterRustBuffer {
+    typealias SwiftType = ActionPrompt?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeActionPrompt.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeActionPrompt.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFaceBox: FfiConverterRustBuffer {
+    typealias SwiftType = FaceBox?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFaceBox.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFaceBox.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLivenessReport: FfiConverterRustBuffer {
+    typealias SwiftType = LivenessReport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLivenessReport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLivenessReport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePrompt: FfiConverterRustBuffer {
     typealias SwiftType = Prompt?
 
@@ -2657,6 +6463,103 @@ fileprivate struct FfiConverterOptionTypePrompt: FfiConverterRustBuffer {
         case 1: return try FfiConverterTypePrompt.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUtterance: FfiConverterRustBuffer {
+    typealias SwiftType = Utterance?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUtterance.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUtterance.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCertificationOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = CertificationOutcome?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCertificationOutcome.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCertificationOutcome.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEnrollmentOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = EnrollmentOutcome?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEnrollmentOutcome.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEnrollmentOutcome.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceInt16: FfiConverterRustBuffer {
+    typealias SwiftType = [Int16]
+
+    public static func write(_ value: [Int16], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterInt16.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int16] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Int16]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterInt16.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -2709,6 +6612,131 @@ fileprivate struct FfiConverterSequenceTypeFaceReport: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeModelRef: FfiConverterRustBuffer {
+    typealias SwiftType = [ModelRef]
+
+    public static func write(_ value: [ModelRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeModelRef.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ModelRef] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ModelRef]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeModelRef.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReviewDocument: FfiConverterRustBuffer {
+    typealias SwiftType = [ReviewDocument]
+
+    public static func write(_ value: [ReviewDocument], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReviewDocument.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReviewDocument] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReviewDocument]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReviewDocument.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReviewFrame: FfiConverterRustBuffer {
+    typealias SwiftType = [ReviewFrame]
+
+    public static func write(_ value: [ReviewFrame], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReviewFrame.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReviewFrame] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReviewFrame]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReviewFrame.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUtterance: FfiConverterRustBuffer {
+    typealias SwiftType = [Utterance]
+
+    public static func write(_ value: [Utterance], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUtterance.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Utterance] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Utterance]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUtterance.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAction: FfiConverterRustBuffer {
+    typealias SwiftType = [Action]
+
+    public static func write(_ value: [Action], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Action] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Action]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAction.read(from: &buf))
+        }
+        return seq
+    }
+}
 /**
  * Version of the lifecert engine behind these bindings.
  */
@@ -2716,6 +6744,33 @@ public func engineVersion() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_lifecert_ffi_fn_func_engine_version(uniffiCallStatus
+    )
+})
+}
+/**
+ * Verifies a signed attestation (the `attestation_json` of a certified session) the way
+ * the authority's backend does: the exact canonical envelope, the signature by
+ * `device_public_key` (32 bytes, the device's registered key), consistent content, the
+ * `expected_server_nonce` (16 bytes) the server issued for the session, and — unless
+ * `accept_supplied_challenge` — a challenge drawn on the device (a replayed recording's
+ * supplied challenge is refused). Returns the verified content.
+ *
+ * Each call checks one attestation on its own: it does **not** remember server nonces
+ * between calls. A backend records the nonce of every accepted attestation in its own
+ * store (a unique key) and refuses a second use.
+ *
+ * Errors: [`LifecertError::TamperedOrWrongKey`] for anything refused (altered or
+ * re-encoded envelope, another key, another nonce, a supplied challenge);
+ * [`LifecertError::BadInput`] for a key or nonce of the wrong length.
+ */
+public func verifyAttestation(json: String, devicePublicKey: Data, expectedServerNonce: Data, acceptSuppliedChallenge: Bool)throws  -> AttestationSummary  {
+    return try  FfiConverterTypeAttestationSummary_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_func_verify_attestation(
+        FfiConverterString.lower(json),
+        FfiConverterData.lower(devicePublicKey),
+        FfiConverterData.lower(expectedServerNonce),
+        FfiConverterBool.lower(acceptSuppliedChallenge),uniffiCallStatus
     )
 })
 }
@@ -2731,6 +6786,59 @@ public func validateIdNumber(text: String)throws  -> IdCheck  {
         uniffiCallStatus in
     uniffi_lifecert_ffi_fn_func_validate_id_number(
         FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
+ * The 32-byte Ed25519 public key of a device key (PKCS#8, v1 or v2), which the authority
+ * verifies attestations with.
+ *
+ * Errors: [`LifecertError::BadInput`] when the bytes are not an Ed25519 PKCS#8 key.
+ */
+public func devicePublicKey(pkcs8: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_func_device_public_key(
+        FfiConverterData.lower(pkcs8),uniffiCallStatus
+    )
+})
+}
+/**
+ * A new device Ed25519 signing key, as a PKCS#8 v2 document to keep in the platform
+ * keystore; its public half ([`device_public_key`]) is registered with the authority.
+ *
+ * Errors: [`LifecertError::Internal`] when the system random generator fails.
+ */
+public func generateDeviceKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_func_generate_device_key(uniffiCallStatus
+    )
+})
+}
+/**
+ * A new random 32-byte AES-256-GCM sealing key for templates. Made once per app
+ * installation and kept in the platform keystore.
+ *
+ * Errors: [`LifecertError::Internal`] when the system random generator fails.
+ */
+public func generateSealingKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_func_generate_sealing_key(uniffiCallStatus
+    )
+})
+}
+/**
+ * A new random 32-byte subject key (the HMAC key of subject references). Made once per
+ * app installation and kept in the platform keystore.
+ *
+ * Errors: [`LifecertError::Internal`] when the system random generator fails.
+ */
+public func generateSubjectKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_func_generate_subject_key(uniffiCallStatus
     )
 })
 }
@@ -2778,13 +6886,61 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_func_engine_version() != 12272) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_lifecert_ffi_checksum_func_verify_attestation() != 16870) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_lifecert_ffi_checksum_func_validate_id_number() != 11932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_func_device_public_key() != 23862) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_func_generate_device_key() != 50056) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_func_generate_sealing_key() != 63576) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_func_generate_subject_key() != 53445) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_func_clear_log_sink() != 7920) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_func_set_log_sink() != 44124) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_end_of_input() != 38278) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_language() != 11530) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_outcome() != 27886) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_phase() != 26760) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_finished() != 15540) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_started() != 38838) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_audio() != 32774) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame() != 44373) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame_bytes() != 40180) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_tick() != 59837) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_engine_certification_session() != 4724) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_engine_analyze_frame() != 47922) {
@@ -2796,6 +6952,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_engine_guide_oval() != 2694) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_lifecert_ffi_checksum_method_engine_enrollment_session() != 33177) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_lifecert_ffi_checksum_method_guidancesession_language() != 209) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2805,7 +6964,52 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_guidancesession_reset() != 64727) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_constructor_engine_new() != 6826) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_add_id_document() != 28686) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_continue_without_more_documents() != 58092) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_current_request() != 42752) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_end_of_input() != 45628) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_give_consent() != 13219) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_language() != 26864) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_outcome() != 14961) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_phase() != 56656) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_finished() != 57961) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_started() != 63671) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_audio() != 2334) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame() != 11904) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame_bytes() != 10028) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_tick() != 18940) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_constructor_engine_new() != 23051) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_constructor_engine_with_options() != 48438) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_logsink_log() != 62866) {

@@ -1,0 +1,324 @@
+//! What the enrolment and certification sessions share across the boundary: the phase,
+//! the texts to show and speak, the action icons, the liveness report, and the lock every
+//! session sits behind ([`SessionCell`]). Wrappers only: the sessions themselves are the
+//! core's ([`lifecert_core::session`]).
+
+use crate::engine::FaceBox;
+use crate::error::LifecertError;
+use lifecert_core::challenge::Action as CoreAction;
+use lifecert_core::liveness::{ChallengeEvidence, DigitCheck, Verdict};
+use lifecert_core::session::{self as core_session, Phase, UtteranceKind as CoreUtteranceKind};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Where a session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SessionPhase {
+    /// Enrolment: waiting for the person's consent (`give_consent`).
+    Consent,
+    /// Enrolment: waiting for the ID-card photos (`add_id_document`) or their skipping
+    /// (`continue_without_more_documents`).
+    IdDocuments,
+    /// Bringing the face into the oval, in good light (follow `instruction`).
+    Positioning,
+    /// The liveness challenge: spoken digits (certification) or actions (enrolment).
+    Liveness,
+    /// Enrolment: collecting good frames of the face.
+    Capture,
+    /// Enrolment: reading the digits 0–9 for the voice templates.
+    VoiceDigits,
+    /// Certification: matching the live face against the template.
+    Matching,
+    /// Over: the update carries the outcome; every later call is refused.
+    Finished,
+}
+
+impl From<Phase> for SessionPhase {
+    fn from(p: Phase) -> Self {
+        match p {
+            Phase::Consent => SessionPhase::Consent,
+            Phase::IdDocuments => SessionPhase::IdDocuments,
+            Phase::Positioning => SessionPhase::Positioning,
+            Phase::Liveness => SessionPhase::Liveness,
+            Phase::Capture => SessionPhase::Capture,
+            Phase::VoiceDigits => SessionPhase::VoiceDigits,
+            Phase::Matching => SessionPhase::Matching,
+            Phase::Finished => SessionPhase::Finished,
+        }
+    }
+}
+
+/// What kind of text an [`Utterance`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum UtteranceKind {
+    /// A positioning instruction.
+    Instruction,
+    /// A hint after a long wait.
+    Hint,
+    /// A challenge prompt. The shell reports when its text-to-speech starts and finishes
+    /// speaking it (`prompt_started`, `prompt_finished`): the answer is timed from its end.
+    Prompt,
+    /// A note about an attempt (a retry, a reason).
+    Notice,
+    /// The final result.
+    Result,
+}
+
+impl From<CoreUtteranceKind> for UtteranceKind {
+    fn from(k: CoreUtteranceKind) -> Self {
+        match k {
+            CoreUtteranceKind::Instruction => UtteranceKind::Instruction,
+            CoreUtteranceKind::Hint => UtteranceKind::Hint,
+            CoreUtteranceKind::Prompt => UtteranceKind::Prompt,
+            CoreUtteranceKind::Notice => UtteranceKind::Notice,
+            CoreUtteranceKind::Result => UtteranceKind::Result,
+        }
+    }
+}
+
+/// A text to show or speak, in the session's language.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Utterance {
+    /// Stable snake_case message id (to attach recorded audio or icons), e.g.
+    /// `come_closer`, `prompt_read_digits`, `certification_success`.
+    pub message_id: String,
+    /// The rendered text.
+    pub text: String,
+    /// What it is.
+    pub kind: UtteranceKind,
+}
+
+impl From<core_session::Utterance> for Utterance {
+    fn from(u: core_session::Utterance) -> Self {
+        Utterance {
+            message_id: u.message_id,
+            text: u.text,
+            kind: u.kind.into(),
+        }
+    }
+}
+
+/// A face action the person is asked to perform (enrolment's liveness step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Action {
+    /// Close and reopen both eyes.
+    Blink,
+    /// Open the mouth wide.
+    OpenMouth,
+    /// Turn the head to the person's left.
+    TurnLeft,
+    /// Turn the head to the person's right.
+    TurnRight,
+    /// Nod (pitch down and back up).
+    Nod,
+}
+
+impl From<Action> for CoreAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Blink => CoreAction::Blink,
+            Action::OpenMouth => CoreAction::OpenMouth,
+            Action::TurnLeft => CoreAction::TurnLeft,
+            Action::TurnRight => CoreAction::TurnRight,
+            Action::Nod => CoreAction::Nod,
+        }
+    }
+}
+
+impl From<CoreAction> for Action {
+    fn from(a: CoreAction) -> Self {
+        match a {
+            CoreAction::Blink => Action::Blink,
+            CoreAction::OpenMouth => Action::OpenMouth,
+            CoreAction::TurnLeft => Action::TurnLeft,
+            CoreAction::TurnRight => Action::TurnRight,
+            CoreAction::Nod => Action::Nod,
+        }
+    }
+}
+
+/// The action to show (icon or animation) during an action challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct ActionPrompt {
+    /// The action.
+    pub action: Action,
+    /// Its 0-based position in the challenge.
+    pub index: u32,
+    /// Number of actions in the challenge.
+    pub total: u32,
+}
+
+impl From<core_session::ActionPrompt> for ActionPrompt {
+    fn from(p: core_session::ActionPrompt) -> Self {
+        ActionPrompt {
+            action: p.action.into(),
+            index: u32::try_from(p.index).unwrap_or(u32::MAX),
+            total: u32::try_from(p.total).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The liveness verdict and the figures it rests on, as reported by the core (no
+/// judgement of its own).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LivenessReport {
+    /// Whether the liveness check passed.
+    pub passed: bool,
+    /// Why not: the stable id of the reason (`lips_not_moving_with_voice`,
+    /// `spoke_too_early`, …); `None` when passed.
+    pub failure_id: Option<String>,
+    /// Attempts made (a retry after a failed attempt counts).
+    pub attempts: u32,
+    /// The digits of the deciding attempt's challenge (empty for an action challenge).
+    pub digits: Vec<u8>,
+    /// The actions of the deciding attempt's challenge, in order (empty for digits).
+    pub actions: Vec<Action>,
+    /// Expected digits for which a speech segment was found.
+    pub digits_heard: u32,
+    /// Digits the person's voice templates accepted; `None` without voice templates (then
+    /// only the count and timing of the speech were checked).
+    pub digits_verified: Option<u32>,
+    /// Start of the answer relative to the end of the prompt, milliseconds (negative: the
+    /// person spoke before the prompt ended).
+    pub speech_onset_ms: Option<i64>,
+    /// Audio-visual synchrony (best-lag correlation of speech envelope and mouth
+    /// aperture), −1 to 1, when measured.
+    pub av_sync: Option<f32>,
+    /// Frames seen during the deciding attempt.
+    pub frames: u32,
+    /// Of those, frames without a face.
+    pub frames_without_face: u32,
+    /// The mean passive anti-spoofing score (1 = live), when the models are loaded.
+    pub pad_score: Option<f32>,
+}
+
+impl From<&Verdict> for LivenessReport {
+    fn from(v: &Verdict) -> Self {
+        let ev = &v.evidence;
+        let (digits, actions) = match &ev.challenge {
+            ChallengeEvidence::Digits { digits, .. } => (digits.clone(), Vec::new()),
+            ChallengeEvidence::Actions { actions, .. } => {
+                (Vec::new(), actions.iter().map(|&a| a.into()).collect())
+            }
+        };
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        LivenessReport {
+            passed: v.passed,
+            failure_id: v.reason.map(|r| r.id().to_owned()),
+            attempts: v.attempts,
+            digits,
+            actions,
+            digits_heard: count(ev.digits.iter().filter(|d| d.start_ms.is_some()).count()),
+            digits_verified: (ev.digit_check == Some(DigitCheck::Templates)).then(|| {
+                count(
+                    ev.digits
+                        .iter()
+                        .filter(|d| d.accepted == Some(true))
+                        .count(),
+                )
+            }),
+            speech_onset_ms: ev.speech_onset_after_prompt_ms,
+            av_sync: ev.av_sync.map(|s| s.correlation),
+            frames: ev.continuity.frames,
+            frames_without_face: ev.continuity.frames_without_face,
+            pad_score: ev.pad_score,
+        }
+    }
+}
+
+/// The tracked face's box in the upright frame.
+pub(crate) fn face_box(r: lifecert_core::Rect) -> FaceBox {
+    FaceBox {
+        x: r.x,
+        y: r.y,
+        width: r.width,
+        height: r.height,
+    }
+}
+
+/// Milliseconds of a session timestamp given by the shell.
+pub(crate) fn at(timestamp_ms: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(timestamp_ms)
+}
+
+/// A core session behind a lock, so that the foreign side may call it from any thread
+/// (calls are taken one after the other).
+///
+/// A panic inside the core during a call (which uniffi turns into an error for the caller)
+/// poisons the lock. Unlike a [`crate::GuidanceSession`], which simply starts over, an
+/// enrolment or certification cannot: its state may be half-updated, and a session that
+/// signs results must not go on from such a state. Every later call that would change it
+/// therefore fails with [`LifecertError::Internal`] ("start a new session") instead of
+/// panicking again or deadlocking; read-only calls (`phase`, `outcome`) keep working.
+pub(crate) struct SessionCell<S> {
+    what: &'static str,
+    inner: Mutex<S>,
+}
+
+impl<S> SessionCell<S> {
+    pub(crate) fn new(what: &'static str, session: S) -> Self {
+        SessionCell {
+            what,
+            inner: Mutex::new(session),
+        }
+    }
+
+    /// Runs `f` on the session, unless an earlier call broke it.
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut S) -> Result<T, LifecertError>,
+    ) -> Result<T, LifecertError> {
+        let mut session = self.inner.lock().map_err(|_| {
+            LifecertError::internal(format!(
+                "this {} was interrupted by an internal fault in an earlier call and cannot go \
+                 on: start a new session",
+                self.what
+            ))
+        })?;
+        f(&mut session)
+    }
+
+    /// The session for reading, broken or not.
+    pub(crate) fn peek(&self) -> MutexGuard<'_, S> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    #[test]
+    fn a_session_broken_by_a_panic_refuses_further_changes_but_can_be_read() {
+        let cell = SessionCell::new("test session", 1u32);
+        assert_eq!(
+            cell.with(|n| {
+                *n += 1;
+                Ok(*n)
+            }),
+            Ok(2)
+        );
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            cell.with(|n| -> Result<(), LifecertError> {
+                *n = 99;
+                panic!("a fault inside the core")
+            })
+        }));
+        assert!(panicked.is_err());
+        match cell.with(|n| Ok(*n)) {
+            Err(LifecertError::Internal { reason }) => {
+                assert!(reason.contains("start a new session"), "{reason}")
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+        assert_eq!(*cell.peek(), 99, "still readable");
+    }
+
+    #[test]
+    fn phases_and_actions_map_one_to_one() {
+        assert_eq!(SessionPhase::from(Phase::Finished), SessionPhase::Finished);
+        for a in CoreAction::ALL {
+            assert_eq!(CoreAction::from(Action::from(a)), a);
+        }
+    }
+}
