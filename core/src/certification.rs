@@ -31,9 +31,9 @@ use crate::messages::{Language, LIVENESS_RETRY};
 use crate::result_texts::{result_text, ResultText};
 use crate::sealing::{PublicKey, SealingKey, SigningKeyPair};
 use crate::session::{
-    ms, utter, ActionPrompt, AudioStage, FrameStage, Phase, SeenFrame, SessionError, SessionUpdate,
-    Utterance, UtteranceKind, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE,
-    SESSION_POSITIONING_TIMEOUT,
+    ms, present_liveness_event, utter, AudioStage, FrameStage, PadScores, Phase, SeenFrame,
+    SessionError, SessionUpdate, Utterance, UtteranceKind, SESSION_FACE_NOT_CONFIRMED,
+    SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::template_store::{open_template, open_verified_issued};
 use crate::templates::{
@@ -254,8 +254,7 @@ pub struct CertificationSession {
     first_t: Option<Duration>,
     last_t: Duration,
     liveness_started: bool,
-    pad_scores: Vec<f32>,
-    last_pad: Option<Duration>,
+    pad: PadScores,
     best: Option<BestFrame>,
     outcome: Option<CertificationOutcome>,
     progress: f32,
@@ -378,8 +377,7 @@ impl CertificationSession {
             first_t: None,
             last_t: Duration::ZERO,
             liveness_started: !gate,
-            pad_scores: Vec::new(),
-            last_pad: None,
+            pad: PadScores::default(),
             best: None,
             outcome: None,
             progress: 0.0,
@@ -560,34 +558,9 @@ impl CertificationSession {
     }
 
     fn score_pad(&mut self, seen: &SeenFrame, t: Duration) {
-        let Some(pad) = self.engine.passive_anti_spoof() else {
-            return;
-        };
-        let cfg = &self.engine.config().session;
-        if self.pad_scores.len() >= cfg.pad_frames
-            || self
-                .last_pad
-                .is_some_and(|l| t.saturating_sub(l) < cfg.pad_interval)
-        {
-            return;
+        if let Some(mean) = self.pad.score(&self.engine, seen, t) {
+            self.liveness.set_pad_score(mean);
         }
-        let Some(i) = seen.primary() else {
-            return;
-        };
-        match pad.score(&seen.analysis.image, &seen.analysis.faces[i].detection.bbox) {
-            Ok(s) => {
-                self.pad_scores.push(s.real);
-                self.last_pad = Some(t);
-                let mean = self.pad_scores.iter().sum::<f32>() / self.pad_scores.len() as f32;
-                self.liveness.set_pad_score(mean);
-            }
-            Err(e) => tracing::warn!(error = %e, "anti-spoofing score failed on a frame"),
-        }
-    }
-
-    fn pad_mean(&self) -> Option<f32> {
-        (!self.pad_scores.is_empty())
-            .then(|| self.pad_scores.iter().sum::<f32>() / self.pad_scores.len() as f32)
     }
 
     /// Keeps the frame best suited to the match: one that passes the enrolment quality gate
@@ -614,48 +587,14 @@ impl CertificationSession {
 
     fn on_liveness(&mut self, events: Vec<LivenessEvent>, u: &mut CertificationUpdate) {
         for event in events {
+            present_liveness_event(&self.engine, self.language, &event, u);
             match event {
-                LivenessEvent::SpeakPrompt { message_id, params } => {
-                    let params: Vec<(&str, &str)> = params
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .collect();
-                    u.speak.push(utter(
-                        &self.engine,
-                        self.language,
-                        &message_id,
-                        &params,
-                        UtteranceKind::Prompt,
-                    ));
-                }
-                LivenessEvent::ShowDigits { digits } => u.show_digits = Some(digits),
-                LivenessEvent::ShowAction {
-                    action,
-                    index,
-                    total,
-                } => {
-                    u.show_action = Some(ActionPrompt {
-                        action,
-                        index,
-                        total,
-                    });
-                }
                 LivenessEvent::Progress { fraction } => {
                     self.progress = 0.2 + 0.7 * fraction.clamp(0.0, 1.0);
                 }
-                LivenessEvent::Restart { reason, .. } => {
-                    self.best = None;
-                    for id in [reason.message_id(), LIVENESS_RETRY] {
-                        u.speak.push(utter(
-                            &self.engine,
-                            self.language,
-                            id,
-                            &[],
-                            UtteranceKind::Notice,
-                        ));
-                    }
-                }
+                LivenessEvent::Restart { .. } => self.best = None,
                 LivenessEvent::Done(verdict) => self.on_verdict(*verdict, u),
+                _ => {}
             }
         }
         u.phase = self.phase;
@@ -673,7 +612,7 @@ impl CertificationSession {
             );
             return;
         }
-        if let Some(pad_score) = self.pad_mean() {
+        if let Some(pad_score) = self.pad.mean() {
             if pad_score < self.engine.config().session.min_pad_score {
                 self.fail(
                     CertificationFailure::NotLive { pad_score },

@@ -28,13 +28,13 @@ use crate::frame::Frame;
 use crate::id_document::DocumentSide;
 use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
 use crate::liveness::{FailReason, LivenessEvent, LivenessSession, Verdict};
-use crate::messages::{Language, LIVENESS_RETRY};
+use crate::messages::Language;
 use crate::sealing::SealingKey;
 use crate::session::{
-    ms, utter, ActionPrompt, AudioStage, FrameStage, Phase, SeenFrame, SessionError, SessionUpdate,
-    Utterance, UtteranceKind, ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK, ENROL_ID_FRONT,
-    ENROL_NOT_FINISHED, ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_NOT_LIVE,
-    SESSION_POSITIONING_TIMEOUT,
+    ms, present_liveness_event, utter, AudioStage, FrameStage, PadScores, Phase, SeenFrame,
+    SessionError, SessionUpdate, Utterance, UtteranceKind, ENROL_CONSENT, ENROL_DONE,
+    ENROL_ID_BACK, ENROL_ID_FRONT, ENROL_NOT_FINISHED, ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY,
+    SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::speech_segments::speech_segments;
 use crate::template_store::seal_template;
@@ -258,8 +258,7 @@ pub struct EnrollmentSession {
     last_kept: Option<Duration>,
     phase: Phase,
     phase_since: Option<Duration>,
-    pad_scores: Vec<f32>,
-    last_pad: Option<Duration>,
+    pad: PadScores,
     voice: VoiceReading,
     voice_templates: Option<VoiceTemplates>,
     outcome: Option<EnrollmentOutcome>,
@@ -325,8 +324,7 @@ impl EnrollmentSession {
             last_kept: None,
             phase: Phase::Consent,
             phase_since: None,
-            pad_scores: Vec::new(),
-            last_pad: None,
+            pad: PadScores::default(),
             voice: VoiceReading::default(),
             voice_templates: None,
             outcome: None,
@@ -568,29 +566,11 @@ impl EnrollmentSession {
     }
 
     fn score_pad(&mut self, seen: &SeenFrame, t: Duration) {
-        let Some(pad) = self.engine.passive_anti_spoof() else {
-            return;
-        };
-        let cfg = &self.engine.config().session;
-        if self.pad_scores.len() >= cfg.pad_frames
-            || self
-                .last_pad
-                .is_some_and(|l| t.saturating_sub(l) < cfg.pad_interval)
-        {
-            return;
-        }
-        let Some(i) = seen.primary() else {
-            return;
-        };
-        match pad.score(&seen.analysis.image, &seen.analysis.faces[i].detection.bbox) {
-            Ok(s) => {
-                self.pad_scores.push(s.real);
-                self.last_pad = Some(t);
-                if let Some(l) = self.liveness.as_mut() {
-                    l.set_pad_score(mean(&self.pad_scores).unwrap_or(0.0));
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "anti-spoofing score failed on a frame"),
+        if let (Some(mean), Some(l)) = (
+            self.pad.score(&self.engine, seen, t),
+            self.liveness.as_mut(),
+        ) {
+            l.set_pad_score(mean);
         }
     }
 
@@ -626,56 +606,18 @@ impl EnrollmentSession {
 
     fn on_liveness(&mut self, events: Vec<LivenessEvent>, u: &mut EnrollmentUpdate) {
         for event in events {
-            match event {
-                LivenessEvent::SpeakPrompt { message_id, params } => {
-                    let params: Vec<(&str, &str)> = params
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .collect();
-                    u.speak.push(utter(
-                        &self.engine,
-                        self.language,
-                        &message_id,
-                        &params,
-                        UtteranceKind::Prompt,
-                    ));
-                }
-                LivenessEvent::ShowDigits { digits } => u.show_digits = Some(digits),
-                LivenessEvent::ShowAction {
-                    action,
-                    index,
-                    total,
-                } => {
-                    u.show_action = Some(ActionPrompt {
-                        action,
-                        index,
-                        total,
-                    });
-                }
-                LivenessEvent::Progress { .. } => {}
-                LivenessEvent::Restart { reason, .. } => {
-                    for id in [reason.message_id(), LIVENESS_RETRY] {
-                        u.speak.push(utter(
-                            &self.engine,
-                            self.language,
-                            id,
-                            &[],
-                            UtteranceKind::Notice,
-                        ));
+            present_liveness_event(&self.engine, self.language, &event, u);
+            if let LivenessEvent::Done(verdict) = event {
+                let passed = verdict.passed;
+                let reason = verdict.reason.unwrap_or(FailReason::ActionNotSeen);
+                self.verdict = Some(*verdict);
+                if passed {
+                    self.enter(Phase::Capture);
+                    if self.review.len() >= self.engine.config().session.enrolment_frames {
+                        self.after_capture(u);
                     }
-                }
-                LivenessEvent::Done(verdict) => {
-                    let passed = verdict.passed;
-                    let reason = verdict.reason.unwrap_or(FailReason::ActionNotSeen);
-                    self.verdict = Some(*verdict);
-                    if passed {
-                        self.enter(Phase::Capture);
-                        if self.review.len() >= self.engine.config().session.enrolment_frames {
-                            self.after_capture(u);
-                        }
-                    } else {
-                        self.fail(EnrolmentFailure::Liveness { reason }, u);
-                    }
+                } else {
+                    self.fail(EnrolmentFailure::Liveness { reason }, u);
                 }
             }
         }
@@ -685,7 +627,7 @@ impl EnrollmentSession {
 
     /// After the frames: the anti-spoofing verdict, then the voice or the end.
     fn after_capture(&mut self, u: &mut EnrollmentUpdate) {
-        if let Some(pad_score) = mean(&self.pad_scores) {
+        if let Some(pad_score) = self.pad.mean() {
             if pad_score < self.engine.config().session.min_pad_score {
                 self.fail(EnrolmentFailure::NotLive { pad_score }, u);
                 return;
@@ -982,7 +924,7 @@ impl EnrollmentSession {
                 documents: std::mem::take(&mut self.documents),
                 id_front_match,
                 liveness: self.verdict.clone(),
-                pad_score: mean(&self.pad_scores),
+                pad_score: self.pad.mean(),
                 voice_templates: self.voice_templates.is_some(),
                 rejected_frames: rejected,
             },
@@ -1025,10 +967,6 @@ impl EnrollmentSession {
         u.outcome = Some(outcome.clone());
         self.outcome = Some(outcome);
     }
-}
-
-fn mean(v: &[f32]) -> Option<f32> {
-    (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
 }
 
 /// The frame downscaled to `side` pixels on its longer side, as JPEG (quality 85).

@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::geometry::Rect;
 use crate::guidance::{GuidanceEngine, GuidanceUpdate, Instruction};
+use crate::liveness::LivenessEvent;
 use crate::messages::Language;
+use crate::messages::LIVENESS_RETRY;
 use crate::quality::{self, MotionTracker, QualityMeasurements};
 use crate::vad::{VadFrame, VadStream, SAMPLE_RATE_HZ};
 use serde::{Deserialize, Serialize};
@@ -462,6 +464,93 @@ impl AudioStage {
             samples,
             start,
         })
+    }
+}
+
+/// The passive anti-spoofing scores of a session: at most
+/// [`SessionConfig::pad_frames`] frames, [`SessionConfig::pad_interval`] apart.
+#[derive(Debug, Default)]
+pub(crate) struct PadScores {
+    scores: Vec<f32>,
+    last: Option<Duration>,
+}
+
+impl PadScores {
+    /// Scores the primary face of `seen` when the models are loaded and one is due; returns
+    /// the new mean when a score was added.
+    pub(crate) fn score(&mut self, engine: &Engine, seen: &SeenFrame, t: Duration) -> Option<f32> {
+        let pad = engine.passive_anti_spoof()?;
+        let cfg = &engine.config().session;
+        if self.scores.len() >= cfg.pad_frames
+            || self
+                .last
+                .is_some_and(|l| t.saturating_sub(l) < cfg.pad_interval)
+        {
+            return None;
+        }
+        let i = seen.primary()?;
+        match pad.score(&seen.analysis.image, &seen.analysis.faces[i].detection.bbox) {
+            Ok(s) => {
+                self.scores.push(s.real);
+                self.last = Some(t);
+                self.mean()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "anti-spoofing score failed on a frame");
+                None
+            }
+        }
+    }
+
+    /// The mean score, once there is one.
+    pub(crate) fn mean(&self) -> Option<f32> {
+        (!self.scores.is_empty())
+            .then(|| self.scores.iter().sum::<f32>() / self.scores.len() as f32)
+    }
+}
+
+/// Puts what the shell must say or show for a liveness event into `u` (prompts, digits,
+/// actions, the reason and "let's try again" of a restart). Progress and the verdict are
+/// the session's to handle.
+pub(crate) fn present_liveness_event<O>(
+    engine: &Engine,
+    lang: Language,
+    event: &LivenessEvent,
+    u: &mut SessionUpdate<O>,
+) {
+    match event {
+        LivenessEvent::SpeakPrompt { message_id, params } => {
+            let params: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            u.speak.push(utter(
+                engine,
+                lang,
+                message_id,
+                &params,
+                UtteranceKind::Prompt,
+            ));
+        }
+        LivenessEvent::ShowDigits { digits } => u.show_digits = Some(digits.clone()),
+        LivenessEvent::ShowAction {
+            action,
+            index,
+            total,
+        } => {
+            u.show_action = Some(ActionPrompt {
+                action: *action,
+                index: *index,
+                total: *total,
+            });
+        }
+        LivenessEvent::Restart { reason, .. } => {
+            for id in [reason.message_id(), LIVENESS_RETRY] {
+                u.speak
+                    .push(utter(engine, lang, id, &[], UtteranceKind::Notice));
+            }
+        }
+        LivenessEvent::Progress { .. } | LivenessEvent::Done(_) => {}
     }
 }
 
