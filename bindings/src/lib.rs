@@ -31,7 +31,7 @@ mod keys;
 mod logging;
 mod session;
 
-pub use attestation::{verify_attestation, AttestationSummary, ModelRef};
+pub use attestation::{verify_attestation, AttestationSummary, ModelRef, VerifyOptions};
 pub use certification::{
     CertificationOutcome, CertificationRequest, CertificationSession, CertificationUpdate,
     ChallengeSource,

@@ -6,7 +6,7 @@
 use crate::engine::FaceBox;
 use crate::error::LifecertError;
 use lifecert_core::challenge::Action as CoreAction;
-use lifecert_core::liveness::{ChallengeEvidence, DigitCheck, Verdict};
+use lifecert_core::liveness::{ChallengeEvidence, Verdict};
 use lifecert_core::session::{self as core_session, Phase, UtteranceKind as CoreUtteranceKind};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -208,7 +208,7 @@ impl From<&Verdict> for LivenessReport {
             digits,
             actions,
             digits_heard: count(ev.digits.iter().filter(|d| d.start_ms.is_some()).count()),
-            digits_verified: (ev.digit_check == Some(DigitCheck::Templates)).then(|| {
+            digits_verified: (ev.digit_check.is_some_and(|c| c.verifies_content())).then(|| {
                 count(
                     ev.digits
                         .iter()

@@ -9,7 +9,17 @@ mod common;
 use common::*;
 use lifecert_ffi::{
     verify_attestation, CertificationOutcome, ChallengeSource, DocumentSide, EnrollmentOutcome,
-    FrameLayout, LifecertError, PixelFormat, SessionPhase, UtteranceKind,
+    FrameLayout, LifecertError, PixelFormat, SessionPhase, UtteranceKind, VerifyOptions,
+};
+
+/// What a replayed recording needs the verifier to accept: its supplied challenge, the
+/// recording-replay configuration, and digits only counted (no voice templates).
+const REPLAY: VerifyOptions = VerifyOptions {
+    accept_supplied_challenge: true,
+    accept_seeded_challenge: false,
+    accept_recording_replay: true,
+    accept_custom_profile: false,
+    accept_count_only: true,
 };
 
 const GENUINE_ENROL: &str = "video_talking/grid_pwij3p.mpg";
@@ -143,10 +153,14 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         attestation_json.clone(),
         keys.device_public(),
         SERVER_NONCE.to_vec(),
-        true,
+        REPLAY,
     )
     .unwrap();
-    assert!(summary.challenge_supplied);
+    assert_eq!(summary.challenge_origin, "supplied");
+    assert_eq!(summary.profile, "recording_replay");
+    assert_eq!(summary.digit_check, "count_only");
+    assert_eq!((summary.digits_heard, summary.digits_matched), (1, 0));
+    assert!(!summary.voice_checked);
     assert_eq!(summary.challenge_digits, vec![2]);
     assert_eq!(summary.certification_year, 2026);
     assert_eq!(summary.subject_hex, subject_hex);
@@ -160,7 +174,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         attestation_json.clone(),
         keys.device_public(),
         SERVER_NONCE.to_vec(),
-        false,
+        VerifyOptions::default(),
     ) {
         Err(LifecertError::TamperedOrWrongKey { reason }) => {
             assert!(reason.contains("supplied"), "{reason}")
@@ -181,7 +195,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         ),
     ] {
         assert!(matches!(
-            verify_attestation(json, key, nonce, true),
+            verify_attestation(json, key, nonce, REPLAY),
             Err(LifecertError::TamperedOrWrongKey { .. })
         ));
     }
@@ -404,7 +418,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
     // Verification input.
     bad_input(
         "short device key",
-        verify_attestation("{}".into(), vec![1; 31], SERVER_NONCE.to_vec(), true),
+        verify_attestation("{}".into(), vec![1; 31], SERVER_NONCE.to_vec(), REPLAY),
     );
     tampered(
         "not an attestation",
@@ -412,7 +426,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
             "{}".into(),
             keys.device_public(),
             SERVER_NONCE.to_vec(),
-            true,
+            REPLAY,
         ),
     );
 }

@@ -173,6 +173,14 @@ enum Command {
         /// processed recording); refused by default.
         #[arg(long)]
         accept_supplied_challenge: bool,
+        /// Accept results made with the recording-replay configuration (`certify
+        /// --challenge`); refused by default.
+        #[arg(long)]
+        accept_recording_replay: bool,
+        /// Accept results whose spoken digits were only counted, not verified (no voice
+        /// templates); refused by default.
+        #[arg(long)]
+        accept_count_only: bool,
     },
 }
 
@@ -451,7 +459,19 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             key,
             nonce,
             accept_supplied_challenge,
-        } => commands::verify::run(result, key, nonce.as_deref(), *accept_supplied_challenge),
+            accept_recording_replay,
+            accept_count_only,
+        } => commands::verify::run(
+            result,
+            key,
+            nonce.as_deref(),
+            &lifecert_core::attestation::VerifyPolicy {
+                accept_supplied_challenge: *accept_supplied_challenge,
+                accept_recording_replay: *accept_recording_replay,
+                accept_count_only: *accept_count_only,
+                ..Default::default()
+            },
+        ),
     }
 }
 

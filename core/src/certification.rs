@@ -14,10 +14,12 @@
 //! generator ([`ChallengeSource::Drawn`]). Tests use a seeded source
 //! ([`ChallengeSource::Seeded`]); a recording can only be replayed against the digits it
 //! contains ([`ChallengeSource::Supplied`]), and the signed result then says
-//! `challenge_supplied: true`, which the authority's verifier refuses by default
+//! `challenge_origin: "supplied"`, which the authority's verifier refuses by default
 //! ([`crate::attestation::VerifyPolicy`]).
 
-use crate::attestation::{sign_attestation, Attestation, LivenessSummary, PerformedBy};
+use crate::attestation::{
+    sign_attestation, Attestation, ChallengeOrigin, LivenessSummary, PerformedBy,
+};
 use crate::audio_features::MfccConfig;
 use crate::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
 use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
@@ -26,7 +28,9 @@ use crate::error::Result;
 use crate::face::FaceObservation;
 use crate::frame::Frame;
 use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
-use crate::liveness::{ChallengeEvidence, FailReason, LivenessEvent, LivenessSession, Verdict};
+use crate::liveness::{
+    ChallengeEvidence, DigitCheck, FailReason, LivenessEvent, LivenessSession, PromptMode, Verdict,
+};
 use crate::messages::{Language, LIVENESS_RETRY};
 use crate::result_texts::{result_text, ResultText};
 use crate::sealing::{PublicKey, SealingKey, SigningKeyPair};
@@ -50,7 +54,9 @@ use std::time::Duration;
 pub enum ChallengeSource {
     /// Drawn on the device from the operating system's secure random generator (production).
     Drawn,
-    /// Drawn from the given source (deterministic tests). Retries draw from it too.
+    /// Drawn from the given source (deterministic tests). Retries draw from it too. The
+    /// signed result says `challenge_origin: "seeded"`, which the authority refuses by
+    /// default: a known seed gives known digits.
     Seeded(Box<dyn RandomSource + Send + Sync>),
     /// Supplied from outside, **for replaying recorded sessions** whose digits are known
     /// (tools and tests). The signed result records that the challenge was supplied.
@@ -245,7 +251,9 @@ pub struct CertificationSession {
     year: u16,
     now_unix: u64,
     previous_failures: u32,
-    supplied: Option<DigitChallenge>,
+    /// Where the first attempt's challenge came from; with `Supplied`, the supplied digits
+    /// (a retry's challenge is drawn on the device).
+    origin: (ChallengeOrigin, Option<DigitChallenge>),
     keys: CertificationKeys,
     frames: FrameStage,
     audio: AudioStage,
@@ -315,13 +323,13 @@ impl CertificationSession {
             }
         };
         let config = engine.config().liveness.clone();
-        let (challenge, rng, supplied): (DigitChallenge, Box<dyn RandomSource + Send + Sync>, _) =
+        let (challenge, rng, origin): (DigitChallenge, Box<dyn RandomSource + Send + Sync>, _) =
             match request.challenge {
                 ChallengeSource::Drawn => {
                     let rng = SystemRandom::new();
                     let c = DigitChallenge::generate_with(&DigitChallengeConfig::default(), &rng)
                         .map_err(|e| SessionError::Challenge(e.to_string()))?;
-                    (c, Box::new(rng), None)
+                    (c, Box::new(rng), (ChallengeOrigin::Drawn, None))
                 }
                 ChallengeSource::Seeded(rng) => {
                     let c = DigitChallenge::generate_with(
@@ -329,7 +337,7 @@ impl CertificationSession {
                         rng.as_ref(),
                     )
                     .map_err(|e| SessionError::Challenge(e.to_string()))?;
-                    (c, rng, None)
+                    (c, rng, (ChallengeOrigin::Seeded, None))
                 }
                 ChallengeSource::Supplied(c) => {
                     if c.digits.is_empty()
@@ -342,7 +350,11 @@ impl CertificationSession {
                         ))
                         .into());
                     }
-                    (c.clone(), Box::new(SystemRandom::new()), Some(c))
+                    (
+                        c.clone(),
+                        Box::new(SystemRandom::new()),
+                        (ChallengeOrigin::Supplied, Some(c)),
+                    )
                 }
             };
         let mut liveness = LivenessSession::new_digits(challenge, config)?.with_random_source(rng);
@@ -366,7 +378,7 @@ impl CertificationSession {
             year: request.certification_year,
             now_unix: request.now_unix,
             previous_failures: request.previous_failures,
-            supplied,
+            origin,
             keys,
             liveness,
             phase: if gate {
@@ -695,11 +707,24 @@ impl CertificationSession {
             nonce: *nonce,
             digits: digits.clone(),
         };
-        let digits_matched = ev
-            .digits
-            .iter()
-            .filter(|d| d.accepted.unwrap_or(d.start_ms.is_some()))
-            .count() as u32;
+        let digit_check = ev.digit_check.unwrap_or(DigitCheck::CountOnly);
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let digits_heard = count(ev.digits.iter().filter(|d| d.start_ms.is_some()).count());
+        // Only digits a model or the person's templates accepted count as matched.
+        let digits_matched = if digit_check.verifies_content() {
+            count(
+                ev.digits
+                    .iter()
+                    .filter(|d| d.accepted == Some(true))
+                    .count(),
+            )
+        } else {
+            0
+        };
+        let challenge_origin = match &self.origin {
+            (ChallengeOrigin::Supplied, Some(s)) if *s != challenge => ChallengeOrigin::Drawn,
+            (origin, _) => *origin,
+        };
         let c = &ev.continuity;
         let face_continuity = if c.frames == 0 {
             0.0
@@ -716,11 +741,16 @@ impl CertificationSession {
             certification_year: self.year,
             time: self.now_unix + elapsed,
             server_nonce: self.server_nonce,
-            challenge_supplied: self.supplied.as_ref() == Some(&challenge),
+            challenge_origin,
+            profile: self.engine.config().profile(),
             challenge,
             liveness: LivenessSummary {
                 av_sync: ev.av_sync.map_or(0.0, |s| s.correlation.clamp(-1.0, 1.0)),
+                digit_check,
+                digits_heard,
                 digits_matched,
+                voice: ev.voice,
+                prompt_mode: ev.prompt_mode.unwrap_or(PromptMode::AllAtOnce),
                 speech_onset_ms: ev.speech_onset_after_prompt_ms.map_or(0, |v| {
                     v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
                 }),

@@ -3,6 +3,7 @@
 //! Every threshold the engine uses lives here (grouped by stage), so integrators tune one
 //! struct and reviewers read one file.
 
+use crate::attestation::ConfigProfile;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +121,20 @@ impl Config {
         Ok(())
     }
 
+    /// Which profile this configuration is, as a signed result records it: exactly
+    /// [`Config::default`] is [`ConfigProfile::Production`], exactly [`Config::for_recordings`]
+    /// is [`ConfigProfile::RecordingReplay`], anything else [`ConfigProfile::Custom`] (the
+    /// authority's default policy accepts only production results).
+    pub fn profile(&self) -> ConfigProfile {
+        if *self == Self::default() {
+            ConfigProfile::Production
+        } else if *self == Self::for_recordings() {
+            ConfigProfile::RecordingReplay
+        } else {
+            ConfigProfile::Custom
+        }
+    }
+
     /// The configuration for replaying **recorded** sessions against a known challenge
     /// (tools and tests, never a live certification): [`crate::session::SessionConfig::for_recordings`]
     /// and [`crate::liveness::LivenessConfig::for_recordings`], the rest as default.
@@ -145,5 +160,20 @@ mod tests {
         let mut c = Config::default();
         c.detector.max_faces = 0;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn profiles_tell_production_from_replay_and_custom_settings() {
+        assert_eq!(Config::default().profile(), ConfigProfile::Production);
+        assert_eq!(
+            Config::for_recordings().profile(),
+            ConfigProfile::RecordingReplay
+        );
+        let mut c = Config::default();
+        c.liveness.av_sync.min_correlation -= 0.01;
+        assert_eq!(c.profile(), ConfigProfile::Custom);
+        let mut c = Config::for_recordings();
+        c.session.positioning_gate = true;
+        assert_eq!(c.profile(), ConfigProfile::Custom);
     }
 }

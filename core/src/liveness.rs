@@ -47,7 +47,7 @@
 //!    [`LivenessConfig::extra_segments_without_templates`] more, for an "嗯"), each
 //!    [`LivenessConfig::min_digit_duration`]–[`LivenessConfig::max_digit_duration`] long (a
 //!    longer one with too few segments is [`FailReason::DigitsRunTogether`]) — the evidence
-//!    then says `digit_check: "count_and_timing_only"`; finally the mouth must move with the
+//!    then says `digit_check: "count_only"`; finally the mouth must move with the
 //!    voice over the answer (±0.3 s, at least 1.2 s): [`crate::av_sync::av_sync_score`] and
 //!    [`crate::av_sync::AvSyncConfig::in_sync`] (correlation and aperture spread, both
 //!    calibrated on the GRID clips) → otherwise [`FailReason::LipsNotMovingWithVoice`].
@@ -77,6 +77,7 @@ use crate::av_sync::{av_sync_score, AvSyncConfig, AvSyncScore, MouthSample};
 use crate::challenge::{
     Action, ActionChallenge, DigitChallenge, DigitChallengeConfig, Nonce, RandomSource,
 };
+pub use crate::digit_verify::DigitCheck;
 use crate::digit_verify::{find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig};
 use crate::error::{Error, Result};
 use crate::face::FaceObservation;
@@ -193,6 +194,20 @@ pub struct LivenessConfig {
     pub max_audio_lag: Duration,
     /// The action detectors.
     pub visual: VisualEvidenceConfig,
+    /// How the digits are prompted. Default [`PromptMode::AllAtOnce`].
+    pub prompt_mode: PromptMode,
+    /// [`PromptMode::OneAtATime`]: each digit's answer must start within this after its
+    /// prompt ended. Default 3 s (an elderly reader's reaction plus a moment's doubt).
+    pub digit_response_window: Duration,
+    /// [`PromptMode::OneAtATime`]: silence that completes one digit's answer. Default 500 ms.
+    pub digit_end_silence: Duration,
+    /// [`PromptMode::OneAtATime`]: shortest random pause between an answer and the next
+    /// prompt. Default 400 ms.
+    pub digit_pause_min: Duration,
+    /// [`PromptMode::OneAtATime`]: longest random pause. Default 1.6 s (drawn uniformly from
+    /// the device's secure random generator: a recording cannot know when the next digit
+    /// comes).
+    pub digit_pause_max: Duration,
 }
 
 impl Default for LivenessConfig {
@@ -218,6 +233,11 @@ impl Default for LivenessConfig {
             sample_rate: 16_000,
             max_audio_lag: Duration::from_secs(1),
             visual: VisualEvidenceConfig::default(),
+            prompt_mode: PromptMode::AllAtOnce,
+            digit_response_window: Duration::from_secs(3),
+            digit_end_silence: Duration::from_millis(500),
+            digit_pause_min: Duration::from_millis(400),
+            digit_pause_max: Duration::from_millis(1600),
         }
     }
 }
@@ -269,6 +289,12 @@ impl LivenessConfig {
         }
         if self.max_retries > 10 {
             return bad("max_retries must be at most 10");
+        }
+        if self.digit_response_window.is_zero() || self.digit_pause_min > self.digit_pause_max {
+            return bad("digit_response_window must be > 0 and digit_pause_min <= digit_pause_max");
+        }
+        if self.digit_pause_max > Duration::from_secs(10) {
+            return bad("digit_pause_max must be at most 10 s");
         }
         Ok(())
     }
@@ -392,14 +418,42 @@ pub enum LivenessEvent {
     Done(Box<Verdict>),
 }
 
-/// Which digit check was possible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How the digits of a challenge are prompted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DigitCheck {
-    /// The person's voice templates verified each digit.
-    Templates,
-    /// No templates: only the number of speech segments and their timing were checked.
-    CountAndTimingOnly,
+pub enum PromptMode {
+    /// One prompt for all digits ("please read aloud 2 5 8"), shown together (the Guangdong
+    /// app's way).
+    #[default]
+    AllAtOnce,
+    /// One prompt per digit ("repeat after me: 2" … a random pause … "5" …); each answer must
+    /// start inside its own window after its prompt, which a pre-recorded video cannot follow.
+    OneAtATime,
+}
+
+impl PromptMode {
+    /// The stable id (`all_at_once`, `one_at_a_time`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::AllAtOnce => "all_at_once",
+            Self::OneAtATime => "one_at_a_time",
+        }
+    }
+}
+
+/// Whether the answer's voice was compared with the person's enrolled voice.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VoiceMatch {
+    /// No enrolled voice: the voice was not checked.
+    NotChecked,
+    /// Compared with the enrolled voice ([`crate::speaker`]).
+    Checked {
+        /// Cosine similarity of the answer's voice to the enrolled voice, in [−1, 1].
+        similarity: f32,
+        /// The least similarity accepted.
+        threshold: f32,
+    },
 }
 
 /// The challenge of an attempt.
@@ -440,6 +494,9 @@ pub struct DigitEvidence {
     pub start_ms: Option<u64>,
     /// End of that segment (ms).
     pub end_ms: Option<u64>,
+    /// Start of the speech relative to the end of the prompt it answers (ms): the one prompt
+    /// of [`PromptMode::AllAtOnce`], the digit's own prompt of [`PromptMode::OneAtATime`].
+    pub onset_after_prompt_ms: Option<i64>,
     /// With templates: whether the verifier accepted it; without: `None`.
     pub accepted: Option<bool>,
     /// With templates: expected cost over the best other digit's.
@@ -487,6 +544,10 @@ pub struct LivenessEvidence {
     pub speech_segments: Vec<SegmentEvidence>,
     /// Which digit check was made (digit challenges only).
     pub digit_check: Option<DigitCheck>,
+    /// How the digits were prompted (digit challenges only).
+    pub prompt_mode: Option<PromptMode>,
+    /// Whether the answer's voice was compared with the enrolled voice, and how it scored.
+    pub voice: VoiceMatch,
     /// Per expected digit (digit challenges only).
     pub digits: Vec<DigitEvidence>,
     /// Audio/mouth synchrony over the answer (correlation, lag, aperture spread).
@@ -557,6 +618,9 @@ enum Stage {
     Prompt { requested: Duration },
     /// Digits: the prompt ended at the given time; listening.
     Answer { prompt_end: Duration },
+    /// Digits, one at a time: a digit was answered; the next prompt comes at `until` (a
+    /// random pause).
+    Pause { until: Duration },
     /// Actions: step `index`, prompt requested at the given time.
     Act { index: usize, requested: Duration },
     /// Over.
@@ -578,6 +642,13 @@ struct Speech {
     end: Duration,
     onset: Duration,
     open: bool,
+}
+
+/// One digit answered in [`PromptMode::OneAtATime`]: its prompt and the speech that answered it.
+#[derive(Debug, Clone, Copy)]
+struct DigitAnswer {
+    prompt_end: Duration,
+    speech: Speech,
 }
 
 /// Largest audio kept per attempt (s).
@@ -614,6 +685,9 @@ pub struct LivenessSession {
     audio: Vec<f32>,
     audio_start: Option<Duration>,
     last_progress: f32,
+    /// [`PromptMode::OneAtATime`]: the digit being prompted, and the digits answered so far.
+    step: usize,
+    answered: Vec<DigitAnswer>,
 }
 
 impl std::fmt::Debug for LivenessSession {
@@ -675,6 +749,8 @@ impl LivenessSession {
             audio: Vec::new(),
             audio_start: None,
             last_progress: -1.0,
+            step: 0,
+            answered: Vec::new(),
         })
     }
 
@@ -944,6 +1020,10 @@ impl LivenessSession {
         match self.stage {
             Stage::Finished => {}
             Stage::Answer { prompt_end } => self.decide_digits(prompt_end, &mut out),
+            Stage::Pause { .. } => {
+                let end = self.answered.last().map_or(t, |a| a.prompt_end);
+                self.decide_digits(end, &mut out);
+            }
             Stage::AwaitFace => self.fail(FailReason::NoFace, &mut out),
             Stage::Prompt { .. } => self.fail(FailReason::Timeout, &mut out),
             Stage::Act { .. } => self.fail(FailReason::ActionNotSeen, &mut out),
@@ -971,7 +1051,7 @@ impl LivenessSession {
     fn prompted(&self) -> bool {
         matches!(
             self.stage,
-            Stage::Prompt { .. } | Stage::Answer { .. } | Stage::Act { .. }
+            Stage::Prompt { .. } | Stage::Answer { .. } | Stage::Pause { .. } | Stage::Act { .. }
         )
     }
 
@@ -1019,7 +1099,16 @@ impl LivenessSession {
                     self.fail(FailReason::Timeout, out);
                 }
             }
-            Stage::Answer { prompt_end } => self.update_answer(prompt_end, out),
+            Stage::Answer { prompt_end } => match c.prompt_mode {
+                PromptMode::AllAtOnce => self.update_answer(prompt_end, out),
+                PromptMode::OneAtATime => self.update_digit_answer(prompt_end, out),
+            },
+            Stage::Pause { until } => {
+                if now >= until {
+                    self.step += 1;
+                    self.prompt_digit(now, out);
+                }
+            }
             Stage::Act { requested, .. } => {
                 let deadline = match self.prompt_finished {
                     Some(f) => f + c.stage_timeout,
@@ -1108,6 +1197,11 @@ impl LivenessSession {
 
     fn start_prompt(&mut self, t: Duration, out: &mut Vec<LivenessEvent>) {
         match &self.challenge {
+            Challenge::Digits(_) if self.config.prompt_mode == PromptMode::OneAtATime => {
+                self.step = 0;
+                self.answered.clear();
+                self.prompt_digit(t, out);
+            }
             Challenge::Digits(ch) => {
                 let text = ch
                     .digits
@@ -1126,6 +1220,108 @@ impl LivenessSession {
                 self.progress(0.0, out);
             }
             Challenge::Actions(_) => self.start_action(0, t, out),
+        }
+    }
+
+    /// [`PromptMode::OneAtATime`]: prompts digit `self.step`.
+    fn prompt_digit(&mut self, t: Duration, out: &mut Vec<LivenessEvent>) {
+        let Challenge::Digits(ch) = &self.challenge else {
+            return;
+        };
+        let Some(&digit) = ch.digits.get(self.step) else {
+            return;
+        };
+        let k = ch.digits.len().max(1);
+        out.push(LivenessEvent::SpeakPrompt {
+            message_id: crate::messages::PROMPT_REPEAT_DIGIT.to_string(),
+            params: vec![("digit".to_string(), digit.to_string())],
+        });
+        out.push(LivenessEvent::ShowDigits {
+            digits: vec![digit],
+        });
+        self.prompt_started = None;
+        self.prompt_finished = None;
+        self.stage = Stage::Prompt { requested: t };
+        self.progress(0.9 * self.step as f32 / k as f32, out);
+    }
+
+    /// [`PromptMode::OneAtATime`]: listens for the answer to digit `self.step`, whose prompt
+    /// ended at `prompt_end`. It must start inside [`LivenessConfig::digit_response_window`]
+    /// and end with [`LivenessConfig::digit_end_silence`]; then a random pause, then the next
+    /// digit — or the decision after the last.
+    fn update_digit_answer(&mut self, prompt_end: Duration, out: &mut Vec<LivenessEvent>) {
+        let c = &self.config;
+        let now = self.now();
+        let from = self.prompt_started.unwrap_or(prompt_end);
+        let speech = self.speech();
+        let early_limit = prompt_end + c.speech_grace;
+        if speech
+            .iter()
+            .any(|s| s.onset < early_limit && (s.onset >= from || s.end > from))
+        {
+            self.fail(FailReason::SpokeTooEarly, out);
+            return;
+        }
+        let audio_time = self.vad.last().map_or(Duration::ZERO, |v| v.end);
+        let window_end = prompt_end + c.digit_response_window;
+        let answer = speech
+            .iter()
+            .find(|s| s.onset >= early_limit && s.onset <= window_end)
+            .copied();
+        let Some(answer) = answer else {
+            let over = (audio_time >= window_end && now >= window_end)
+                || now >= window_end + c.max_audio_lag;
+            if over {
+                self.fail(FailReason::NoSpeech, out);
+            }
+            return;
+        };
+        if answer.end.saturating_sub(answer.start) > c.max_digit_duration {
+            // Talking on and on: not one digit after its prompt.
+            self.fail(FailReason::DigitsRunTogether, out);
+            return;
+        }
+        if answer.open || audio_time < answer.end + c.digit_end_silence {
+            return;
+        }
+        self.answered.push(DigitAnswer {
+            prompt_end,
+            speech: answer,
+        });
+        let k = match &self.challenge {
+            Challenge::Digits(ch) => ch.digits.len(),
+            Challenge::Actions(_) => 0,
+        };
+        if self.answered.len() < k {
+            let until = now + self.random_pause();
+            self.stage = Stage::Pause { until };
+            self.progress(0.9 * self.answered.len() as f32 / k.max(1) as f32, out);
+        } else {
+            self.decide_digits(prompt_end, out);
+        }
+    }
+
+    /// A pause drawn uniformly from [`LivenessConfig::digit_pause_min`]..=
+    /// [`LivenessConfig::digit_pause_max`] with the session's random source (the maximum if
+    /// the source fails).
+    fn random_pause(&self) -> Duration {
+        let (lo, hi) = (self.config.digit_pause_min, self.config.digit_pause_max);
+        let span = hi.saturating_sub(lo).as_micros() as u64;
+        let mut bytes = [0u8; 8];
+        if span == 0 {
+            return lo;
+        }
+        match self.rng.fill(&mut bytes) {
+            // A 64-bit draw scaled to the span: the bias is below 2^-40 for spans of seconds.
+            Ok(()) => {
+                let x = u64::from_le_bytes(bytes);
+                let off = ((u128::from(x) * u128::from(span + 1)) >> 64) as u64;
+                lo + Duration::from_micros(off)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "liveness: random pause not drawn");
+                hi
+            }
         }
     }
 
@@ -1223,11 +1419,26 @@ impl LivenessSession {
         };
         let early_limit = prompt_end + c.speech_grace;
         let window_end = prompt_end + c.response_window;
-        let answer: Vec<Speech> = self
-            .speech()
-            .into_iter()
-            .filter(|s| s.onset >= early_limit && s.onset <= window_end)
-            .collect();
+        // Each answer segment with the end of the prompt it answers.
+        let answered: Vec<(Speech, Duration)> = match c.prompt_mode {
+            PromptMode::AllAtOnce => self
+                .speech()
+                .into_iter()
+                .filter(|s| s.onset >= early_limit && s.onset <= window_end)
+                .map(|s| (s, prompt_end))
+                .collect(),
+            PromptMode::OneAtATime => self
+                .answered
+                .iter()
+                .map(|a| (a.speech, a.prompt_end))
+                .collect(),
+        };
+        let answer: Vec<Speech> = answered.iter().map(|(s, _)| *s).collect();
+        let onset_ms = |i: usize| {
+            answered
+                .get(i)
+                .map(|(s, p)| s.onset.as_millis() as i64 - p.as_millis() as i64)
+        };
         ev.speech_segments = answer
             .iter()
             .map(|s| SegmentEvidence {
@@ -1235,11 +1446,7 @@ impl LivenessSession {
                 end_ms: ms(s.end),
             })
             .collect();
-        ev.digit_check = Some(if self.voice.is_some() {
-            DigitCheck::Templates
-        } else {
-            DigitCheck::CountAndTimingOnly
-        });
+        ev.digit_check = Some(self.digit_check());
         ev.digits = ch
             .digits
             .iter()
@@ -1247,6 +1454,7 @@ impl LivenessSession {
                 digit: d,
                 start_ms: None,
                 end_ms: None,
+                onset_after_prompt_ms: None,
                 accepted: None,
                 ratio: None,
             })
@@ -1284,6 +1492,7 @@ impl LivenessSession {
             for (e, d) in ev.digits.iter_mut().zip(&m.digits) {
                 e.start_ms = d.start_s.map(|s| ms(Duration::from_secs_f32(s.max(0.0))));
                 e.end_ms = d.end_s.map(|s| ms(Duration::from_secs_f32(s.max(0.0))));
+                e.onset_after_prompt_ms = d.segment.and_then(onset_ms);
                 e.accepted = Some(d.accepted);
                 e.ratio = d.score.as_ref().and_then(|s| s.ratio);
             }
@@ -1299,9 +1508,10 @@ impl LivenessSession {
                 return Some(FailReason::DigitMismatch);
             }
         } else {
-            for (e, s) in ev.digits.iter_mut().zip(&answer) {
+            for (i, (e, s)) in ev.digits.iter_mut().zip(&answer).enumerate() {
                 e.start_ms = Some(ms(s.start));
                 e.end_ms = Some(ms(s.end));
+                e.onset_after_prompt_ms = onset_ms(i);
             }
             if answer.len() < k {
                 return Some(if answer.iter().any(long) {
@@ -1339,6 +1549,13 @@ impl LivenessSession {
     }
 
     /// RMS envelope (10 ms) of the audio between `t0` and `t1`, on the session clock.
+    /// How this session checks the spoken digits.
+    fn digit_check(&self) -> DigitCheck {
+        self.voice
+            .as_ref()
+            .map_or(DigitCheck::CountOnly, |v| v.verifier.check())
+    }
+
     fn envelope(&self, audio_start: Duration, t0: Duration, t1: Duration) -> Option<Envelope> {
         let sr = f64::from(self.config.sample_rate);
         let i0 = (t0.saturating_sub(audio_start).as_secs_f64() * sr) as usize;
@@ -1369,6 +1586,9 @@ impl LivenessSession {
             speech_onset_after_prompt_ms: onset,
             speech_segments: Vec::new(),
             digit_check: None,
+            prompt_mode: matches!(self.challenge, Challenge::Digits(_))
+                .then_some(self.config.prompt_mode),
+            voice: VoiceMatch::NotChecked,
             digits: Vec::new(),
             av_sync: None,
             actions: self.actions_done.clone(),
@@ -1398,11 +1618,7 @@ impl LivenessSession {
     fn fail(&mut self, reason: FailReason, out: &mut Vec<LivenessEvent>) {
         let mut ev = self.evidence();
         if matches!(self.challenge, Challenge::Digits(_)) {
-            ev.digit_check = Some(if self.voice.is_some() {
-                DigitCheck::Templates
-            } else {
-                DigitCheck::CountAndTimingOnly
-            });
+            ev.digit_check = Some(self.digit_check());
         }
         self.fail_with(reason, ev, out);
     }
@@ -1480,6 +1696,8 @@ impl LivenessSession {
         self.audio.clear();
         self.audio_start = None;
         self.last_progress = -1.0;
+        self.step = 0;
+        self.answered.clear();
     }
 }
 
@@ -1762,7 +1980,7 @@ mod tests {
         );
         let v = run.verdict();
         assert!(v.passed, "{v:#?}");
-        assert_eq!(v.evidence.digit_check, Some(DigitCheck::Templates));
+        assert_eq!(v.evidence.digit_check, Some(DigitCheck::VoiceTemplates));
         assert!(
             v.evidence
                 .digits
@@ -1772,7 +1990,7 @@ mod tests {
             v.evidence.digits
         );
         let json = serde_json::to_string(&v.evidence).unwrap();
-        assert!(json.contains("\"digit_check\":\"templates\""));
+        assert!(json.contains("\"digit_check\":\"voice_templates\""));
         // Three digits, but not the ones asked for.
         let run = simulate(
             with_templates(&[2, 5, 8]),
@@ -1937,7 +2155,7 @@ mod tests {
         assert!(v.passed, "{v:#?}");
         assert_eq!(v.attempts, 1);
         let ev = &v.evidence;
-        assert_eq!(ev.digit_check, Some(DigitCheck::CountAndTimingOnly));
+        assert_eq!(ev.digit_check, Some(DigitCheck::CountOnly));
         assert_eq!(ev.speech_segments.len(), 3, "{ev:#?}");
         let onset = ev.speech_onset_after_prompt_ms.unwrap();
         assert!((400..=600).contains(&onset), "onset {onset}");
@@ -1957,10 +2175,7 @@ mod tests {
         );
         // The evidence serialises with its stable names.
         let json = serde_json::to_string(&ev).unwrap();
-        assert!(
-            json.contains("\"digit_check\":\"count_and_timing_only\""),
-            "{json}"
-        );
+        assert!(json.contains("\"digit_check\":\"count_only\""), "{json}");
     }
 
     fn one_attempt() -> LivenessConfig {
@@ -2152,6 +2367,145 @@ mod tests {
             &run_on,
         );
         assert_eq!(run.verdict().reason, Some(FailReason::DigitsRunTogether));
+    }
+
+    fn one_at_a_time() -> LivenessConfig {
+        LivenessConfig {
+            prompt_mode: PromptMode::OneAtATime,
+            ..one_attempt()
+        }
+    }
+
+    #[test]
+    fn one_digit_at_a_time_follows_each_prompt() {
+        // A live reader repeats each digit 0.5 s after its prompt ends (`reader` speaks after
+        // the latest prompt it heard).
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &reader(1, 0.5),
+        );
+        let v = run.verdict();
+        assert!(v.passed, "{v:#?}");
+        let prompts: Vec<(f64, Vec<(String, String)>)> = run
+            .events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                LivenessEvent::SpeakPrompt { message_id, params } => {
+                    assert_eq!(message_id, crate::messages::PROMPT_REPEAT_DIGIT);
+                    Some((*t, params.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let said: Vec<&str> = prompts.iter().map(|(_, p)| p[0].1.as_str()).collect();
+        assert_eq!(said, ["2", "5", "8"]);
+        let shown: Vec<Vec<u8>> = run
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                LivenessEvent::ShowDigits { digits } => Some(digits.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown, [vec![2], vec![5], vec![8]]);
+        assert_eq!(v.evidence.prompt_mode, Some(PromptMode::OneAtATime));
+        for d in &v.evidence.digits {
+            let onset = d
+                .onset_after_prompt_ms
+                .expect("each digit timed from its prompt");
+            assert!((400..=700).contains(&onset), "{d:?}");
+        }
+        // The pauses between an answer and the next prompt are drawn, not fixed: the gaps
+        // between prompts differ.
+        let gaps: Vec<f64> = prompts.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        assert!((gaps[0] - gaps[1]).abs() > 0.01, "{gaps:?}");
+    }
+
+    #[test]
+    fn a_recording_cannot_follow_prompts_one_at_a_time() {
+        // The three digits read at fixed times after the first prompt (a pre-recorded video
+        // of someone reading "2 … 5 … 8"): the second digit comes before or during its
+        // prompt.
+        let first_end = std::cell::Cell::new(None::<f64>);
+        let recording = |t: f64, h: &Heard| {
+            if first_end.get().is_none() {
+                first_end.set(h.finished);
+            }
+            let Some(end) = first_end.get() else {
+                return Person::default();
+            };
+            let level = (0..3)
+                .map(|j| bump(t, end + 0.5 + 0.8 * j as f64, 0.35))
+                .fold(0.0, f32::max);
+            Person {
+                speech: level,
+                mouth: 0.02 + 0.15 * level,
+                ..Person::default()
+            }
+        };
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &recording,
+        );
+        let v = run.verdict();
+        assert!(!v.passed);
+        // Depending on the drawn pause, the next digit comes while its prompt plays or
+        // before it (then the prompt gets no answer).
+        assert!(
+            matches!(
+                v.reason,
+                Some(FailReason::SpokeTooEarly | FailReason::NoSpeech)
+            ),
+            "{v:#?}"
+        );
+        // Talking on through the pause (a looped talking video): refused as well.
+        let talker = |t: f64, h: &Heard| {
+            let Some(end) = h.finished else {
+                return Person::default();
+            };
+            let level = if t > end + 0.4 { 1.0 } else { 0.0 };
+            Person {
+                speech: level,
+                mouth: 0.02 + 0.1 * (t * 7.0).sin().abs() as f32 * level,
+                ..Person::default()
+            }
+        };
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &talker,
+        );
+        assert_eq!(run.verdict().reason, Some(FailReason::DigitsRunTogether));
+        // Nobody answers the second digit.
+        let once = std::cell::Cell::new(0u32);
+        let last = std::cell::Cell::new(None::<f64>);
+        let one_answer = |t: f64, h: &Heard| {
+            if h.finished != last.get() && h.finished.is_some() {
+                last.set(h.finished);
+                once.set(once.get() + 1);
+            }
+            if once.get() >= 2 {
+                return Person::default();
+            }
+            reader(1, 0.5)(t, h)
+        };
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &one_answer,
+        );
+        assert_eq!(
+            run.verdict().reason,
+            Some(FailReason::NoSpeech),
+            "{:#?}",
+            run.verdict()
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ mod common;
 use common::{eval_data, media};
 use image::RgbImage;
 use lifecert_core::attestation::{
-    verify_attestation, verify_attestation_with, AttestationError, InMemoryNonceLedger,
-    PerformedBy, ProxyRelation, VerifyPolicy,
+    verify_attestation, verify_attestation_with, AttestationError, ChallengeOrigin, ConfigProfile,
+    InMemoryNonceLedger, PerformedBy, ProxyRelation, VerifyPolicy,
 };
 use lifecert_core::certification::{
     CertificationFailure, CertificationKeys, CertificationOutcome, CertificationRequest,
@@ -21,7 +21,7 @@ use lifecert_core::enrollment::{
     EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
 use lifecert_core::identity::{IdNumber, SubjectKey, SubjectReference};
-use lifecert_core::liveness::FailReason;
+use lifecert_core::liveness::{DigitCheck, FailReason};
 use lifecert_core::messages::Language;
 use lifecert_core::resample::resample_linear_or_better;
 use lifecert_core::sealing::{SealingKey, SigningKeyPair};
@@ -299,12 +299,27 @@ fn enrol_from_one_clip_and_certify_with_another_clip_of_the_same_speaker() {
         verify_attestation(&c.attestation, &key, &Nonce([5; 16]), &mut ledger),
         Err(AttestationError::SuppliedChallengeRefused)
     ));
+    // A replay: its supplied challenge, its configuration and its digits only counted (no
+    // voice templates) must each be accepted explicitly.
     let policy = VerifyPolicy {
         accept_supplied_challenge: true,
+        accept_recording_replay: true,
+        ..VerifyPolicy::default()
+    };
+    assert!(matches!(
+        verify_attestation_with(&c.attestation, &key, &Nonce([5; 16]), &mut ledger, &policy),
+        Err(AttestationError::CountOnlyRefused)
+    ));
+    let policy = VerifyPolicy {
+        accept_count_only: true,
+        ..policy
     };
     let a = verify_attestation_with(&c.attestation, &key, &Nonce([5; 16]), &mut ledger, &policy)
         .unwrap();
-    assert!(a.challenge_supplied);
+    assert_eq!(a.challenge_origin, ChallengeOrigin::Supplied);
+    assert_eq!(a.profile, ConfigProfile::RecordingReplay);
+    assert_eq!(a.liveness.digit_check, DigitCheck::CountOnly);
+    assert_eq!((a.liveness.digits_heard, a.liveness.digits_matched), (1, 0));
     assert_eq!(a.challenge.digits, vec![2]);
     assert_eq!(a.certification_year, 2026);
     assert!(matches!(a.performed_by, PerformedBy::Proxy { .. }));

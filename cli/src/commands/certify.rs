@@ -323,7 +323,9 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
                     "outcome": "certified",
                     "distance": c.face_match.distance,
                     "threshold": c.face_match.threshold,
-                    "challenge_supplied": args.challenge.is_some(),
+                    "challenge_origin": if args.challenge.is_some() { "supplied" } else { "drawn" },
+                    "digit_check": c.liveness.evidence.digit_check.map(|d| d.id()),
+                    "voice": c.liveness.evidence.voice,
                     "server_nonce": server_nonce.to_hex(),
                 })
             );
