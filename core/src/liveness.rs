@@ -1548,7 +1548,6 @@ impl LivenessSession {
         None
     }
 
-    /// RMS envelope (10 ms) of the audio between `t0` and `t1`, on the session clock.
     /// How this session checks the spoken digits.
     fn digit_check(&self) -> DigitCheck {
         self.voice
@@ -1556,6 +1555,7 @@ impl LivenessSession {
             .map_or(DigitCheck::CountOnly, |v| v.verifier.check())
     }
 
+    /// RMS envelope (10 ms) of the audio between `t0` and `t1`, on the session clock.
     fn envelope(&self, audio_start: Duration, t0: Duration, t1: Duration) -> Option<Envelope> {
         let sr = f64::from(self.config.sample_rate);
         let i0 = (t0.saturating_sub(audio_start).as_secs_f64() * sr) as usize;
