@@ -9,6 +9,12 @@ import lifecert.android.camera.FrameBytes
 fun interface Clock {
     /** Milliseconds since the session started. */
     fun nowMs(): Long
+
+    /**
+     * A time stamped on the system's elapsed-realtime clock (nanoseconds since boot: Camera2 `REALTIME` sensor
+     * timestamps, `AudioTimestamp.TIMEBASE_BOOTTIME`) on this clock; `null` when this clock is not tied to it.
+     */
+    fun fromElapsedRealtimeNanos(nanos: Long): Long? = null
 }
 
 /** Receives camera frames; the frame's bytes are valid only during the call. */

@@ -27,6 +27,8 @@ class SessionDriver<O : Any>(
     private var finished = false
     private val lastInput = AtomicLong(0)
     private var spoken = 0
+    private var busy = false
+    private val deferred = ArrayDeque<() -> SessionView<O>>()
 
     /** The session's language. */
     val language: String get() = feed.language
@@ -58,15 +60,30 @@ class SessionDriver<O : Any>(
 
     private fun feedSafely(call: () -> SessionView<O>) {
         synchronized(lock) {
-            if (finished) return
-            val view = try {
-                call()
-            } catch (e: LifecertException) {
-                problem(e)
+            // A speech engine may report a start or end from inside `speak` (on this thread, lock held):
+            // those calls wait until the update being shown is done, so updates are shown in order.
+            if (busy) {
+                deferred.addLast(call)
                 return
             }
-            lastInput.set(clock.nowMs())
-            show(view)
+            busy = true
+            try {
+                var next: (() -> SessionView<O>)? = call
+                while (next != null && !finished) {
+                    val view = try {
+                        next()
+                    } catch (e: LifecertException) {
+                        problem(e)
+                        return
+                    }
+                    lastInput.set(clock.nowMs())
+                    show(view)
+                    next = deferred.removeFirstOrNull()
+                }
+            } finally {
+                busy = false
+                deferred.clear()
+            }
         }
     }
 
