@@ -9,8 +9,6 @@ import lifecert.android.keys.KeyVault
 import lifecert.android.session.CertificationBackend
 import lifecert.android.session.CertificationController
 import lifecert.android.session.CertificationInputs
-import lifecert.android.session.EnrollmentBackend
-import lifecert.android.session.EnrollmentController
 import lifecert.android.session.NextStep
 import lifecert.android.session.Permission
 import lifecert.android.session.Person
@@ -18,7 +16,6 @@ import lifecert.android.session.ScreenState
 import org.junit.AfterClass
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
-import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
@@ -180,37 +177,10 @@ class ControllerTest {
             Clip(File(data, "video_talking/grid_pwij3p.mpg")) to Clip(File(data, "video_talking/grid_id2_vcd_swwp2s.mpg"))
         }
 
-        /** Speaker B enrolled through the enrolment controller from grid_pwij3p (no actions, no voice digits). */
+        /** Speaker B enrolled through the enrolment controller from grid_pwij3p. */
         private val enrolled: EnrollmentOutcome.Enrolled by lazy {
-            val phone = ReplayPhone()
-            val backend = object : EnrollmentBackend {
-                override fun nowUnix() = NOW
-
-                override fun enrolled(person: Person, outcome: EnrollmentOutcome.Enrolled) {
-                    enrolledOutcome = outcome
-                }
-
-                override fun notEnrolled(person: Person, failureId: String) = throw AssertionError("not enrolled: $failureId")
-            }
-            val controller = EnrollmentController(engine, backend, vault::enrollmentKeys, phone.devices, { phone.screens += it }, "en", actions = emptyList(), voiceDigits = false)
-            controller.start()
-            controller.submitIdentity(NAME, ID_NUMBER, PHONE)
-            val consent = controller.state as ScreenState.Consent
-            assertNotNull("the core's consent text", consent.text)
-            assertTrue(phone.speech.said.any { it.text == consent.text })
-            controller.consent(true)
-            assertTrue(controller.state is ScreenState.IdDocuments)
-            controller.skipDocuments()
-            assertTrue(controller.state is ScreenState.Capture)
-            val frames = clips.first.frames
-            if (phone.replay(frames, ShortArray(0), finished = { controller.state is ScreenState.Result }, endMs = frames.size * 40L)) {
-                controller.running!!.endOfInput()
-            }
-            val result = controller.state as ScreenState.Result
-            assertTrue("enrolled: $result", result.success)
-            checkNotNull(enrolledOutcome)
+            enrolThroughTheController(engine, vault, clips.first.frames, NAME, ID_NUMBER, NOW)
         }
-        private var enrolledOutcome: EnrollmentOutcome.Enrolled? = null
 
         @JvmStatic
         @AfterClass

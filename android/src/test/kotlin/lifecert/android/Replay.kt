@@ -15,6 +15,14 @@ import lifecert.android.session.Speech
 import lifecert.android.session.SpeechListener
 import lifecert.android.session.SpokenText
 import lifecert.android.session.Ticker
+import lifecert.android.keys.KeyVault
+import lifecert.android.session.EnrollmentBackend
+import lifecert.android.session.EnrollmentController
+import lifecert.android.session.Person
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertTrue
+import uniffi.lifecert_ffi.Engine
+import uniffi.lifecert_ffi.EnrollmentOutcome
 
 // The phone, replayed: a clock the replay moves, a front camera whose sensor is mounted at 270° (the usual) and
 // delivers NV21 in place with padded rows, a microphone fed from a clip's audio, and a speech engine whose prompts
@@ -118,9 +126,17 @@ class ReplayPhone(var missing: Set<Permission> = emptySet()) {
      * Replays [frames] (t = i·40 ms) and [audio] (chunks of 20, 30 and 40 ms in turn) in time order, as the phone
      * would deliver them. What the session asks to say starts at once; it ends at max(t, [promptEndMs]) once the
      * replay reaches that time. Stops when [finished]; else the pending speech ends and the clock stands at [endMs].
+     * [afterEach] runs after each frame or chunk (Robolectric: deliver what was posted to the main thread).
      * Returns whether the input ran out before the session finished.
      */
-    fun replay(frames: List<Nv21>, audio: ShortArray, finished: () -> Boolean, promptEndMs: Long = 350, endMs: Long = 3000): Boolean {
+    fun replay(
+        frames: List<Nv21>,
+        audio: ShortArray,
+        finished: () -> Boolean,
+        promptEndMs: Long = 350,
+        endMs: Long = 3000,
+        afterEach: () -> Unit = {},
+    ): Boolean {
         val chunks = intArrayOf(320, 480, 640)
         val pending = mutableListOf<Pair<Long, () -> Unit>>()
         val chunk = ShortArray(640)
@@ -157,6 +173,7 @@ class ReplayPhone(var missing: Set<Permission> = emptySet()) {
             } else {
                 camera.deliver(frames[nextFrame++], t)
             }
+            afterEach()
             startSpeech(t)
         }
         if (finished()) return false
@@ -164,4 +181,38 @@ class ReplayPhone(var missing: Set<Permission> = emptySet()) {
         clock.now = endMs
         return !finished()
     }
+}
+
+/**
+ * Enrols the subject from [frames] (25 fps, no audio) through the [EnrollmentController] with a replayed phone:
+ * consent, no ID photos, no actions, no voice digits (a recording cannot follow random actions).
+ */
+fun enrolThroughTheController(engine: Engine, vault: KeyVault, frames: List<Nv21>, name: String, idNumber: String, nowUnix: Long): EnrollmentOutcome.Enrolled {
+    val phone = ReplayPhone()
+    var enrolled: EnrollmentOutcome.Enrolled? = null
+    val backend = object : EnrollmentBackend {
+        override fun nowUnix() = nowUnix
+
+        override fun enrolled(person: Person, outcome: EnrollmentOutcome.Enrolled) {
+            enrolled = outcome
+        }
+
+        override fun notEnrolled(person: Person, failureId: String) = throw AssertionError("not enrolled: $failureId")
+    }
+    val controller = EnrollmentController(engine, backend, vault::enrollmentKeys, phone.devices, { phone.screens += it }, "en", actions = emptyList(), voiceDigits = false)
+    controller.start()
+    controller.submitIdentity(name, idNumber, "")
+    val consent = controller.state as ScreenState.Consent
+    assertNotNull("the core's consent text", consent.text)
+    assertTrue("the consent is read aloud", phone.speech.said.any { it.text == consent.text })
+    controller.consent(true)
+    assertTrue(controller.state is ScreenState.IdDocuments)
+    controller.skipDocuments()
+    assertTrue(controller.state is ScreenState.Capture)
+    if (phone.replay(frames, ShortArray(0), finished = { controller.state is ScreenState.Result }, endMs = frames.size * 40L)) {
+        controller.running!!.endOfInput()
+    }
+    val result = controller.state as ScreenState.Result
+    assertTrue("enrolled: $result", result.success)
+    return checkNotNull(enrolled)
 }

@@ -75,6 +75,8 @@ open class LifecertActivity : Activity() {
     val speechEngine: TtsSpeech? get() = speech
 
     override fun onCreate(savedInstanceState: Bundle?) {
+        // No action bar: the whole screen is the shell's (also when the app's manifest gives no theme).
+        setTheme(android.R.style.Theme_Material_Light_NoActionBar)
         super.onCreate(savedInstanceState)
         val root = FrameLayout(this)
         setContentView(root)
