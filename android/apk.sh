@@ -80,11 +80,11 @@ rm -rf "$out"
 mkdir -p "$out/tools" "$out/dex" "$out/lib"
 
 echo "== compile the shell, the bindings and the demonstration app (mvn -Papk compile)"
-mvn -B -ntp -q -Papk -f pom.xml compile "-Dlifecert.generated=${LIFECERT_GENERATED:-$repo/bindings/generated/kotlin}"
+mvn -B -ntp -q -Dstyle.color=never -Papk -f pom.xml compile "-Dlifecert.generated=${LIFECERT_GENERATED:-$repo/bindings/generated/kotlin}"
 
 echo "== fetch d8, the Kotlin standard library and JNA's .aar from Maven Central"
 fetch() {
-  mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy -Dartifact="$1" -DoutputDirectory="$out/tools" -Dmdep.stripVersion=true
+  mvn -B -ntp -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy -Dartifact="$1" -DoutputDirectory="$out/tools" -Dmdep.stripVersion=true
 }
 fetch "com.android.tools:r8:$r8_version"
 fetch "org.jetbrains.kotlin:kotlin-stdlib:$kotlin_version"
