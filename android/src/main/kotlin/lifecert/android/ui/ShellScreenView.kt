@@ -189,15 +189,16 @@ class ShellScreenView(private val context: Context, private val root: FrameLayou
         }
         val digits = TextView(context).apply {
             tag = TAG_DIGITS
-            setTextSize(TypedValue.COMPLEX_UNIT_SP, 120f)
             setTextColor(Color.BLACK)
             setTypeface(Typeface.DEFAULT, Typeface.BOLD)
             gravity = Gravity.CENTER
-            letterSpacing = 0.2f
+            maxLines = 1
         }
         val progress = ProgressBar(context, null, android.R.attr.progressBarStyleHorizontal).apply {
             tag = TAG_PROGRESS
             max = 100
+            progressTintList = android.content.res.ColorStateList.valueOf(Color.BLACK)
+            progressBackgroundTintList = android.content.res.ColorStateList.valueOf(Color.GRAY)
         }
         val root = LinearLayout(context).apply {
             orientation = LinearLayout.VERTICAL
@@ -207,14 +208,16 @@ class ShellScreenView(private val context: Context, private val root: FrameLayou
                 addView(oval, FrameLayout.LayoutParams(MATCH, MATCH))
             }
             addView(instruction, LinearLayout.LayoutParams(MATCH, WRAP).apply { setMargins(dp(16), dp(12), dp(16), 0) })
-            addView(frame, LinearLayout.LayoutParams(MATCH, 0, 1f))
+            addView(frame, LinearLayout.LayoutParams(MATCH, 0, 1f).apply { gravity = Gravity.CENTER_HORIZONTAL })
             addView(digits, LinearLayout.LayoutParams(MATCH, WRAP))
             addView(progress, LinearLayout.LayoutParams(MATCH, dp(24)).apply { setMargins(dp(16), 0, dp(16), dp(16)) })
         }
 
         fun update(state: ScreenState.Capture) {
             instruction.text = state.instruction.orEmpty()
-            digits.text = state.digits.joinToString("  ")
+            // One line whatever the count: 120 sp for up to three digits, smaller for up to six.
+            digits.text = state.digits.joinToString(" ")
+            digits.setTextSize(TypedValue.COMPLEX_UNIT_SP, DIGITS_SP * minOf(1f, 3.5f / maxOf(1, state.digits.size)).coerceAtLeast(0.55f))
             digits.visibility = if (state.digits.isEmpty()) View.GONE else View.VISIBLE
             progress.progress = (state.progress.coerceIn(0f, 1f) * 100).toInt()
             oval.oval = state.oval
@@ -262,6 +265,12 @@ class ShellScreenView(private val context: Context, private val root: FrameLayou
         setTextSize(TypedValue.COMPLEX_UNIT_SP, BODY_SP)
         setTextColor(Color.BLACK)
         minHeight = dp(64)
+        setPadding(dp(12), dp(8), dp(12), dp(8))
+        background = GradientDrawable().apply {
+            setColor(Color.WHITE)
+            setStroke(dp(2), Color.BLACK)
+            cornerRadius = dp(8).toFloat()
+        }
     }
 
     private fun button(text: String, tag: String, primary: Boolean = true, onClick: () -> Unit) = Button(context).apply {
@@ -285,6 +294,7 @@ class ShellScreenView(private val context: Context, private val root: FrameLayou
         const val TITLE_SP = 32f
         const val BODY_SP = 26f
         const val BUTTON_SP = 28f
+        const val DIGITS_SP = 120f
         private const val MATCH = ViewGroup.LayoutParams.MATCH_PARENT
         private const val WRAP = ViewGroup.LayoutParams.WRAP_CONTENT
         private val GREEN = Color.rgb(0, 100, 0)
