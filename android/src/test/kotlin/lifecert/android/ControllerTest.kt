@@ -123,7 +123,8 @@ class ControllerTest {
     @Test
     fun aRefusedPermissionIsShownAndNothingStartsUntilItIsGranted() {
         val phone = ReplayPhone(missing = setOf(Permission.MICROPHONE))
-        val controller = CertificationController(engine, Backend(::inputs), vault::certificationKeys, phone.devices, { phone.screens += it }, "zh-Hans")
+        // The language as a phone names it: the core resolves zh-CN to its Simplified Chinese.
+        val controller = CertificationController(engine, Backend(::inputs), vault::certificationKeys, phone.devices, { phone.screens += it }, "zh-CN")
         controller.start()
         controller.chooseWho(null)
         controller.submitIdentity(NAME, ID_NUMBER, PHONE)

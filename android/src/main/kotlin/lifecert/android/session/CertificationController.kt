@@ -55,10 +55,13 @@ class CertificationController(
     private val devices: Devices,
     private val screen: Screen,
     /** The language of the session and of the screens (BCP-47: `zh-Hans`, `zh-Hant`, `en`, `zh-CN`, `zh-HK`, …). */
-    private val language: String,
+    language: String,
     /** The relations offered on the first screen (the core's words, see `CertificationRequest.proxyRelation`). */
     private val relations: List<String> = RELATIONS,
 ) {
+    /** The session's language as the core resolves it (the screens' labels follow it). */
+    private val language: String = Languages.resolve(engine, language)
+
     private var relation: String? = null
     private var person: Person? = null
     private var driver: SessionDriver<CertificationOutcome>? = null

@@ -35,12 +35,15 @@ class EnrollmentController(
     private val keys: () -> EnrollmentKeys,
     private val devices: Devices,
     private val screen: Screen,
-    private val language: String,
+    language: String,
     /** The actions of the liveness step (empty: none). */
     private val actions: List<Action> = listOf(Action.BLINK, Action.TURN_LEFT, Action.OPEN_MOUTH),
     /** Ask for the digits 0–9 for voice templates. */
     private val voiceDigits: Boolean = true,
 ) {
+    /** The session's language as the core resolves it (the screens' labels follow it). */
+    private val language: String = Languages.resolve(engine, language)
+
     private var person: Person? = null
     private var feed: EnrollmentFeed? = null
     private var driver: SessionDriver<EnrollmentOutcome>? = null
