@@ -160,9 +160,9 @@ class ActivityTest {
 
     /** Every text on screen is at least the body size (26 sp). */
     private fun assertLargeType(activity: Activity) {
-        val density = activity.resources.displayMetrics.scaledDensity
+        val body = android.util.TypedValue.applyDimension(android.util.TypedValue.COMPLEX_UNIT_SP, ShellScreenView.BODY_SP, activity.resources.displayMetrics)
         for (t in views(activity.findViewById<View>(android.R.id.content)!!).filterIsInstance<TextView>().filter { it.text.isNotEmpty() }) {
-            assertTrue("'${t.text}' is ${t.textSize / density} sp", t.textSize >= ShellScreenView.BODY_SP * density - 0.01f)
+            assertTrue("'${t.text}' is ${t.textSize} px, under ${ShellScreenView.BODY_SP} sp ($body px)", t.textSize >= body - 0.01f)
         }
     }
 

@@ -150,14 +150,14 @@ class ControllerTest {
         controller.chooseWho(null)
         controller.submitIdentity(NAME, "110105194912310021", PHONE)
         val form = controller.state as ScreenState.IdentityForm
-        assertTrue(form.idNumberError!!, form.idNumberError!!.contains("check character"))
+        assertTrue(form.idNumberError!!, form.idNumberError.contains("check character"))
         assertEquals("110105194912310021", form.idNumber)
 
         controller.chooseWho("x".repeat(40))
         controller.submitIdentity(NAME, ID_NUMBER, PHONE)
         controller.consent(true)
         val refused = controller.state as ScreenState.IdentityForm
-        assertTrue(refused.error!!, refused.error!!.contains("proxy relation"))
+        assertTrue(refused.error!!, refused.error.contains("proxy relation"))
         assertEquals(0, phone.camera.starts)
     }
 

@@ -60,7 +60,7 @@ class AudioRecordSource : Microphone {
                 if (n < 0) Log.e(TAG, "AudioRecord.read failed: $n")
                 if (n < 0) break else continue
             }
-            val stamped = if (record.getTimestamp(stamp, AudioTimestamp.TIMEBASE_BOOTTIME) == AudioRecord.SUCCESS) {
+            val stamped = if (record.getTimestamp(stamp, AudioTimestamp.TIMEBASE_BOOTTIME) == AudioRecord.SUCCESS && stamp.nanoTime > 0) {
                 clock.fromElapsedRealtimeNanos(stamp.nanoTime + (recorded - stamp.framePosition) * 1_000_000_000L / RATE)
             } else {
                 null
