@@ -50,6 +50,15 @@ class Camera2Source(
     @Volatile
     private var sink: FrameSink? = null
 
+    /** Whether the repeating request runs (the camera is open and its session configured). */
+    val streaming: Boolean
+        @Synchronized get() = capture != null
+
+    /** The clockwise rotation frames get now (for the preview's transform and the tests). */
+    @Volatile
+    var rotationDegrees: Int? = null
+        private set
+
     @SuppressLint("MissingPermission") // the controllers start a session only with the permission granted
     @Synchronized
     override fun start(clock: Clock, sink: FrameSink) {
@@ -59,6 +68,7 @@ class Camera2Source(
         } ?: throw IllegalStateException("this phone has no front camera")
         val characteristics = manager.getCameraCharacteristics(id)
         val sensorOrientation = characteristics.get(CameraCharacteristics.SENSOR_ORIENTATION) ?: 0
+        rotationDegrees = Orientation.rotationDegrees(sensorOrientation, Orientation.surfaceRotationDegrees(displayRotation()), front = true)
         val realtime = characteristics.get(CameraCharacteristics.SENSOR_INFO_TIMESTAMP_SOURCE) ==
             CameraMetadata.SENSOR_INFO_TIMESTAMP_SOURCE_REALTIME
         val sizes = characteristics.get(CameraCharacteristics.SCALER_STREAM_CONFIGURATION_MAP)
