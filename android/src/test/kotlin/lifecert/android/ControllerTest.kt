@@ -24,6 +24,7 @@ import uniffi.lifecert_ffi.Engine
 import uniffi.lifecert_ffi.EngineOptions
 import uniffi.lifecert_ffi.EnrollmentOutcome
 import uniffi.lifecert_ffi.SessionPhase
+import uniffi.lifecert_ffi.VerifyOptions
 import uniffi.lifecert_ffi.verifyAttestation
 
 /**
@@ -99,7 +100,11 @@ class ControllerTest {
         assertFalse(phone.camera.running || phone.microphone.running)
         assertNull(phone.ticker.action)
 
-        val summary = verifyAttestation(backend.certified.single(), vault.devicePublicKey(), NONCE, true)
+        // A replayed recording: its supplied challenge, the replay configuration and digits only
+        // counted (no voice enrolment) are each accepted explicitly here.
+        val replay = VerifyOptions(acceptSuppliedChallenge = true, acceptRecordingReplay = true, acceptCountOnly = true)
+        val summary = verifyAttestation(backend.certified.single(), vault.devicePublicKey(), NONCE, replay)
+        assertEquals("supplied", summary.challengeOrigin)
         assertEquals("child", summary.proxyRelation)
         assertEquals(enrolled.subjectHex, summary.subjectHex)
         assertTrue(summary.faceAccepted)
