@@ -96,7 +96,11 @@ fn mel_spectrogram_matches_the_python_reference() {
     let g = golden();
     let signal = golden_signal();
     let (wav, gain) = frontend::normalize_volume(&signal[..g.mel.samples]).unwrap();
-    assert!((gain / g.mel.gain - 1.0).abs() < 1e-9, "gain {gain} vs {}", g.mel.gain);
+    assert!(
+        (gain / g.mel.gain - 1.0).abs() < 1e-9,
+        "gain {gain} vs {}",
+        g.mel.gain
+    );
     let frames = MelFrontEnd::new().frames(&wav);
     assert_eq!(frames.len(), g.mel.frames);
     let max_ref = g.mel.values.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -109,7 +113,9 @@ fn mel_spectrogram_matches_the_python_reference() {
             max_rel = max_rel.max(d / want.abs());
         }
     }
-    eprintln!("mel vs reference: max|diff| {max_abs:e} (max value {max_ref}), max relative {max_rel:e}");
+    eprintln!(
+        "mel vs reference: max|diff| {max_abs:e} (max value {max_ref}), max relative {max_rel:e}"
+    );
     assert!(max_abs <= 1e-4 * max_ref.max(1.0), "max|diff| {max_abs}");
     assert!(max_rel <= 1e-4, "max relative diff {max_rel}");
 }
@@ -121,7 +127,10 @@ fn partial_windows_match_the_python_rule() {
         assert_eq!(frontend::partial_window_starts(n), *want, "n = {n}");
     }
     for case in &golden().embeddings {
-        assert_eq!(frontend::partial_window_starts(case.samples), case.window_starts);
+        assert_eq!(
+            frontend::partial_window_starts(case.samples),
+            case.window_starts
+        );
         assert_eq!(case.windows, case.window_starts.len());
     }
 }
@@ -137,7 +146,11 @@ fn embeddings_match_the_python_reference() {
             .map(|x| (x * case.scale).clamp(-1.0, 1.0))
             .collect();
         let gain = frontend::volume_gain(&speech).unwrap();
-        assert!((gain / case.gain - 1.0).abs() < 1e-6, "gain {gain} vs {}", case.gain);
+        assert!(
+            (gain / case.gain - 1.0).abs() < 1e-6,
+            "gain {gain} vs {}",
+            case.gain
+        );
         let e = enc.embed(&speech).unwrap();
         let d = e
             .values()
@@ -159,7 +172,10 @@ fn bad_speech_is_a_typed_error() {
     let enc = encoder();
     let mut speech = golden_signal()[..16_000].to_vec();
     speech[100] = f32::NAN;
-    assert_eq!(enc.embed(&speech), Err(SpeakerError::NonFinite { index: 100 }));
+    assert_eq!(
+        enc.embed(&speech),
+        Err(SpeakerError::NonFinite { index: 100 })
+    );
     speech[100] = 7_000.0;
     assert!(matches!(
         enc.embed(&speech),
@@ -170,7 +186,10 @@ fn bad_speech_is_a_typed_error() {
         enc.embed(&speech[..4_000]),
         Err(SpeakerError::TooLittleSpeech { .. })
     ));
-    assert!(matches!(enc.embed(&[]), Err(SpeakerError::TooLittleSpeech { .. })));
+    assert!(matches!(
+        enc.embed(&[]),
+        Err(SpeakerError::TooLittleSpeech { .. })
+    ));
     assert_eq!(enc.embed(&[0.0; 16_000]), Err(SpeakerError::Silent));
     assert!(matches!(
         enc.embed(&vec![0.01; 61 * 16_000]),
