@@ -426,7 +426,7 @@ impl SpeakerEncoder {
                 seconds: seconds as f32,
             });
         }
-        let (wav, _gain) = frontend::normalize_volume(speech).ok_or(SpeakerError::Silent)?;
+        let (mut wav, _gain) = frontend::normalize_volume(speech).ok_or(SpeakerError::Silent)?;
         let starts = frontend::partial_window_starts(wav.len());
         let n_frames = starts[starts.len() - 1] + WINDOW_FRAMES;
         let mut mel = vec![0f32; n_frames * N_MELS];
@@ -440,6 +440,7 @@ impl SpeakerEncoder {
             }
         }
         mel.zeroize();
+        wav.zeroize();
         let out = SpeakerEmbedding::normalised(&sum)
             .map_err(|e| SpeakerError::Model(format!("window embeddings average to nothing: {e}")));
         sum.zeroize();
