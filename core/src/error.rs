@@ -49,6 +49,10 @@ pub enum Error {
     #[error("voice activity: {0}")]
     Vad(#[from] crate::vad::VadError),
 
+    /// Speech could not be turned into a speaker embedding (too little, silent, bad samples).
+    #[error("speaker: {0}")]
+    Speaker(#[from] crate::speaker::SpeakerError),
+
     /// A face template could not be built, matched, refreshed, sealed or opened.
     #[error("face template: {0}")]
     Template(#[from] crate::templates::TemplateError),

@@ -39,6 +39,7 @@ pub mod resample;
 pub mod result_texts;
 pub mod sealing;
 pub mod session;
+pub mod speaker;
 pub mod speech_segments;
 pub mod template_store;
 pub mod templates;
