@@ -310,6 +310,8 @@ pub struct AnalysedClip {
     pub faces: Vec<Vec<FaceObservation>>,
     /// Frame rate.
     pub fps: f64,
+    /// The first frame (for still-photo and hand-held-photo cases).
+    pub first: image::RgbImage,
 }
 
 /// Mouth aperture of the first face of each frame with a usable face, frame `k` at
@@ -349,14 +351,19 @@ pub fn analyse(clip: &GridClip, analyzer: &lifecert_core::Analyzer) -> Option<An
     }
     let audio = media::audio_16k(&clip.path);
     let mut faces = Vec::new();
-    let (_, info) = media::for_each_frame(&clip.path, |_, image| {
+    let mut first = None;
+    let (_, info) = media::for_each_frame(&clip.path, |k, image| {
         faces.push(analyzer.analyze_image(&image).unwrap());
+        if k == 0 {
+            first = Some(image);
+        }
     });
     Some(AnalysedClip {
         clip: clip.clone(),
         audio,
         faces,
         fps: info.fps,
+        first: first.unwrap_or_else(|| panic!("{}: no frames", clip.path.display())),
     })
 }
 
@@ -804,4 +811,93 @@ pub fn locate_word(target: &AnalysedClip, reference: &AnalysedClip, word: &Word)
         end_s: (last[fi(word.end_s)] as f64 * hop).max(first[fi(word.start_s)] as f64 * hop + hop),
         word: word.word.clone(),
     }
+}
+
+/// Where the target clip's digit is said: its own alignment when it has one, else the median
+/// over every aligned reference clip with the same number of spoken words (GRID's fixed
+/// grammar) of [`locate_word`] applied to the reference's word in the same position. `None`
+/// when the target says no digit or no reference fits.
+pub fn locate_digit(target: &AnalysedClip, references: &[&AnalysedClip]) -> Option<(u8, Word)> {
+    if let Some(w) = target.clip.digit_words().into_iter().next() {
+        return Some(w);
+    }
+    let slot = target
+        .clip
+        .words
+        .iter()
+        .position(|w| digit_of(w).is_some())?;
+    let digit = digit_of(&target.clip.words[slot])?;
+    let mut starts = Vec::new();
+    let mut ends = Vec::new();
+    for r in references {
+        let spoken = r.clip.spoken();
+        if r.clip.name == target.clip.name || spoken.len() != target.clip.words.len() {
+            continue;
+        }
+        let w = locate_word(target, r, &spoken[slot]);
+        starts.push(w.start_s);
+        ends.push(w.end_s);
+    }
+    if starts.is_empty() {
+        return None;
+    }
+    let median = |x: &mut Vec<f64>| {
+        x.sort_by(f64::total_cmp);
+        x[x.len() / 2]
+    };
+    let (s, e) = (median(&mut starts), median(&mut ends));
+    (e > s).then(|| {
+        (
+            digit,
+            Word {
+                start_s: s,
+                end_s: e,
+                word: DIGIT_WORDS[usize::from(digit)].to_owned(),
+            },
+        )
+    })
+}
+
+/// `img` zoomed by `scale` and turned by `angle` (radians) about its centre, then shifted by
+/// (`dx`, `dy`) pixels; bilinear, edges repeated.
+pub fn moved(img: &image::RgbImage, dx: f32, dy: f32, scale: f32, angle: f32) -> image::RgbImage {
+    let (w, h) = img.dimensions();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (sin, cos) = angle.sin_cos();
+    let px = |x: i64, y: i64| {
+        img.get_pixel(
+            x.clamp(0, w as i64 - 1) as u32,
+            y.clamp(0, h as i64 - 1) as u32,
+        )
+    };
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let (u, v) = (x as f32 - cx - dx, y as f32 - cy - dy);
+        let sx = (cos * u + sin * v) / scale + cx;
+        let sy = (-sin * u + cos * v) / scale + cy;
+        let (x0, y0) = (sx.floor(), sy.floor());
+        let (fx, fy) = (sx - x0, sy - y0);
+        let (x0, y0) = (x0 as i64, y0 as i64);
+        let mut out = [0u8; 3];
+        for (c, o) in out.iter_mut().enumerate() {
+            let v = f32::from(px(x0, y0)[c]) * (1.0 - fx) * (1.0 - fy)
+                + f32::from(px(x0 + 1, y0)[c]) * fx * (1.0 - fy)
+                + f32::from(px(x0, y0 + 1)[c]) * (1.0 - fx) * fy
+                + f32::from(px(x0 + 1, y0 + 1)[c]) * fx * fy;
+            *o = v.round().clamp(0.0, 255.0) as u8;
+        }
+        image::Rgb(out)
+    })
+}
+
+/// A photo held in a hand: `img` moved slightly for frame `k` (shift ±2 px, zoom ±2 %,
+/// tilt ±1°, on incommensurate periods).
+pub fn hand_held(img: &image::RgbImage, k: usize) -> image::RgbImage {
+    let f = k as f32;
+    moved(
+        img,
+        2.0 * (0.7 * f).sin(),
+        1.5 * (0.45 * f + 1.0).cos(),
+        1.0 + 0.02 * (0.3 * f).sin(),
+        1.0f32.to_radians() * (0.21 * f).sin(),
+    )
 }
