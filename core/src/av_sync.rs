@@ -721,7 +721,10 @@ pub fn score_answer(
     let i0 = (((g0 - pad - audio_start_s) * sr).floor().max(0.0) as usize).min(audio.len());
     let i1 =
         (((grid_t(n - 1) + pad - audio_start_s) * sr).ceil().max(0.0) as usize).min(audio.len());
-    let mut env = speech_envelope(&audio[i0..i1], sample_rate, config)?;
+    let mut env = speech_envelope(&audio[i0..i1], sample_rate, config).map_err(|e| match e {
+        AvSyncError::InvalidAudio { index } => AvSyncError::InvalidAudio { index: index + i0 },
+        e => e,
+    })?;
     env.start_s += audio_start_s + i0 as f64 / sr;
     if env.values.is_empty() {
         return Err(AvSyncError::InsufficientOverlap {
@@ -756,11 +759,11 @@ pub fn score_answer(
         for &(k0, k1) in parts {
             // The windows belong to the audio (the spans come from it); the mouth is taken
             // `lag` earlier: aperture at t − lag with the envelope at t.
-            for k in k0..k1 {
+            for (k, &ev) in e.iter().enumerate().take(k1).skip(k0) {
                 let j = k as i64 - lag;
                 if j >= 0 && (j as usize) < a.len() {
                     xa.push(a[j as usize]);
-                    xe.push(e[k]);
+                    xe.push(ev);
                 }
             }
         }
@@ -1348,5 +1351,278 @@ mod tests {
                 Err(AvSyncError::InvalidConfig(_))
             ));
         }
+    }
+
+    /// A 3-digit answer on the session clock: digits of `len` s at `onsets`, a voice (noise
+    /// bursts shaped like the activity) at 16 kHz starting at `audio_start`, and the mouth
+    /// following the activity `delay` s earlier, at rest in between (plus `pause_motion` of
+    /// talking-like motion in the pauses).
+    fn answer(
+        seed: u64,
+        onsets: &[f64],
+        len: f64,
+        delay: f64,
+        pause_motion: f64,
+    ) -> (Vec<MouthSample>, Vec<f32>, Vec<(f64, f64)>) {
+        let mut n = Noise::new(seed);
+        let secs = onsets[onsets.len() - 1] + len + 1.0;
+        // Each digit: two syllable-like humps of random shape.
+        let shapes: Vec<(f64, f64, f64)> = onsets
+            .iter()
+            .map(|_| {
+                (
+                    0.3 + 0.4 * (n.next() + 0.5),
+                    0.5 + (n.next() + 0.5),
+                    0.5 + (n.next() + 0.5),
+                )
+            })
+            .collect();
+        let act = |t: f64| -> f64 {
+            onsets
+                .iter()
+                .zip(&shapes)
+                .map(|(o, (split, a1, a2))| {
+                    let x = (t - o) / len;
+                    if !(0.0..1.0).contains(&x) {
+                        0.0
+                    } else if x < *split {
+                        a1 * (std::f64::consts::PI * x / split).sin()
+                    } else {
+                        a2 * (std::f64::consts::PI * (x - split) / (1.0 - split)).sin()
+                    }
+                })
+                .sum()
+        };
+        let sr = 16_000.0;
+        let audio: Vec<f32> = (0..(secs * sr) as usize)
+            .map(|i| {
+                let t = i as f64 / sr;
+                let carrier = (2.0 * std::f64::consts::PI * 700.0 * t).sin() + n.next();
+                (0.3 * act(t) * carrier + 0.001 * n.next()) as f32
+            })
+            .collect();
+        let mouth = (0..(secs * 25.0) as usize)
+            .map(|k| {
+                let t = k as f64 / 25.0;
+                let talking =
+                    pause_motion * (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 4.0 * t).sin());
+                MouthSample {
+                    t_s: t,
+                    aperture: (0.02 + 0.2 * act(t + delay) + talking + 0.004 * n.next()) as f32,
+                }
+            })
+            .collect();
+        let spans = onsets.iter().map(|o| (*o, o + len)).collect();
+        (mouth, audio, spans)
+    }
+
+    #[test]
+    fn answer_in_sync_passes_and_names_each_digit() {
+        let cfg = AvSyncConfig::default();
+        let onsets = [0.8, 1.6, 2.5];
+        // The mouth leads the voice by 40 ms.
+        let (mouth, audio, spans) = answer(1, &onsets, 0.4, 0.04, 0.0);
+        let s = score_answer(&mouth, &audio, 0.0, 16_000, &spans, &cfg).unwrap();
+        eprintln!("{s:?}");
+        assert_eq!(s.digits.len(), 3);
+        assert!(s.whole.correlation > 0.8, "{s:?}");
+        assert!((s.whole.lag_ms - 40.0).abs() <= 20.0, "{s:?}");
+        assert!(s
+            .digits
+            .iter()
+            .all(|d| d.correlation > 0.6 && d.frames_used >= 12));
+        assert!(s.lag_spread_ms <= 2.0 * cfg.digit_lag_tolerance_ms as f32);
+        assert_eq!(s.rest.gaps, 2);
+        assert!(s.rest.movement_ratio.unwrap() < 0.2, "{:?}", s.rest);
+        assert_eq!(cfg.judge(&s), Ok(()));
+        // The same with the audio clock starting elsewhere (spans move with it).
+        let shifted: Vec<(f64, f64)> = spans.iter().map(|(a, b)| (a + 10.0, b + 10.0)).collect();
+        let mouth10: Vec<MouthSample> = mouth
+            .iter()
+            .map(|m| MouthSample {
+                t_s: m.t_s + 10.0,
+                ..*m
+            })
+            .collect();
+        let t = score_answer(&mouth10, &audio, 10.0, 16_000, &shifted, &cfg).unwrap();
+        assert!((t.whole.correlation - s.whole.correlation).abs() < 1e-3);
+        // Serialises (it goes into the evidence).
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<AnswerSync>(&json).unwrap(), s);
+    }
+
+    #[test]
+    fn another_voice_a_still_mouth_and_a_talking_mouth_fail() {
+        let cfg = AvSyncConfig::default();
+        let onsets = [0.8, 1.6, 2.5];
+        let (mouth, _, spans) = answer(2, &onsets, 0.4, 0.04, 0.0);
+        // Another voice with the same onsets and lengths, other syllable shapes: lower
+        // correlation on average over several voices.
+        let own = score_answer(
+            &mouth,
+            &answer(2, &onsets, 0.4, 0.04, 0.0).1,
+            0.0,
+            16_000,
+            &spans,
+            &cfg,
+        )
+        .unwrap();
+        let mut others = Vec::new();
+        for seed in 10..20 {
+            let (_, voice, _) = answer(seed, &onsets, 0.4, 0.04, 0.0);
+            others.push(score_answer(&mouth, &voice, 0.0, 16_000, &spans, &cfg).unwrap());
+        }
+        let mean = others.iter().map(|o| o.whole.correlation).sum::<f32>() / others.len() as f32;
+        eprintln!("own {} other mean {mean}", own.whole.correlation);
+        assert!(mean + 0.1 < own.whole.correlation);
+        // A still photo: MouthStill.
+        let (_, audio, _) = answer(2, &onsets, 0.4, 0.04, 0.0);
+        let still: Vec<MouthSample> = mouth
+            .iter()
+            .map(|m| MouthSample {
+                aperture: 0.05,
+                ..*m
+            })
+            .collect();
+        let s = score_answer(&still, &audio, 0.0, 16_000, &spans, &cfg).unwrap();
+        assert_eq!(s.whole.correlation, 0.0);
+        assert!(matches!(cfg.judge(&s), Err(SyncFailure::MouthStill { .. })));
+        // A mouth that keeps talking in the pauses.
+        let (talking, audio, spans) = answer(3, &onsets, 0.4, 0.04, 0.25);
+        let s = score_answer(&talking, &audio, 0.0, 16_000, &spans, &cfg).unwrap();
+        let relaxed = AvSyncConfig {
+            min_answer_correlation: -1.0,
+            min_digit_correlation: -1.0,
+            max_rest_movement_ratio: 0.3,
+            ..cfg
+        };
+        assert!(
+            matches!(relaxed.judge(&s), Err(SyncFailure::MouthMovesInPauses { ratio, .. }) if ratio > 0.4),
+            "{:?}",
+            s.rest
+        );
+        // Judge order and numbers.
+        let mut weak = own.clone();
+        weak.digits[1].correlation = -0.2;
+        weak.digits[2].correlation = 0.1;
+        assert_eq!(
+            cfg.judge(&weak),
+            Err(SyncFailure::DigitsOutOfSync {
+                count: 2,
+                worst_index: 1,
+                worst: -0.2,
+                min: cfg.min_digit_correlation
+            })
+        );
+        weak.whole.correlation = 0.1;
+        assert!(matches!(
+            cfg.judge(&weak),
+            Err(SyncFailure::AnswerOutOfSync { .. })
+        ));
+    }
+
+    #[test]
+    fn answer_inputs_are_checked() {
+        let cfg = AvSyncConfig::default();
+        let (mouth, audio, spans) = answer(4, &[0.8, 1.6], 0.4, 0.0, 0.0);
+        assert!(score_answer(&mouth, &audio, 0.0, 16_000, &spans, &cfg).is_ok());
+        assert_eq!(
+            score_answer(&mouth, &audio, 0.0, 16_000, &[], &cfg),
+            Err(AvSyncError::NoDigitSpans)
+        );
+        assert_eq!(
+            score_answer(&mouth, &audio, 0.0, 16_000, &[(1.0, 0.5)], &cfg),
+            Err(AvSyncError::InvalidSpan { index: 0 })
+        );
+        assert_eq!(
+            score_answer(&mouth, &audio, 0.0, 16_000, &[(1.0, 1.2), (0.5, 0.7)], &cfg),
+            Err(AvSyncError::InvalidSpan { index: 1 })
+        );
+        assert!(matches!(
+            score_answer(&mouth, &audio, 0.0, 16_000, &[(0.5, f64::NAN)], &cfg),
+            Err(AvSyncError::InvalidSpan { index: 0 })
+        ));
+        // Spans beyond the audio or the video.
+        assert!(matches!(
+            score_answer(&mouth, &audio, 0.0, 16_000, &[(50.0, 50.4)], &cfg),
+            Err(AvSyncError::InsufficientOverlap { .. })
+        ));
+        assert!(matches!(
+            score_answer(&mouth, &audio[..8000], 0.0, 16_000, &spans, &cfg),
+            Err(AvSyncError::InsufficientOverlap { .. })
+        ));
+        let mut bad = audio.clone();
+        bad[15_000] = f32::INFINITY;
+        assert_eq!(
+            score_answer(&mouth, &bad, 0.0, 16_000, &spans, &cfg),
+            Err(AvSyncError::InvalidAudio { index: 15_000 })
+        );
+        // Audio far outside the answer is not looked at.
+        bad[15_000] = 0.0;
+        bad[100] = f32::NAN;
+        assert!(score_answer(&mouth, &bad, 0.0, 16_000, &spans, &cfg).is_ok());
+        assert!(score_answer(&mouth, &audio, f64::NAN, 16_000, &spans, &cfg).is_err());
+        assert!(score_answer(&mouth, &audio, 0.0, 0, &spans, &cfg).is_err());
+        let mut back = mouth.clone();
+        back[5].t_s = back[4].t_s;
+        assert_eq!(
+            score_answer(&back, &audio, 0.0, 16_000, &spans, &cfg),
+            Err(AvSyncError::InvalidMouthSample { index: 5 })
+        );
+        for bad in [
+            AvSyncConfig {
+                min_lag_ms: 100.0,
+                max_lag_ms: 50.0,
+                ..cfg
+            },
+            AvSyncConfig {
+                band_low_hz: 4000.0,
+                band_high_hz: 300.0,
+                ..cfg
+            },
+            AvSyncConfig {
+                band_floor_db: 0.0,
+                ..cfg
+            },
+            AvSyncConfig {
+                digit_margin_s: -0.1,
+                ..cfg
+            },
+            AvSyncConfig {
+                min_answer_correlation: 2.0,
+                ..cfg
+            },
+            AvSyncConfig {
+                max_rest_movement_ratio: f32::NAN,
+                ..cfg
+            },
+            AvSyncConfig {
+                digit_lag_tolerance_ms: -1.0,
+                ..cfg
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+            assert!(matches!(
+                score_answer(&mouth, &audio, 0.0, 16_000, &spans, &bad),
+                Err(AvSyncError::InvalidConfig(_))
+            ));
+        }
+        // Older configurations (fields missing) take the defaults.
+        let old: AvSyncConfig =
+            serde_json::from_str(r#"{"grid_hz": 100.0, "max_lag_ms": 200.0}"#).unwrap();
+        assert_eq!(old.min_lag_ms, DEFAULT_MIN_LAG_MS);
+        assert_eq!(old.envelope, EnvelopeKind::BandDb);
+        // The RMS envelope is an option.
+        let rms = AvSyncConfig {
+            envelope: EnvelopeKind::Rms,
+            ..cfg
+        };
+        assert!(
+            score_answer(&mouth, &audio, 0.0, 16_000, &spans, &rms)
+                .unwrap()
+                .whole
+                .correlation
+                > 0.5
+        );
     }
 }

@@ -651,3 +651,46 @@ fn photos_and_talking_videos_do_not_pass_as_an_answer() {
         talking.len()
     );
 }
+
+#[test]
+fn digits_are_located_in_unaligned_clips() {
+    let test = "digits_are_located_in_unaligned_clips";
+    let Some(clips) = clips(test) else {
+        return;
+    };
+    // Every aligned clip, its alignment hidden, located from the other aligned clips.
+    let aligned: Vec<&AnalysedClip> = clips.iter().filter(|c| c.clip.align.is_some()).collect();
+    let mut errors = Vec::new();
+    for c in &aligned {
+        let Some((d, truth)) = c.clip.digit_words().into_iter().next() else {
+            continue;
+        };
+        let mut hidden = (*c).clone();
+        hidden.clip.align = None;
+        let (found_d, w) = grid::locate_digit(&hidden, &aligned).expect("located");
+        assert_eq!(found_d, d);
+        let (ds, de) = (w.start_s - truth.start_s, w.end_s - truth.end_s);
+        eprintln!(
+            "{:<22} {:>6}: aligned {:.3}–{:.3}, located {:.3}–{:.3} ({:+.0} / {:+.0} ms)",
+            c.clip.name,
+            truth.word,
+            truth.start_s,
+            truth.end_s,
+            w.start_s,
+            w.end_s,
+            ds * 1000.0,
+            de * 1000.0
+        );
+        errors.push(ds.abs().max(de.abs()));
+    }
+    assert!(!errors.is_empty());
+    errors.sort_by(f64::total_cmp);
+    let median = errors[errors.len() / 2];
+    eprintln!(
+        "largest boundary error: median {:.0} ms, worst {:.0} ms",
+        median * 1000.0,
+        errors[errors.len() - 1] * 1000.0
+    );
+    // A located word is good to a frame or two (25 fps).
+    assert!(median <= 0.06, "median error {median:.3} s");
+}

@@ -495,7 +495,12 @@ fn push_rest(
         // Ping-pong over the rest frames.
         let cycle = i / len;
         let j = i % len;
-        let k = range.start + if cycle % 2 == 0 { j } else { len - 1 - j };
+        let k = range.start
+            + if cycle.is_multiple_of(2) {
+                j
+            } else {
+                len - 1 - j
+            };
         faces.push(clip.faces[k].clone());
         audio.extend(audio_of_frames(clip, k..k + 1));
     }
