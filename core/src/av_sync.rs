@@ -257,7 +257,10 @@ pub const DEFAULT_BAND_LOW_HZ: f32 = 100.0;
 pub const DEFAULT_BAND_HIGH_HZ: f32 = 4000.0;
 /// Default [`AvSyncConfig::band_floor_db`]: 30 dB (see [`DEFAULT_BAND_LOW_HZ`]).
 pub const DEFAULT_BAND_FLOOR_DB: f32 = 30.0;
-/// Default [`AvSyncConfig::digit_margin_s`].
+/// Default [`AvSyncConfig::digit_margin_s`]: 0.1 s (offline sweep as for
+/// [`DEFAULT_BAND_LOW_HZ`], 300–3000 Hz, 40 dB: AUC of the pooled correlation 0.905 with
+/// 0.05 s, 0.944 with 0.1 s, 0.947 with 0.2 s, 0.936 with 0.3 s; the mouth opens before the
+/// sound and closes after it).
 pub const DEFAULT_DIGIT_MARGIN_S: f64 = 0.1;
 /// Default [`AvSyncConfig::min_answer_correlation`]: 0.35.
 ///
