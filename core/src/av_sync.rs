@@ -289,9 +289,9 @@ pub const DEFAULT_MIN_ANSWER_CORRELATION: f32 = 0.35;
 /// Default [`AvSyncConfig::min_digit_correlation`]: 0.15.
 ///
 /// Per digit window (span ± 0.1 s, lag within ±20 ms of the answer's) on the answers of
-/// [`DEFAULT_MIN_ANSWER_CORRELATION`]: own digit words median 0.61 (p5 0.35), but this
+/// [`DEFAULT_MIN_ANSWER_CORRELATION`]: own digit words median 0.62 (p5 0.34), but this
 /// speaker's "zero", "one" and "two" fall to 0.00–0.15 in some contexts; dubbed digits median
-/// 0.33, p95 0.73 (per-digit AUC 0.81: one word is too short to tell voices apart). Hence one
+/// 0.33, p95 0.76 (per-digit AUC 0.80: one word is too short to tell voices apart). Hence one
 /// digit may fall below ([`DEFAULT_MAX_DIGITS_OUT_OF_SYNC`]); two weak digits fail.
 pub const DEFAULT_MIN_DIGIT_CORRELATION: f32 = 0.15;
 /// Default [`AvSyncConfig::digit_lag_tolerance_ms`]: 20 ms (own answers' digit lags lie
