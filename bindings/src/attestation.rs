@@ -145,7 +145,7 @@ impl From<Attestation> for AttestationSummary {
             voice_checked: matches!(a.liveness.voice, VoiceMatch::Checked { .. }),
             voice_similarity: match a.liveness.voice {
                 VoiceMatch::Checked { similarity, .. } => Some(similarity),
-                VoiceMatch::NotChecked => None,
+                VoiceMatch::NotChecked | VoiceMatch::Unusable { .. } => None,
             },
             prompt_mode: a.liveness.prompt_mode.id().to_owned(),
             speech_onset_ms: a.liveness.speech_onset_ms,

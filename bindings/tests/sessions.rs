@@ -75,7 +75,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
     assert_eq!(s.outcome(), Some(outcome.clone()));
     let EnrollmentOutcome::Enrolled {
         sealed_template,
-        sealed_voice_templates,
+        sealed_voice_profile,
         subject_hex,
         package,
         result_text,
@@ -89,7 +89,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         package.frame_count
     );
     assert!(sealed_template.len() > 100);
-    assert!(sealed_voice_templates.is_none());
+    assert!(sealed_voice_profile.is_none());
     assert_eq!(subject_hex.len(), 64);
     assert_eq!(package.frame_count, 5);
     assert_eq!(package.frames.len(), 5);
@@ -134,10 +134,23 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         face_threshold,
         liveness,
         result_text,
+        sms_text,
+        refreshed_voice_profile,
     } = outcome
     else {
         panic!("the genuine replay was not certified: {outcome:#?}");
     };
+    // The SMS the authority will send: this year, the name masked (张*), provincial wording.
+    assert_eq!(sms_text.kind, UtteranceKind::Sms);
+    assert_eq!(sms_text.message_id, "sms_success_provincial");
+    assert!(
+        sms_text.text.contains("2026") && sms_text.text.contains("张*"),
+        "{}",
+        sms_text.text
+    );
+    assert!(refreshed_voice_profile.is_none(), "no voice enrolled");
+    assert_eq!(liveness.digit_check.as_deref(), Some("count_only"));
+    assert!(!liveness.voice_checked);
     eprintln!("certified: distance {face_distance:.3} (threshold {face_threshold}), {liveness:?}");
     assert!(face_distance <= face_threshold);
     assert!(liveness.passed && liveness.failure_id.is_none());
@@ -341,7 +354,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
     r.authority_public_key = Some(other_keys.device_public());
     tampered("not an issued template", certify(r));
     let mut r = certification_request(sealed.clone(), supplied_two());
-    r.sealed_voice_templates = Some(vec![0; 80]);
+    r.sealed_voice_profile = Some(vec![0; 80]);
     tampered("damaged voice templates", certify(r));
 
     // Inputs of a running certification.

@@ -290,16 +290,21 @@ impl Attestation {
         if l.digit_check == DigitCheck::CountOnly && l.digits_matched != 0 {
             return invalid("liveness.digits_matched must be 0 when the digits were only counted");
         }
-        if let VoiceMatch::Checked {
-            similarity,
-            threshold,
-        } = l.voice
-        {
-            if !((-1.0..=1.0).contains(&similarity) && (-1.0..=1.0).contains(&threshold)) {
-                return invalid("liveness.voice similarity or threshold outside [-1, 1]");
+        match l.voice {
+            VoiceMatch::NotChecked => {}
+            VoiceMatch::Checked {
+                similarity,
+                threshold,
+            } => {
+                if !((-1.0..=1.0).contains(&similarity) && (-1.0..=1.0).contains(&threshold)) {
+                    return invalid("liveness.voice similarity or threshold outside [-1, 1]");
+                }
+                if similarity < threshold {
+                    return invalid("liveness.voice similarity below its threshold");
+                }
             }
-            if similarity < threshold {
-                return invalid("liveness.voice similarity below its threshold");
+            VoiceMatch::Unusable { .. } => {
+                return invalid("liveness.voice enrolled but not confirmed");
             }
         }
         let m = &self.face_match;

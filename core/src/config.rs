@@ -77,6 +77,11 @@ pub struct Config {
     /// Enrolment and certification sessions: positioning gate, presentation-attack limit,
     /// attempts, frames kept.
     pub session: crate::session::SessionConfig,
+    /// Speaker verification against the enrolled voice: the calibrated threshold, least
+    /// speech.
+    pub speaker: crate::speaker::SpeakerConfig,
+    /// Bounded refresh of the enrolled voice after successful certifications.
+    pub voice_refresh: crate::voice_profile::VoiceRefreshConfig,
 }
 
 impl Config {
@@ -118,6 +123,12 @@ impl Config {
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
         self.session.validate()?;
+        self.speaker
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.voice_refresh
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
         Ok(())
     }
 

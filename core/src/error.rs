@@ -53,6 +53,10 @@ pub enum Error {
     #[error("speaker: {0}")]
     Speaker(#[from] crate::speaker::SpeakerError),
 
+    /// A voice could not be enrolled or its profile is unusable.
+    #[error("voice profile: {0}")]
+    Voice(#[from] crate::voice_profile::VoiceProfileError),
+
     /// A face template could not be built, matched, refreshed, sealed or opened.
     #[error("face template: {0}")]
     Template(#[from] crate::templates::TemplateError),

@@ -45,8 +45,11 @@ pub mod template_store;
 pub mod templates;
 pub mod vad;
 pub mod visual_evidence;
+pub mod voice_enrollment;
+pub mod voice_profile;
 pub mod voice_store;
 pub mod warp;
+pub mod wav;
 
 pub use analyzer::{Analyzer, FrameAnalysis};
 pub use certification::{CertificationOutcome, CertificationSession};

@@ -73,7 +73,9 @@
 //! result; nothing counts frames).
 
 use crate::audio_features::{Mfcc, MfccConfig};
-use crate::av_sync::{av_sync_score, AvSyncConfig, AvSyncScore, MouthSample};
+use crate::av_sync::{
+    score_answer, AnswerSync, AvSyncConfig, AvSyncScore, MouthSample, SyncFailure,
+};
 use crate::challenge::{
     Action, ActionChallenge, DigitChallenge, DigitChallengeConfig, Nonce, RandomSource,
 };
@@ -82,7 +84,8 @@ use crate::digit_verify::{find_digit_sequence, DigitVerifier, SegmentFeatures, S
 use crate::error::{Error, Result};
 use crate::face::FaceObservation;
 use crate::geometry::{Point, Rect};
-use crate::speech_segments::{rms_envelope, speech_segments, Envelope, SegmentConfig};
+use crate::speaker::{SpeakerEmbedding, SpeakerEncoder, SpeakerError};
+use crate::speech_segments::{speech_segments, SegmentConfig, SpeechSegment};
 use crate::vad::VadFrame;
 use crate::visual_evidence::{
     ContinuityStats, ContinuityStep, TurnDirection, VisualEvent, VisualEvidenceConfig,
@@ -107,7 +110,7 @@ pub const ACTION_NOD: &str = "action_nod";
 
 /// The message ids this module adds (action prompts and failure reasons), with their
 /// placeholders (none). Checked by the message loader.
-pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 16] = [
+pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 17] = [
     (ACTION_BLINK, &[]),
     (ACTION_OPEN_MOUTH, &[]),
     (ACTION_TURN_LEFT, &[]),
@@ -124,6 +127,7 @@ pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 16] = [
     ("liveness_digit_mismatch", &[]),
     ("liveness_timeout", &[]),
     ("liveness_action_not_seen", &[]),
+    ("liveness_voice_not_confirmed", &[]),
 ];
 
 /// Message id of the prompt for `action`.
@@ -172,9 +176,10 @@ pub struct LivenessConfig {
     /// An action of a later step seen before the expected one fails the attempt. Default
     /// `true`.
     pub fail_on_wrong_action: bool,
-    /// Audio/mouth synchrony settings, and what counts as "in sync"
-    /// ([`AvSyncConfig::in_sync`]: correlation ≥ 0.25 and aperture spread ≥ 0.03 by default,
-    /// measured on the GRID clips).
+    /// Audio/mouth synchrony of the answer, digit by digit, and what counts as "in sync"
+    /// ([`AvSyncConfig::judge`]: the mouth moves (aperture spread ≥ 0.03), the digits pooled at
+    /// one lag correlate ≥ 0.35, at most one digit below 0.15, the mouth at rest in the pauses;
+    /// calibrated on spliced GRID answers and their dubs, see [`crate::av_sync`]).
     pub av_sync: AvSyncConfig,
     /// Speech segmentation of the VAD probabilities.
     pub segments: SegmentConfig,
@@ -275,12 +280,9 @@ impl LivenessConfig {
         if !(self.max_face_speed.is_finite() && self.max_face_speed > 0.0) {
             return bad("max_face_speed must be > 0");
         }
-        if !(-1.0..=1.0).contains(&self.av_sync.min_correlation)
-            || self.av_sync.min_aperture_spread.is_nan()
-            || self.av_sync.min_aperture_spread < 0.0
-        {
-            return bad("av_sync.min_correlation must be in [-1, 1], min_aperture_spread >= 0");
-        }
+        self.av_sync
+            .validate()
+            .map_err(|e| Error::Config(format!("liveness: av_sync: {e}")))?;
         if !(8_000..=48_000).contains(&self.sample_rate) {
             return bad("sample_rate must be 8000..=48000");
         }
@@ -334,6 +336,13 @@ pub enum FailReason {
     /// Another action of the challenge came before the requested one. Message
     /// `liveness_action_not_seen`.
     WrongAction,
+    /// The answer's voice is not the enrolled person's voice (or too little of it to tell).
+    /// Message `liveness_voice_not_confirmed`.
+    VoiceNotConfirmed,
+    /// The mouth moves, but not in time with the voice digit by digit, or keeps moving in the
+    /// pauses between digits (a video with another voice over it). Message
+    /// `liveness_lips_not_moving`.
+    LipsOutOfSync,
 }
 
 impl FailReason {
@@ -353,6 +362,8 @@ impl FailReason {
             Self::Timeout => "timeout",
             Self::ActionNotSeen => "action_not_seen",
             Self::WrongAction => "wrong_action",
+            Self::VoiceNotConfirmed => "voice_not_confirmed",
+            Self::LipsOutOfSync => "lips_out_of_sync",
         }
     }
 
@@ -367,10 +378,11 @@ impl FailReason {
             Self::NoAudio => "liveness_no_audio",
             Self::WrongNumberOfDigits => "liveness_wrong_number_of_digits",
             Self::DigitsRunTogether => "liveness_digits_run_together",
-            Self::LipsNotMovingWithVoice => "liveness_lips_not_moving",
+            Self::LipsNotMovingWithVoice | Self::LipsOutOfSync => "liveness_lips_not_moving",
             Self::DigitMismatch => "liveness_digit_mismatch",
             Self::Timeout => "liveness_timeout",
             Self::ActionNotSeen | Self::WrongAction => "liveness_action_not_seen",
+            Self::VoiceNotConfirmed => "liveness_voice_not_confirmed",
         }
     }
 }
@@ -453,6 +465,12 @@ pub enum VoiceMatch {
         similarity: f32,
         /// The least similarity accepted.
         threshold: f32,
+    },
+    /// A voice is enrolled but the answer held too little usable speech to compare it with
+    /// (the check fails: [`FailReason::VoiceNotConfirmed`]).
+    Unusable {
+        /// Speech in the answer (ms).
+        speech_ms: u64,
     },
 }
 
@@ -550,8 +568,14 @@ pub struct LivenessEvidence {
     pub voice: VoiceMatch,
     /// Per expected digit (digit challenges only).
     pub digits: Vec<DigitEvidence>,
-    /// Audio/mouth synchrony over the answer (correlation, lag, aperture spread).
+    /// Audio/mouth synchrony over the answer: the digits pooled at one lag (correlation,
+    /// lag, aperture spread).
     pub av_sync: Option<AvSyncScore>,
+    /// The synchrony digit by digit and the mouth at rest between digits
+    /// ([`crate::av_sync::score_answer`]).
+    pub answer_sync: Option<AnswerSync>,
+    /// The synchrony rule the answer failed, with its number, if any.
+    pub sync_failure: Option<SyncFailure>,
     /// The performed actions (action challenges).
     pub actions: Vec<ActionEvidence>,
     /// Every blink, turn, nod and mouth opening seen during the attempt.
@@ -581,6 +605,13 @@ pub struct Verdict {
 struct VoiceCheck {
     verifier: Arc<dyn DigitVerifier>,
     mfcc: Mfcc,
+}
+
+/// The enrolled voice and the encoder that compares the answer's voice with it.
+#[derive(Clone)]
+struct SpeakerCheck {
+    encoder: SpeakerEncoder,
+    reference: SpeakerEmbedding,
 }
 
 impl std::fmt::Debug for VoiceCheck {
@@ -661,6 +692,9 @@ pub struct LivenessSession {
     config: LivenessConfig,
     challenge: Challenge,
     voice: Option<VoiceCheck>,
+    speaker: Option<SpeakerCheck>,
+    /// The deciding answer's voice print, when it was compared (private: biometric).
+    answer_voice: Option<SpeakerEmbedding>,
     rng: Box<dyn RandomSource + Send + Sync>,
     mirrored: bool,
     stage: Stage,
@@ -728,6 +762,8 @@ impl LivenessSession {
             config,
             challenge,
             voice: None,
+            speaker: None,
+            answer_voice: None,
             rng: Box::new(SystemRandom::new()),
             mirrored: false,
             stage: Stage::AwaitFace,
@@ -764,6 +800,26 @@ impl LivenessSession {
         let mfcc = Mfcc::new(mfcc).map_err(|e| Error::Config(format!("liveness: {e}")))?;
         self.voice = Some(VoiceCheck { verifier, mfcc });
         Ok(self)
+    }
+
+    /// Compares the answer's voice with the enrolled voice `reference` (made by the same
+    /// `encoder` model): an answer whose voice is not similar enough
+    /// ([`crate::speaker::SpeakerConfig::min_similarity`], the encoder's configuration) fails
+    /// with [`FailReason::VoiceNotConfirmed`]. Without it the evidence says
+    /// [`VoiceMatch::NotChecked`].
+    pub fn with_speaker_check(
+        mut self,
+        encoder: SpeakerEncoder,
+        reference: SpeakerEmbedding,
+    ) -> Self {
+        self.speaker = Some(SpeakerCheck { encoder, reference });
+        self
+    }
+
+    /// The voice print of the deciding answer, when it was compared with the enrolled voice
+    /// (for the bounded refresh of a passed certification; never leaves the core unsealed).
+    pub(crate) fn answer_voice(&self) -> Option<&SpeakerEmbedding> {
+        self.answer_voice.as_ref()
     }
 
     /// Declares that the frames are mirrored (selfie preview): head-turn directions are then
@@ -1405,14 +1461,23 @@ impl LivenessSession {
     fn decide_digits(&mut self, prompt_end: Duration, out: &mut Vec<LivenessEvent>) {
         let _span = tracing::debug_span!("liveness_decide_digits").entered();
         let mut ev = self.evidence();
-        match self.judge_digits(prompt_end, &mut ev) {
+        let mut voice = None;
+        let reason = self.judge_digits(prompt_end, &mut ev, &mut voice);
+        self.answer_voice = voice;
+        match reason {
             None => self.pass_with(ev, out),
             Some(reason) => self.fail_with(reason, ev, out),
         }
     }
 
-    /// Fills the digit evidence and returns the failure reason, if any.
-    fn judge_digits(&self, prompt_end: Duration, ev: &mut LivenessEvidence) -> Option<FailReason> {
+    /// Fills the digit evidence and returns the failure reason, if any; puts the answer's
+    /// voice print into `voice` when it was compared with the enrolled voice.
+    fn judge_digits(
+        &self,
+        prompt_end: Duration,
+        ev: &mut LivenessEvidence,
+        voice: &mut Option<SpeakerEmbedding>,
+    ) -> Option<FailReason> {
         let c = &self.config;
         let Challenge::Digits(ch) = &self.challenge else {
             return None;
@@ -1466,6 +1531,9 @@ impl LivenessSession {
             return Some(FailReason::NoAudio);
         };
         let k = ch.digits.len();
+        let mut content_failed = false;
+        // Each digit's speech on the session clock (s), for the synchrony digit by digit.
+        let mut digit_spans: Vec<(f64, f64)> = Vec::new();
         let long = |s: &Speech| s.end.saturating_sub(s.start) > c.max_digit_duration;
         let short = |s: &Speech| s.end.saturating_sub(s.start) < c.min_digit_duration;
         if let Some(voice) = &self.voice {
@@ -1505,8 +1573,13 @@ impl LivenessSession {
                 return Some(FailReason::WrongNumberOfDigits);
             }
             if !m.passed {
-                return Some(FailReason::DigitMismatch);
+                content_failed = true;
             }
+            digit_spans = m
+                .digits
+                .iter()
+                .filter_map(|d| Some((f64::from(d.start_s?), f64::from(d.end_s?))))
+                .collect();
         } else {
             for (i, (e, s)) in ev.digits.iter_mut().zip(&answer).enumerate() {
                 e.start_ms = Some(ms(s.start));
@@ -1526,26 +1599,101 @@ impl LivenessSession {
                 return Some(FailReason::WrongNumberOfDigits);
             }
         }
-        // Lips and voice.
-        let first = answer.first().map_or(prompt_end, |s| s.start);
-        let last = answer.last().map_or(prompt_end, |s| s.end);
-        let margin = Duration::from_millis(300);
-        let min_span = Duration::from_secs_f64(c.av_sync.min_overlap_s + 0.2);
-        let t0 = first.saturating_sub(margin);
-        let t1 = (last + margin).max(t0 + min_span);
-        let (t0s, t1s) = (t0.as_secs_f64(), t1.as_secs_f64());
-        let mouth: Vec<MouthSample> = self
-            .mouth
-            .iter()
-            .copied()
-            .filter(|m| m.t_s >= t0s && m.t_s <= t1s)
-            .collect();
-        let envelope = self.envelope(audio_start, t0, t1);
-        ev.av_sync = envelope.and_then(|e| av_sync_score(&mouth, &e, &c.av_sync).ok());
-        if !ev.av_sync.is_some_and(|s| c.av_sync.in_sync(&s)) {
+        // Every check of the answer is measured (its number goes into the evidence), then the
+        // first failure in this order decides: the digits said, the lips moving at all (a
+        // photo), the voice (the enrolled person's?), the lips in time with the voice digit by
+        // digit and at rest between digits (a dubbed video).
+        let voice_ok = self.check_voice(&answer, audio_start, ev, voice);
+        if digit_spans.is_empty() {
+            digit_spans = answer
+                .iter()
+                .map(|s| (s.start.as_secs_f64(), s.end.as_secs_f64()))
+                .collect();
+        }
+        let sync = score_answer(
+            &self.mouth,
+            &self.audio,
+            audio_start.as_secs_f64(),
+            c.sample_rate,
+            &digit_spans,
+            &c.av_sync,
+        );
+        let sync_failure = match &sync {
+            Ok(s) => c.av_sync.judge(s).err(),
+            Err(e) => {
+                tracing::debug!(error = %e, "liveness: answer synchrony not measured");
+                None
+            }
+        };
+        ev.av_sync = sync.as_ref().ok().map(|s| s.whole);
+        ev.answer_sync = sync.ok();
+        ev.sync_failure = sync_failure.clone();
+        if content_failed {
+            return Some(FailReason::DigitMismatch);
+        }
+        if ev.answer_sync.is_none() || matches!(sync_failure, Some(SyncFailure::MouthStill { .. }))
+        {
             return Some(FailReason::LipsNotMovingWithVoice);
         }
+        if !voice_ok {
+            return Some(FailReason::VoiceNotConfirmed);
+        }
+        if sync_failure.is_some() {
+            return Some(FailReason::LipsOutOfSync);
+        }
         None
+    }
+
+    /// Compares the answer's speech with the enrolled voice, when there is one; records the
+    /// result in `ev.voice` and the answer's voice print in `voice`. `false` when the voice is
+    /// not confirmed.
+    fn check_voice(
+        &self,
+        answer: &[Speech],
+        audio_start: Duration,
+        ev: &mut LivenessEvidence,
+        voice: &mut Option<SpeakerEmbedding>,
+    ) -> bool {
+        let Some(check) = &self.speaker else {
+            ev.voice = VoiceMatch::NotChecked;
+            return true;
+        };
+        let _span = tracing::debug_span!("liveness_voice").entered();
+        let rel = |d: Duration| d.saturating_sub(audio_start).as_secs_f32();
+        let segments: Vec<SpeechSegment> = answer
+            .iter()
+            .map(|s| SpeechSegment {
+                start_s: rel(s.start),
+                end_s: rel(s.end).max(rel(s.start)),
+            })
+            .collect();
+        let speech_ms = answer
+            .iter()
+            .map(|s| ms(s.end.saturating_sub(s.start)))
+            .sum();
+        match check.encoder.embed_segments(&self.audio, &segments) {
+            Ok(e) => {
+                let similarity = e.similarity(&check.reference);
+                let config = check.encoder.config();
+                ev.voice = VoiceMatch::Checked {
+                    similarity,
+                    threshold: config.min_similarity,
+                };
+                let accepted = config.accepts(similarity);
+                *voice = Some(e);
+                accepted
+            }
+            Err(e) => {
+                if !matches!(
+                    e,
+                    SpeakerError::TooLittleSpeech { .. } | SpeakerError::Silent
+                ) {
+                    tracing::warn!(error = %e, "liveness: the answer's voice could not be embedded");
+                }
+                ev.voice = VoiceMatch::Unusable { speech_ms };
+                false
+            }
+        }
     }
 
     /// How this session checks the spoken digits.
@@ -1553,20 +1701,6 @@ impl LivenessSession {
         self.voice
             .as_ref()
             .map_or(DigitCheck::CountOnly, |v| v.verifier.check())
-    }
-
-    /// RMS envelope (10 ms) of the audio between `t0` and `t1`, on the session clock.
-    fn envelope(&self, audio_start: Duration, t0: Duration, t1: Duration) -> Option<Envelope> {
-        let sr = f64::from(self.config.sample_rate);
-        let i0 = (t0.saturating_sub(audio_start).as_secs_f64() * sr) as usize;
-        let i1 =
-            ((t1.saturating_sub(audio_start).as_secs_f64() * sr) as usize).min(self.audio.len());
-        if i1 <= i0 {
-            return None;
-        }
-        let mut env = rms_envelope(&self.audio[i0..i1], self.config.sample_rate, 0.01).ok()?;
-        env.start_s += audio_start.as_secs_f64() + i0 as f64 / sr;
-        Some(env)
     }
 
     fn evidence(&self) -> LivenessEvidence {
@@ -1591,6 +1725,8 @@ impl LivenessSession {
             voice: VoiceMatch::NotChecked,
             digits: Vec::new(),
             av_sync: None,
+            answer_sync: None,
+            sync_failure: None,
             actions: self.actions_done.clone(),
             visual_events: self.visual_events.clone(),
             continuity: self.tracker.continuity.stats(),

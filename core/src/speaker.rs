@@ -237,13 +237,29 @@ impl SpeakerEmbedding {
     /// The L2-normalised mean of several embeddings of one speaker (e.g. several enrolment
     /// readings), as Resemblyzer's `embed_speaker`.
     pub fn mean_of(embeddings: &[Self]) -> Result<Self, SpeakerError> {
+        let weighted: Vec<(&Self, f32)> = embeddings.iter().map(|e| (e, 1.0)).collect();
+        Self::weighted_mean(&weighted)
+    }
+
+    /// The L2-normalised weighted mean of embeddings (e.g. a reference moved a fraction of the
+    /// way towards a live voice, [`crate::voice_profile::SpeakerReference::refresh`]). Weights
+    /// must be finite and ≥ 0.
+    pub fn weighted_mean(embeddings: &[(&Self, f32)]) -> Result<Self, SpeakerError> {
         if embeddings.is_empty() {
             return Err(SpeakerError::NoEmbeddings);
         }
+        if embeddings
+            .iter()
+            .any(|(_, w)| !(w.is_finite() && *w >= 0.0))
+        {
+            return Err(SpeakerError::InvalidEmbedding(
+                "weights must be finite and >= 0".into(),
+            ));
+        }
         let mut sum = vec![0f64; EMBEDDING_DIM];
-        for e in embeddings {
+        for (e, w) in embeddings {
             for (s, v) in sum.iter_mut().zip(&e.values) {
-                *s += f64::from(*v);
+                *s += f64::from(*w) * f64::from(*v);
             }
         }
         let out = Self::normalised(&sum);

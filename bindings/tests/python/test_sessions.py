@@ -63,7 +63,7 @@ def enrolled(ffi, recordings_engine, keys, clips):
 
 def test_enrolment_gives_a_sealed_template_and_a_review_package(ffi, enrolled):
     assert len(enrolled.sealed_template) > 100
-    assert enrolled.sealed_voice_templates is None
+    assert enrolled.sealed_voice_profile is None
     assert len(enrolled.subject_hex) == 64
     package = enrolled.package
     assert package.frame_count == 5 == len(package.frames)

@@ -7,6 +7,7 @@ import uniffi.lifecert_ffi.CertificationRequest
 import uniffi.lifecert_ffi.ChallengeSource
 import uniffi.lifecert_ffi.Engine
 import uniffi.lifecert_ffi.LifecertException
+import uniffi.lifecert_ffi.RetireeCategory
 import uniffi.lifecert_ffi.validateIdNumber
 
 /** The person being certified, as typed on the form. [proxyRelation] is `null` when the retiree operates the phone. */
@@ -17,10 +18,13 @@ class CertificationInputs(
     val sealedTemplate: ByteArray,
     /** The authority's 32-byte Ed25519 key when the template was issued by it; `null` when enrolled on this phone. */
     val authorityPublicKey: ByteArray? = null,
-    val sealedVoiceTemplates: ByteArray? = null,
+    /** The sealed voice profile from the enrolment, when a voice was enrolled. */
+    val sealedVoiceProfile: ByteArray? = null,
     /** The 16-byte nonce the authority's server issued for this session. */
     val serverNonce: ByteArray,
     val certificationYear: Int,
+    /** Where the retiree lives relative to the paying province (the success text and SMS differ). */
+    val retireeCategory: RetireeCategory = RetireeCategory.PROVINCIAL,
     /** Unix seconds now (the phone's clock). */
     val nowUnix: Long,
     /** Certification sessions of this person that already failed today. */
@@ -176,9 +180,10 @@ class CertificationController(
         proxyRelation = person.proxyRelation,
         sealedTemplate = inputs.sealedTemplate,
         authorityPublicKey = inputs.authorityPublicKey,
-        sealedVoiceTemplates = inputs.sealedVoiceTemplates,
+        sealedVoiceProfile = inputs.sealedVoiceProfile,
         serverNonce = inputs.serverNonce,
         certificationYear = inputs.certificationYear.toUShort(),
+        retireeCategory = inputs.retireeCategory,
         nowUnix = inputs.nowUnix.toULong(),
         previousFailures = inputs.previousFailures.toUInt(),
         language = language,

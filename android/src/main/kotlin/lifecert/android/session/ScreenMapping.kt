@@ -144,11 +144,6 @@ object ScreenMapping {
             ScreenState.Result(language, false, outcome.message.text, null, null, NextStep.TRY_AGAIN)
     }
 
-    /**
-     * The confirmation SMS the authority will send. The core has its texts (`result_texts::success_sms`:
-     * provincial / non-provincial, name masked, the year) but the bindings do not return it yet: until
-     * `CertificationOutcome.Certified` carries it, there is none to show (the shell writes no text of its own).
-     */
-    @Suppress("UNUSED_PARAMETER")
-    fun smsText(outcome: CertificationOutcome.Certified): String? = null
+    /** The confirmation SMS the authority will send, as the core wrote it (provincial / non-provincial, the year, name masked). */
+    fun smsText(outcome: CertificationOutcome.Certified): String = outcome.smsText.text
 }

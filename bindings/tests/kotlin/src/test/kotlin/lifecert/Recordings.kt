@@ -17,6 +17,7 @@ import uniffi.lifecert_ffi.EnrollmentOutcome
 import uniffi.lifecert_ffi.EnrollmentRequest
 import uniffi.lifecert_ffi.FrameInput
 import uniffi.lifecert_ffi.PixelFormat
+import uniffi.lifecert_ffi.RetireeCategory
 import uniffi.lifecert_ffi.UtteranceKind
 import uniffi.lifecert_ffi.VerifyOptions
 import uniffi.lifecert_ffi.devicePublicKey
@@ -136,6 +137,7 @@ fun certificationRequest(
     sealedTemplate = sealed,
     serverNonce = serverNonce,
     certificationYear = 2026u,
+    retireeCategory = RetireeCategory.PROVINCIAL,
     nowUnix = NOW,
     language = "en",
     challenge = challenge,
