@@ -345,6 +345,9 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
                     "reason": n.failure.id(),
                     "message": n.message.text,
                     "retry_allowed": n.retry_allowed,
+                    "digit_check": n.liveness.as_ref().and_then(|v| v.evidence.digit_check.map(|d| d.id())),
+                    "voice": n.liveness.as_ref().map(|v| v.evidence.voice),
+                    "sync_failure": n.liveness.as_ref().and_then(|v| v.evidence.sync_failure.as_ref().map(ToString::to_string)),
                 })
             );
             Err((EXIT_NOT_PASSED, format!("not certified: {reason}")))
