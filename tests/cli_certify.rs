@@ -177,6 +177,32 @@ fn a_genuine_replay_is_certified_and_the_backend_verifies_it() {
             "--accept-count-only",
         ]));
     assert_eq!(other.status.code(), Some(4));
+
+    // A report that cannot be written (its folder is a file) never costs the result: the
+    // attestation is written first, the report failure is a warning with exit 5.
+    let kept = s.dir.join("kept.json");
+    let out = run(
+        certify(&s.keys, &s.template, &["--video", clip.to_str().unwrap()])
+            .args(["--challenge", "2", "--prompt-end", "0.35"])
+            .args(["--nonce", "000102030405060708090a0b0c0d0e0e"])
+            .arg("--out")
+            .arg(&kept)
+            .arg("--report")
+            .arg(result.join("report.html")),
+    );
+    assert_eq!(out.status.code(), Some(5), "certified, report not written");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("report was not written"));
+    assert_eq!(summary(&out)["outcome"], "certified");
+    let verified = run(lifecert()
+        .arg("verify")
+        .arg(&kept)
+        .args(["--key", &key, "--nonce", "000102030405060708090a0b0c0d0e0e"])
+        .arg("--accept-supplied-challenge"));
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "the kept attestation verifies"
+    );
 }
 
 #[test]
@@ -295,13 +321,7 @@ fn the_readme_demo_enrols_the_sample_photo_and_refuses_it_as_a_live_person() {
     );
     assert_eq!(summary(&out)["reason"], "liveness:no_speech");
     // With a voice reading the digits after the prompt: the lips of the photo do not move.
-    let espeak = Command::new("espeak-ng").arg("--version").output();
-    if !espeak.is_ok_and(|o| o.status.success()) {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "espeak-ng is required in CI"
-        );
-        eprintln!("\n!!!!! SKIPPED the voice part of {test}: espeak-ng not found !!!!!\n");
+    if !lifecert_test_support::require_tool(&format!("the voice part of {test}"), "espeak-ng") {
         return;
     }
     let raw = tmp.path().join("digits.wav");

@@ -93,6 +93,9 @@ impl Fixture {
     }
 }
 
+/// `verify` without a server nonce must say so explicitly.
+const UNCHECKED: &[&str] = &["--no-freshness-check"];
+
 fn verify(result: &Path, key: &str, extra: &[&str]) -> (Output, Value) {
     let output = lifecert()
         .arg("verify")
@@ -116,13 +119,14 @@ fn a_valid_attestation_verifies_with_the_key_file_or_hex() {
     let a = attestation(nonce, false);
     let (path, _) = f.signed("result.json", &a);
     let key_file = f.public_file.to_str().unwrap();
-    let (out, json) = verify(&path, key_file, &[]);
+    let (out, json) = verify(&path, key_file, UNCHECKED);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json["valid"], true);
     assert_eq!(json["server_nonce_source"], "payload");
+    assert_eq!(json["freshness"], "unchecked");
     assert!(
-        stderr(&out).contains("no --nonce given"),
-        "the fallback must be said: {}",
+        stderr(&out).contains("NOT checked"),
+        "the unchecked nonce must be said: {}",
         stderr(&out)
     );
     assert_eq!(
@@ -137,7 +141,27 @@ fn a_valid_attestation_verifies_with_the_key_file_or_hex() {
     let (out, json) = verify(&path, &hex, &["--nonce", &nonce.to_hex()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json["server_nonce_source"], "--nonce");
-    assert!(!stderr(&out).contains("no --nonce given"));
+    assert_eq!(json["freshness"], "checked");
+    assert!(!stderr(&out).contains("NOT checked"));
+}
+
+#[test]
+fn freshness_is_an_explicit_choice() {
+    let f = fixture();
+    let nonce = Nonce([6; 16]);
+    let (path, _) = f.signed("result.json", &attestation(nonce, false));
+    let key = f.public_file.to_str().unwrap();
+    // Neither --nonce nor --no-freshness-check: a usage error, nothing is said valid.
+    let (out, json) = verify(&path, key, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(json, Value::Null);
+    // Both: contradictory.
+    let (out, _) = verify(
+        &path,
+        key,
+        &["--nonce", &nonce.to_hex(), "--no-freshness-check"],
+    );
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
@@ -153,7 +177,7 @@ fn a_changed_byte_a_wrong_key_or_a_wrong_nonce_is_refused_with_exit_4() {
     tampered[year + 3] = b'6';
     let path = f.dir.join("tampered.json");
     std::fs::write(&path, &tampered).unwrap();
-    let (out, report) = verify(&path, key, &[]);
+    let (out, report) = verify(&path, key, UNCHECKED);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert_eq!(report["valid"], false);
     assert_eq!(report["error"], "signature");
@@ -163,19 +187,19 @@ fn a_changed_byte_a_wrong_key_or_a_wrong_nonce_is_refused_with_exit_4() {
     let mut tampered = json.clone().into_bytes();
     tampered[sig] = if tampered[sig] == b'0' { b'1' } else { b'0' };
     std::fs::write(&path, &tampered).unwrap();
-    let (out, report) = verify(&path, key, &[]);
+    let (out, report) = verify(&path, key, UNCHECKED);
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(report["valid"], false);
 
     // A byte that breaks the JSON itself.
     std::fs::write(&path, &json.as_bytes()[..json.len() - 1]).unwrap();
-    let (out, _) = verify(&path, key, &[]);
+    let (out, _) = verify(&path, key, UNCHECKED);
     assert_eq!(out.status.code(), Some(4));
 
     // Another device's key.
     let (other, _) = SigningKeyPair::generate().unwrap();
     let good = f.dir.join("result.json");
-    let (out, report) = verify(&good, &other.public_key().to_hex(), &[]);
+    let (out, report) = verify(&good, &other.public_key().to_hex(), UNCHECKED);
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(report["error"], "signature");
 
@@ -190,10 +214,14 @@ fn a_supplied_challenge_needs_the_explicit_flag() {
     let f = fixture();
     let (path, _) = f.signed("supplied.json", &attestation(Nonce([4; 16]), true));
     let key = f.public_file.to_str().unwrap();
-    let (out, report) = verify(&path, key, &[]);
+    let (out, report) = verify(&path, key, UNCHECKED);
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(report["error"], "supplied_challenge_refused");
-    let (out, report) = verify(&path, key, &["--accept-supplied-challenge"]);
+    let (out, report) = verify(
+        &path,
+        key,
+        &["--accept-supplied-challenge", "--no-freshness-check"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(report["attestation"]["challenge_origin"], "supplied");
 }
@@ -203,7 +231,7 @@ fn bad_arguments_and_unreadable_files_are_bad_input() {
     let f = fixture();
     let (path, _) = f.signed("result.json", &attestation(Nonce([5; 16]), false));
     let key = f.public_file.to_str().unwrap();
-    let (out, _) = verify(Path::new("/nonexistent/result.json"), key, &[]);
+    let (out, _) = verify(Path::new("/nonexistent/result.json"), key, UNCHECKED);
     assert_eq!(out.status.code(), Some(2));
     let (out, _) = verify(&path, "/nonexistent/device.pub", &[]);
     assert_eq!(out.status.code(), Some(2));

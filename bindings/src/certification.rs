@@ -357,7 +357,7 @@ impl CertificationSession {
         timestamp_ms: u64,
     ) -> Result<CertificationUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.push_frame(frame, at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.push_frame(frame, at(timestamp_ms)?)?.into()))
     }
 }
 
@@ -403,7 +403,7 @@ impl CertificationSession {
     ) -> Result<CertificationUpdate, LifecertError> {
         let _span = tracing::trace_span!("ffi_certification_audio", timestamp_ms).entered();
         self.session
-            .with(|s| Ok(s.push_audio(&pcm, at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.push_audio(&pcm, at(timestamp_ms)?)?.into()))
     }
 
     /// The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
@@ -411,7 +411,7 @@ impl CertificationSession {
     /// Errors: [`LifecertError::BadInput`] after the end.
     pub fn prompt_started(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.prompt_started(at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.prompt_started(at(timestamp_ms)?)?.into()))
     }
 
     /// The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`:
@@ -420,14 +420,14 @@ impl CertificationSession {
     /// Errors: [`LifecertError::BadInput`] after the end.
     pub fn prompt_finished(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.prompt_finished(at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.prompt_finished(at(timestamp_ms)?)?.into()))
     }
 
     /// The time now, when no frame or audio arrives (lets timeouts fire).
     ///
     /// Errors: [`LifecertError::BadInput`] after the end.
     pub fn tick(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
-        self.session.with(|s| Ok(s.tick(at(timestamp_ms))?.into()))
+        self.session.with(|s| Ok(s.tick(at(timestamp_ms)?)?.into()))
     }
 
     /// The input has ended (a recording ran out, the camera closed): decides with what
@@ -436,7 +436,7 @@ impl CertificationSession {
     /// Errors: [`LifecertError::BadInput`] after the end.
     pub fn end_of_input(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.end_of_input(at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.end_of_input(at(timestamp_ms)?)?.into()))
     }
 
     /// The phase the session is in.

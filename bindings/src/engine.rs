@@ -416,7 +416,7 @@ impl GuidanceSession {
         timestamp_ms: u64,
     ) -> Result<GuidanceUpdate, LifecertError> {
         let _span = tracing::debug_span!("ffi_push_frame", timestamp_ms).entered();
-        let at = Duration::from_millis(timestamp_ms);
+        let at = crate::session::at(timestamp_ms)?;
         let mut state = self.state();
         let analysed = self.engine.analyse(&frame, &mut state.motion, at)?;
         let update = state.guidance.update(&analysed.quality, at);

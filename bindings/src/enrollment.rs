@@ -323,7 +323,7 @@ impl EnrollmentSession {
         timestamp_ms: u64,
     ) -> Result<EnrollmentUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.push_frame(frame, at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.push_frame(frame, at(timestamp_ms)?)?.into()))
     }
 }
 
@@ -401,7 +401,7 @@ impl EnrollmentSession {
         timestamp_ms: u64,
     ) -> Result<EnrollmentUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.push_audio(&pcm, at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.push_audio(&pcm, at(timestamp_ms)?)?.into()))
     }
 
     /// The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
@@ -409,7 +409,7 @@ impl EnrollmentSession {
     /// Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
     pub fn prompt_started(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.prompt_started(at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.prompt_started(at(timestamp_ms)?)?.into()))
     }
 
     /// The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`.
@@ -417,14 +417,14 @@ impl EnrollmentSession {
     /// Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
     pub fn prompt_finished(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.prompt_finished(at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.prompt_finished(at(timestamp_ms)?)?.into()))
     }
 
     /// The time now, when nothing else arrives (lets timeouts fire).
     ///
     /// Errors: [`LifecertError::BadInput`] before the face phases or after the end.
     pub fn tick(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session.with(|s| Ok(s.tick(at(timestamp_ms))?.into()))
+        self.session.with(|s| Ok(s.tick(at(timestamp_ms)?)?.into()))
     }
 
     /// The input has ended (a recording ran out): decides with what has arrived.
@@ -432,7 +432,7 @@ impl EnrollmentSession {
     /// Errors: [`LifecertError::BadInput`] before the face phases or after the end.
     pub fn end_of_input(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
         self.session
-            .with(|s| Ok(s.end_of_input(at(timestamp_ms))?.into()))
+            .with(|s| Ok(s.end_of_input(at(timestamp_ms)?)?.into()))
     }
 
     /// The phase the session is in.

@@ -80,7 +80,10 @@ impl Kind {
 /// [`Kind::Internal`] until it is classified here.
 fn core_kind(e: &CoreError) -> Kind {
     match e {
-        CoreError::Frame(_) | CoreError::ImageDecode(_) | CoreError::Vad(_) => Kind::BadInput,
+        CoreError::Frame(_)
+        | CoreError::ImageDecode(_)
+        | CoreError::ImageTooLarge(_)
+        | CoreError::Vad(_) => Kind::BadInput,
         CoreError::IdDocument(d) => id_document_kind(d),
         CoreError::UnusableFace(_) => Kind::FaceNotUsable,
         CoreError::Template(t) => template_kind(t),
@@ -129,6 +132,7 @@ fn attestation_kind(e: &AttestationError) -> Kind {
         | AttestationError::SeededChallengeRefused
         | AttestationError::ProfileRefused(_)
         | AttestationError::CountOnlyRefused => Kind::TamperedOrWrongKey,
+        AttestationError::TooLarge { .. } => Kind::BadInput,
         _ => Kind::Internal,
     }
 }

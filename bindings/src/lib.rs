@@ -52,7 +52,9 @@ pub use keys::{
     CertificationKeys, EnrollmentKeys,
 };
 pub use logging::{clear_log_sink, set_log_sink, LogLevel, LogSink};
-pub use session::{Action, ActionPrompt, LivenessReport, SessionPhase, Utterance, UtteranceKind};
+pub use session::{
+    Action, ActionPrompt, LivenessReport, SessionPhase, Utterance, UtteranceKind, MAX_TIMESTAMP_MS,
+};
 
 uniffi::setup_scaffolding!();
 

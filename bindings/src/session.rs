@@ -255,9 +255,22 @@ pub(crate) fn face_box(r: lifecert_core::Rect) -> FaceBox {
     }
 }
 
-/// Milliseconds of a session timestamp given by the shell.
-pub(crate) fn at(timestamp_ms: u64) -> std::time::Duration {
-    std::time::Duration::from_millis(timestamp_ms)
+/// The largest timestamp a session takes, milliseconds: 2⁵³ − 1, the largest integer a
+/// double holds exactly (shells that keep time as a `Double` or convert from JavaScript lose
+/// nothing below it), about 285 000 years — and far enough from `u64::MAX` that the engine's
+/// time arithmetic (windows, deadlines, sample positions) cannot overflow.
+pub const MAX_TIMESTAMP_MS: u64 = (1 << 53) - 1;
+
+/// A session timestamp given by the shell (milliseconds of its clock, see
+/// [`MAX_TIMESTAMP_MS`]); larger ones are [`LifecertError::BadInput`]. A timestamp earlier
+/// than the previous one is not an error: the sessions treat it as equal to the latest.
+pub(crate) fn at(timestamp_ms: u64) -> Result<std::time::Duration, LifecertError> {
+    if timestamp_ms > MAX_TIMESTAMP_MS {
+        return Err(LifecertError::bad_input(format!(
+            "timestamp {timestamp_ms} ms is beyond the largest accepted ({MAX_TIMESTAMP_MS} ms)"
+        )));
+    }
+    Ok(std::time::Duration::from_millis(timestamp_ms))
 }
 
 /// A core session behind a lock, so that the foreign side may call it from any thread

@@ -60,7 +60,8 @@ enum Command {
     },
     /// Enrol a person from photos or a recorded clip through the enrolment session, and
     /// write the template issued with the local authority key, sealed for this device.
-    /// Exit 0 enrolled, 1 not enrolled, 2 bad input, 3 internal failure.
+    /// Exit 0 enrolled, 1 not enrolled, 2 bad input, 3 internal failure, 5 enrolled and the
+    /// template written but the report could not be.
     Enroll {
         /// Photos of the face (files, or folders of JPEG/PNG/WebP).
         #[arg(long, num_args = 1.., value_name = "PATH", conflicts_with = "video")]
@@ -106,7 +107,8 @@ enum Command {
     },
     /// Certify from a recorded clip with its sound, printing what the phone would say, and
     /// write the signed attestation. Without --challenge the digits are drawn now, which a
-    /// recording cannot answer. Exit 0 certified, 1 not certified, 2 bad input, 3 internal.
+    /// recording cannot answer. Exit 0 certified, 1 not certified, 2 bad input, 3 internal,
+    /// 5 certified and the attestation written but the report could not be.
     Certify {
         /// The recording (video with sound).
         #[arg(long, value_name = "FILE", conflicts_with = "still")]
@@ -167,7 +169,8 @@ enum Command {
         /// Write a report: HTML, or PNG when the name ends in .png.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
-        /// The key file. Default ~/.config/lifecert/keys.json.
+        /// The key file written by `enroll` (never created here). Default
+        /// ~/.config/lifecert/keys.json.
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
         /// Folder with the MiniFASNet anti-spoofing models (not shipped).
@@ -175,6 +178,8 @@ enum Command {
         pad_models: Option<PathBuf>,
     },
     /// Verify a signed certification result as the authority's backend does; print JSON.
+    /// Freshness is an explicit choice: `--nonce HEX` (the server nonce issued for the
+    /// session) or `--no-freshness-check` (reported as `"freshness": "unchecked"`).
     /// Exit 0 valid, 4 refused (bad signature, changed bytes, wrong key or nonce), 2 bad input.
     Verify {
         /// The signed result (the JSON envelope the device sends).
@@ -182,10 +187,18 @@ enum Command {
         /// The device's registered public key: 64 hex digits, or a file holding them.
         #[arg(long, value_name = "PUB")]
         key: String,
-        /// The server nonce issued for this session (32 hex digits). Without it, the nonce
-        /// stated in the attestation itself is used (a note says so on stderr).
-        #[arg(long, value_name = "HEX")]
+        /// The server nonce issued for this session (32 hex digits): the result must answer
+        /// it, which proves it fresh.
+        #[arg(
+            long,
+            value_name = "HEX",
+            required_unless_present = "no_freshness_check"
+        )]
         nonce: Option<String>,
+        /// Do not check the server nonce: the signature and content are still verified, the
+        /// output says `"freshness": "unchecked"` (the result may be an old one replayed).
+        #[arg(long, conflicts_with = "nonce")]
+        no_freshness_check: bool,
         /// Accept results whose digit challenge was supplied from outside the device (a
         /// processed recording); refused by default.
         #[arg(long)]
@@ -488,20 +501,33 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             result,
             key,
             nonce,
+            no_freshness_check,
             accept_supplied_challenge,
             accept_recording_replay,
             accept_count_only,
-        } => commands::verify::run(
-            result,
-            key,
-            nonce.as_deref(),
-            &lifecert_core::attestation::VerifyPolicy {
-                accept_supplied_challenge: *accept_supplied_challenge,
-                accept_recording_replay: *accept_recording_replay,
-                accept_count_only: *accept_count_only,
-                ..Default::default()
-            },
-        ),
+        } => {
+            let freshness = match (nonce.as_deref(), no_freshness_check) {
+                (Some(n), false) => commands::verify::Freshness::Nonce(n),
+                (None, true) => commands::verify::Freshness::Unchecked,
+                _ => {
+                    return Err((
+                        commands::EXIT_BAD_INPUT,
+                        "give exactly one of --nonce HEX or --no-freshness-check".into(),
+                    ))
+                }
+            };
+            commands::verify::run(
+                result,
+                key,
+                freshness,
+                &lifecert_core::attestation::VerifyPolicy {
+                    accept_supplied_challenge: *accept_supplied_challenge,
+                    accept_recording_replay: *accept_recording_replay,
+                    accept_count_only: *accept_count_only,
+                    ..Default::default()
+                },
+            )
+        }
     }
 }
 

@@ -25,7 +25,16 @@
 //! # Limits
 //! Video larger than [`MAX_VIDEO_SIDE`] pixels on a side is refused ([`MediaError::TooLarge`]);
 //! audio longer than [`MAX_AUDIO_SECONDS`] is refused ([`MediaError::TooLong`]).
-//! Non-square pixels (anamorphic video) are not corrected.
+//! Non-square pixels (anamorphic video) are not corrected. A container duration that is
+//! negative or not a number is treated as unknown.
+//!
+//! # What ffmpeg may open
+//! ffmpeg reads far more than recordings: a playlist (`.m3u8`, also when renamed `.mp4`), a
+//! concat list or an image sequence makes it open other files named inside. Every ffprobe
+//! and ffmpeg run here is restricted to the `file` protocol and to the demuxers of
+//! [`ALLOWED_DEMUXERS`] (`-protocol_whitelist`, `-format_whitelist`), and the decoding run
+//! is pinned (`-f`) to the demuxer the probe found. Anything else is
+//! [`MediaError::NotMedia`].
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -49,6 +58,16 @@ pub const MAX_AUDIO_SECONDS: u32 = 600;
 pub const MAX_STILL_CLIP_SECONDS: f64 = 600.0;
 /// Highest frame rate accepted from a file or for a [`still_clip`], frames per second.
 pub const MAX_FPS: f64 = 1000.0;
+
+/// The demuxers ffmpeg may use (its `-format_whitelist`): the containers of phone and camera
+/// recordings (MP4/MOV/3GP/M4A, Matroska/WebM, MPEG program and transport streams, AVI,
+/// FLV), audio files (WAV, MP3, FLAC, Ogg, AAC, AMR, CAF) and single still pictures (PNG,
+/// JPEG, WebP). Playlists (HLS, DASH), concat lists, image sequences, text and devices are
+/// not on it.
+pub const ALLOWED_DEMUXERS: &str = "mov,matroska,mpeg,mpegts,avi,flv,wav,mp3,flac,ogg,aac,amr,caf,\
+                                    png_pipe,jpeg_pipe,webp_pipe";
+/// The protocols ffmpeg may use (`-protocol_whitelist`): local files only.
+const ALLOWED_PROTOCOLS: &str = "file,pipe";
 
 /// Most bytes of ffmpeg's error output kept for an error message.
 const STDERR_TAIL: usize = 4096;
@@ -256,6 +275,8 @@ struct VideoStream {
 
 /// Everything ffprobe said that this module uses.
 struct Streams {
+    /// The demuxer ffprobe chose (one of [`ALLOWED_DEMUXERS`]), given to ffmpeg as `-f`.
+    demuxer: String,
     video: Option<VideoStream>,
     /// Index and start time of the first audio stream.
     audio: Option<(usize, Option<f64>)>,
@@ -325,7 +346,10 @@ fn rotation_of(stream: &ProbeStream) -> u16 {
 
 fn run_ffprobe(path: &Path) -> Result<ProbeOutput, MediaError> {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries"])
+        .args(["-v", "error"])
+        .args(["-protocol_whitelist", ALLOWED_PROTOCOLS])
+        .args(["-format_whitelist", ALLOWED_DEMUXERS])
+        .arg("-show_entries")
         .arg(
             "stream=index,codec_type,width,height,r_frame_rate,avg_frame_rate,start_time\
              :stream_tags=rotate:stream_side_data=rotation:stream_disposition=attached_pic\
@@ -359,9 +383,27 @@ fn probe_streams(path: &Path) -> Result<Streams, MediaError> {
         detail: detail.into(),
     };
     let format = out.format.as_ref();
-    // ffmpeg's "tty" demuxer shows any text file as ANSI art: not a recording.
-    if format.and_then(|f| f.format_name.as_deref()) == Some("tty") {
+    // ffmpeg's "tty" demuxer shows any text file as ANSI art: not a recording (and not on
+    // the list of demuxers anyway).
+    let format_name = format.and_then(|f| f.format_name.as_deref()).unwrap_or("");
+    if format_name == "tty" {
         return Err(not_media("a text file"));
+    }
+    // ffprobe names a demuxer by all its aliases ("mov,mp4,m4a,3gp,3g2,mj2"); the first is
+    // the one `-f` takes. Checked against the list again: ffprobe honoured it already.
+    let demuxer = format_name
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    if !ALLOWED_DEMUXERS
+        .split(',')
+        .any(|allowed| allowed.trim() == demuxer)
+    {
+        return Err(not_media(&format!(
+            "container {format_name:?} is not accepted (only {ALLOWED_DEMUXERS})"
+        )));
     }
     let seconds = |s: &Option<String>| {
         s.as_deref()
@@ -408,7 +450,9 @@ fn probe_streams(path: &Path) -> Result<Streams, MediaError> {
                     width,
                     height,
                     fps: rate.fps(),
-                    duration_s: format.and_then(|f| seconds(&f.duration)),
+                    duration_s: format
+                        .and_then(|f| seconds(&f.duration))
+                        .filter(|d| *d >= 0.0),
                     has_audio: audio.is_some(),
                     rotation,
                 },
@@ -420,7 +464,11 @@ fn probe_streams(path: &Path) -> Result<Streams, MediaError> {
     if video.is_none() && audio.is_none() {
         return Err(not_media("no audio or video stream"));
     }
-    Ok(Streams { video, audio })
+    Ok(Streams {
+        demuxer,
+        video,
+        audio,
+    })
 }
 
 /// Probes `path` with ffprobe: its first video stream's upright size, frame rate and
@@ -477,10 +525,14 @@ fn collect_stderr(child: &mut Child) -> Option<JoinHandle<String>> {
     }))
 }
 
-/// Starts `ffmpeg -nostdin -v error -i file:PATH <args> -` with its output piped.
-fn spawn_ffmpeg(path: &Path, args: &[String]) -> Result<Child, MediaError> {
+/// Starts `ffmpeg -nostdin -v error <whitelists> -f DEMUXER -i file:PATH <args> -` with
+/// its output piped.
+fn spawn_ffmpeg(path: &Path, demuxer: &str, args: &[String]) -> Result<Child, MediaError> {
     Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-i"])
+        .args(["-nostdin", "-hide_banner", "-v", "error"])
+        .args(["-protocol_whitelist", ALLOWED_PROTOCOLS])
+        .args(["-format_whitelist", ALLOWED_DEMUXERS])
+        .args(["-f", demuxer, "-i"])
         .arg(file_url(path))
         .args(args)
         .arg("-")
@@ -538,7 +590,7 @@ pub fn frames(path: &Path) -> Result<Frames, MediaError> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let mut child = spawn_ffmpeg(path, &args)?;
+    let mut child = spawn_ffmpeg(path, &streams.demuxer, &args)?;
     let stdout = child.stdout.take();
     let stderr = collect_stderr(&mut child);
     Ok(Frames {
@@ -676,7 +728,7 @@ pub fn audio_16k_mono(path: &Path) -> Result<Vec<i16>, MediaError> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let mut child = spawn_ffmpeg(path, &args)?;
+    let mut child = spawn_ffmpeg(path, &streams.demuxer, &args)?;
     let stderr = collect_stderr(&mut child);
     let limit = MAX_AUDIO_SECONDS as usize * AUDIO_SAMPLE_RATE as usize * 2;
     let mut bytes = Vec::new();

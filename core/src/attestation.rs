@@ -45,6 +45,11 @@ pub const ATTESTATION_PURPOSE: &str = "attestation";
 pub const ATTESTATION_VERSION: u32 = 2;
 /// Longest free-text proxy relation, characters.
 pub const MAX_RELATION_CHARS: usize = 32;
+/// Largest signed envelope [`verify_attestation_with`] reads, bytes: a real one is a few
+/// kilobytes; anything larger is refused before it is parsed.
+pub const MAX_ENVELOPE_BYTES: usize = 64 * 1024;
+/// Certification years an attestation may state (认证年度), inclusive.
+pub const CERTIFICATION_YEARS: std::ops::RangeInclusive<u16> = 2000..=2100;
 
 /// Errors of making or verifying an attestation.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -86,6 +91,14 @@ pub enum AttestationError {
     /// The nonce ledger failed (storage unavailable, full).
     #[error("nonce ledger: {0}")]
     Ledger(String),
+    /// The envelope is larger than [`MAX_ENVELOPE_BYTES`]; refused before parsing.
+    #[error("attestation envelope of {bytes} bytes is larger than the {max} accepted")]
+    TooLarge {
+        /// Size of the envelope given.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// The relation of a proxy to the retiree.
@@ -265,6 +278,9 @@ impl Attestation {
         let invalid = |what| Err(AttestationError::Invalid(what));
         if self.version != ATTESTATION_VERSION {
             return Err(AttestationError::UnsupportedVersion(self.version));
+        }
+        if !CERTIFICATION_YEARS.contains(&self.certification_year) {
+            return invalid("certification_year outside 2000–2100");
         }
         let digits = &self.challenge.digits;
         // A supplied challenge (a recording replayed against the digits it contains) may be
@@ -466,6 +482,12 @@ pub fn verify_attestation_with(
     ledger: &mut dyn NonceLedger,
     policy: &VerifyPolicy,
 ) -> Result<Attestation, AttestationError> {
+    if json.len() > MAX_ENVELOPE_BYTES {
+        return Err(AttestationError::TooLarge {
+            bytes: json.len(),
+            max: MAX_ENVELOPE_BYTES,
+        });
+    }
     let _span = tracing::debug_span!("verify_attestation", len = json.len()).entered();
     let signed = Signed::<Attestation>::from_json(json).map_err(AttestationError::Signature)?;
     let canonical = signed.to_json().map_err(AttestationError::Signature)?;

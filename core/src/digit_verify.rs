@@ -1179,18 +1179,9 @@ mod tests {
     /// The shared evaluation data (`LIFECERT_EVAL_DATA`, default `../shared/data` beside the
     /// repository, i.e. two levels above this crate), or `None` after saying so loudly.
     fn eval_data(test: &str) -> Option<PathBuf> {
-        let dir = std::env::var_os("LIFECERT_EVAL_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-        if dir.join("audio/fsdd").is_dir() {
-            Some(dir)
-        } else {
-            eprintln!(
-                "\n!!!!! SKIPPED {test}: evaluation data not found at {} (set LIFECERT_EVAL_DATA) !!!!!\n",
-                dir.display()
-            );
-            None
-        }
+        let dir = lifecert_test_support::eval_data(test)?;
+        lifecert_test_support::require_dir(test, dir.join("audio/fsdd"), "audio/fsdd")?;
+        Some(dir)
     }
 
     /// One FSDD recording as 16 kHz f32.

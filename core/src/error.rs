@@ -14,6 +14,11 @@ pub enum Error {
     #[error("could not decode image: {0}")]
     ImageDecode(String),
 
+    /// An encoded image (or its file) is larger than the decoder's budget: refused before
+    /// its pixels are decoded (see [`crate::image_io`]).
+    #[error("image too large: {0}")]
+    ImageTooLarge(#[from] crate::image_io::ImageLimitError),
+
     /// An uploaded ID-document picture was refused (format, size, faces).
     #[error("ID document refused: {0}")]
     IdDocument(#[from] crate::id_document::IdDocumentError),

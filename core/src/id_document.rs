@@ -44,8 +44,15 @@
 //!   640-pixel JPEG at quality 50, even of pure noise, is far below 1 MB). Measured: phone
 //!   photos of a card (4000×3000, 2.3–2.8 MB) come out 1920×1440 at quality 92 in
 //!   0.6–0.78 MB.
-//! * A JPEG without its end-of-image marker is refused as [`IdDocumentError::Corrupt`]
-//!   (an interrupted transfer): the decoder itself would fill the missing rows silently.
+//! * Before anything is decoded, the header is checked against the decoding budget of
+//!   [`crate::image_io`] (side, total pixels, decoded bytes, metadata): a small file that
+//!   claims a huge picture is refused as [`IdDocumentError::TooManyPixels`] or
+//!   [`IdDocumentError::ImageTooLarge`] without a pixel being decoded.
+//! * A JPEG is first decoded in full by a strict decoder: missing scan data (an interrupted
+//!   transfer, even one with an end-of-image marker appended) and any other decoding error
+//!   is refused as [`IdDocumentError::Corrupt`]. The lenient decoder used for the picture
+//!   itself would fill the missing rows silently, and an end-of-image marker proves nothing:
+//!   anyone can append one.
 //! * Transparency in a PNG is dropped (the colour channels are kept as stored).
 //!
 //! # Faces
@@ -84,15 +91,16 @@ use crate::descriptor::Descriptor;
 use crate::error::Error;
 use crate::face::FaceObservation;
 use crate::geometry::Rect;
-use crate::image_io::{decode_image, MAX_ENCODED_BYTES, MAX_IMAGE_SIDE};
+use crate::image_io::{
+    decode_image, read_header, ImageLimitError, MAX_ENCODED_BYTES, MAX_IMAGE_SIDE,
+};
 use crate::models::ModelSource;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{ImageFormat, ImageReader, RgbImage};
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Cursor;
 use thiserror::Error;
 
 /// The default upload limit: 1 MB read as 10⁶ bytes (the stricter of 10⁶ and 2²⁰, see the
@@ -284,6 +292,10 @@ pub enum IdDocumentError {
         /// The limit.
         max_side: u32,
     },
+    /// The picture would exceed the decoding budget of [`crate::image_io`] (total pixels
+    /// or decoded bytes): refused from its header, before decoding.
+    #[error("the image is too large to decode: {0}")]
+    ImageTooLarge(ImageLimitError),
     /// Even at the smallest size and lowest quality allowed the JPEG exceeds the limit.
     #[error("the image cannot be made to fit {limit} bytes (smallest attempt {smallest} bytes)")]
     TooLargeToFit {
@@ -447,18 +459,20 @@ impl IdDocumentChecker {
                 max: self.config.max_input_bytes,
             });
         }
-        let (width, height) = stored_dimensions(bytes, format)?;
-        if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
-            return Err(IdDocumentError::TooManyPixels {
-                width,
-                height,
-                max_side: MAX_IMAGE_SIDE,
-            });
-        }
-        if format == DocumentFormat::Jpeg && !jpeg_has_end(bytes) {
-            return Err(IdDocumentError::Corrupt(
-                "the JPEG is truncated (no end-of-image marker)".into(),
-            ));
+        read_header(bytes).map_err(|e| match e {
+            Error::ImageTooLarge(ImageLimitError::Side { width, height, .. }) => {
+                IdDocumentError::TooManyPixels {
+                    width,
+                    height,
+                    max_side: MAX_IMAGE_SIDE,
+                }
+            }
+            Error::ImageTooLarge(limit) => IdDocumentError::ImageTooLarge(limit),
+            Error::ImageDecode(reason) => IdDocumentError::Corrupt(reason),
+            other => other.into(),
+        })?;
+        if format == DocumentFormat::Jpeg {
+            check_jpeg_complete(bytes)?;
         }
         let upright = decode_image(bytes).map_err(|e| match e {
             Error::ImageDecode(reason) => IdDocumentError::Corrupt(reason),
@@ -610,49 +624,99 @@ fn is_bmp(bytes: &[u8]) -> bool {
         )
 }
 
-/// The stored (pre-orientation) dimensions, read from the header only.
-fn stored_dimensions(bytes: &[u8], format: DocumentFormat) -> Result<(u32, u32), IdDocumentError> {
-    let format = match format {
-        DocumentFormat::Jpeg => ImageFormat::Jpeg,
-        DocumentFormat::Png => ImageFormat::Png,
-    };
-    ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(|e| IdDocumentError::Corrupt(e.to_string()))
+/// Refuses a JPEG that does not decode cleanly or whose image data is incomplete, as
+/// [`IdDocumentError::Corrupt`]. Decodes the whole picture twice (its pixels are then
+/// dropped): check the header against the budget first ([`crate::image_io::read_header`]),
+/// as [`IdDocumentChecker::check_upload`] does.
+///
+/// An end-of-image marker proves nothing — anyone can append one to a cut transfer — and
+/// the decoder `image` uses (zune-jpeg) fills data missing before a marker with zero bits
+/// and carries on, in strict mode too. So the check is:
+/// 1. the marker segments are walked, scan after scan (entropy-coded data skipped up to the
+///    next marker), to the end-of-image marker that ends the picture: none is `Corrupt`;
+/// 2. the picture is decoded in strict mode: any decoder error is `Corrupt`;
+/// 3. it is decoded again with 64 one-bits inserted just before that end marker. A complete
+///    scan never reads them (its last block ends before), so the picture is the same bit
+///    for bit; a scan that ends early reads them instead of zeros — a code of all ones is
+///    no valid Huffman code — so the picture differs or does not decode: `Corrupt`.
+///
+/// Data after the end of the picture (a motion photo's video) is allowed.
+pub fn check_jpeg_complete(bytes: &[u8]) -> Result<(), IdDocumentError> {
+    let _span = tracing::debug_span!("check_jpeg_complete", bytes = bytes.len()).entered();
+    let corrupt = |what: String| IdDocumentError::Corrupt(what);
+    let end = jpeg_end_of_image(bytes)
+        .ok_or_else(|| corrupt("the JPEG is truncated (no end of image after its scans)".into()))?;
+    let strict = zune_decode(bytes, true)
+        .map_err(|e| corrupt(format!("the JPEG does not decode cleanly: {e}")))?;
+    let mut probe = Vec::with_capacity(bytes.len() + 16);
+    probe.extend_from_slice(&bytes[..end]);
+    probe.extend(std::iter::repeat_n([0xFF, 0x00], 8).flatten());
+    probe.extend_from_slice(&bytes[end..]);
+    match zune_decode(&probe, false) {
+        Ok(pixels) if pixels == strict => Ok(()),
+        _ => Err(corrupt(
+            "the JPEG's image data is incomplete (a scan ends before its last block)".into(),
+        )),
+    }
 }
 
-/// Whether a JPEG's main image is complete: the marker segments are walked (skipping
-/// their declared lengths, so a thumbnail inside EXIF does not count) to the first
-/// start-of-scan, and the rest is searched for the end-of-image marker `FF D9`, which
-/// cannot occur inside entropy-coded data. Data after the end marker (a motion photo's
-/// video, for one) is allowed. Needed because the decoder (zune-jpeg) decodes a truncated
-/// JPEG without complaint, filling the missing part of the picture.
-fn jpeg_has_end(bytes: &[u8]) -> bool {
+/// The pixels of a JPEG decoded by zune-jpeg (the decoder `image` uses), strict or lenient.
+fn zune_decode(bytes: &[u8], strict: bool) -> Result<Vec<u8>, String> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default()
+        .set_strict_mode(strict)
+        .set_max_width(MAX_IMAGE_SIDE as usize)
+        .set_max_height(MAX_IMAGE_SIDE as usize);
+    zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options)
+        .decode()
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// The offset of the end-of-image marker (`FF D9`) that ends a JPEG's picture: marker
+/// segments are skipped by their declared lengths (so a thumbnail inside EXIF does not
+/// count), each scan's entropy-coded data up to the next marker that is neither a stuffed
+/// `FF 00`, a fill byte nor a restart marker; `None` when the bytes end first.
+fn jpeg_end_of_image(bytes: &[u8]) -> Option<usize> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
     let mut i = 2;
-    while i + 4 <= bytes.len() {
-        if bytes[i] != 0xFF {
-            return false;
+    loop {
+        // At a marker: FF (fill FFs) code.
+        if *bytes.get(i)? != 0xFF {
+            return None;
         }
-        let marker = bytes[i + 1];
+        while *bytes.get(i + 1)? == 0xFF {
+            i += 1;
+        }
+        let marker = *bytes.get(i + 1)?;
         match marker {
-            0xFF => i += 1, // fill byte
+            0xD9 => return Some(i),
             0x01 | 0xD0..=0xD7 => i += 2,
-            0xD9 => return true,
             _ => {
-                let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+                let len = usize::from(u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]));
                 if len < 2 {
-                    return false;
+                    return None;
                 }
-                i += 2 + len;
+                i = i.checked_add(2 + len)?;
                 if marker == 0xDA {
-                    return bytes
-                        .get(i..)
-                        .is_some_and(|rest| rest.windows(2).any(|w| w == [0xFF, 0xD9]));
+                    // Entropy-coded data up to the next real marker.
+                    loop {
+                        let at = i + bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+                        match *bytes.get(at + 1)? {
+                            0x00 | 0xD0..=0xD7 => i = at + 2,
+                            0xFF => i = at + 1,
+                            _ => {
+                                i = at;
+                                break;
+                            }
+                        }
+                    }
                 }
             }
         }
     }
-    false
 }
 
 /// `image` shrunk (never enlarged) so that its long side is at most `side`.
@@ -767,21 +831,42 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_end_marker_is_found_past_segments_and_missing_when_truncated() {
+    fn truncated_jpegs_are_refused_even_with_an_end_marker_appended() {
         let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 7]));
         let jpeg = jpeg_of(&img);
-        assert!(jpeg_has_end(&jpeg));
+        check_jpeg_complete(&jpeg).unwrap();
         // Trailing data after the end (motion photos append a video) is fine.
         let mut trailer = jpeg.clone();
         trailer.extend_from_slice(b"\0\0\0\x18ftypmp42 video follows");
-        assert!(jpeg_has_end(&trailer));
-        for cut in [jpeg.len() - 2, jpeg.len() / 2, 40, 4] {
-            assert!(!jpeg_has_end(&jpeg[..cut]), "cut at {cut}");
+        check_jpeg_complete(&trailer).unwrap();
+        assert!(matches!(
+            check_jpeg_complete(&jpeg[..jpeg.len() - 2]),
+            Err(IdDocumentError::Corrupt(_))
+        ));
+        for cut in [jpeg.len() - 40, jpeg.len() * 6 / 10, jpeg.len() / 2, 40, 4] {
+            assert!(
+                matches!(
+                    check_jpeg_complete(&jpeg[..cut]),
+                    Err(IdDocumentError::Corrupt(_))
+                ),
+                "cut at {cut}"
+            );
+            // The probe's case: cut, then `FF D9` appended to fool a trailer check.
+            let mut faked = jpeg[..cut].to_vec();
+            faked.extend_from_slice(&[0xFF, 0xD9]);
+            assert!(
+                matches!(
+                    check_jpeg_complete(&faked),
+                    Err(IdDocumentError::Corrupt(_))
+                ),
+                "cut at {cut} with FF D9 appended"
+            );
         }
         // An `FF D9` inside an APP segment (an EXIF thumbnail's end) does not count.
         let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD9, 0x00, 0x00];
         fake.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34]);
-        assert!(!jpeg_has_end(&fake));
+        assert_eq!(jpeg_end_of_image(&fake), None);
+        assert_eq!(jpeg_end_of_image(&jpeg), Some(jpeg.len() - 2));
     }
 
     #[test]

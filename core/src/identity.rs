@@ -194,10 +194,12 @@ impl Date {
     }
 
     /// The calendar date in China Standard Time (UTC+8) at `unix_seconds`; `None` outside
-    /// the years 1970–9999.
+    /// the years 1970–9999 (also for times so large that adding the 8 hours would overflow:
+    /// the arithmetic is checked, never wrapped back to 1970).
     pub fn from_unix_china(unix_seconds: u64) -> Option<Self> {
         // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
-        let days = i64::try_from((unix_seconds + 8 * 3600) / 86_400).ok()? + 719_468;
+        let local = unix_seconds.checked_add(8 * 3600)?;
+        let days = i64::try_from(local / 86_400).ok()?.checked_add(719_468)?;
         let era = days.div_euclid(146_097);
         let doe = days.rem_euclid(146_097);
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -1095,6 +1097,11 @@ mod tests {
         assert_eq!(Date::from_unix_china(1_709_222_399), d(2024, 2, 29));
         assert_eq!(Date::from_unix_china(1_709_222_400), d(2024, 3, 1));
         assert_eq!(Date::from_unix_china(1_796_140_800), d(2026, 12, 2));
+        // The last second of 9999 in China, and beyond: no date, never a wrapped one.
+        assert_eq!(Date::from_unix_china(253_402_271_999), d(9999, 12, 31));
+        assert_eq!(Date::from_unix_china(253_402_272_000), None);
+        assert_eq!(Date::from_unix_china(u64::MAX), None);
+        assert_eq!(Date::from_unix_china(u64::MAX - 8 * 3600 + 1), None);
     }
 
     /// Appends the correct check character to 17 digits.

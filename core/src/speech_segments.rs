@@ -390,18 +390,9 @@ mod tests {
     use std::path::PathBuf;
 
     fn eval_data(test: &str) -> Option<PathBuf> {
-        let dir = std::env::var_os("LIFECERT_EVAL_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-        if dir.join("audio/vad").is_dir() {
-            Some(dir)
-        } else {
-            eprintln!(
-                "\n!!!!! SKIPPED {test}: evaluation data not found at {} (set LIFECERT_EVAL_DATA) !!!!!\n",
-                dir.display()
-            );
-            None
-        }
+        let dir = lifecert_test_support::eval_data(test)?;
+        lifecert_test_support::require_dir(test, dir.join("audio/vad"), "audio/vad")?;
+        Some(dir)
     }
 
     fn golden(dir: &std::path::Path, name: &str) -> Vec<f32> {

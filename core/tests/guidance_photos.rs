@@ -27,6 +27,9 @@
 //! | tilt | rotated ±20° about the face centre | `straighten_head` |
 //! | second person | the next base photo's face, same size, beside the first | `multiple_faces` |
 //! | mask | light-blue surgical-mask colour over the face below the middle of the nose | `uncover_mouth` |
+//! | band edges | re-framed at 37, 43, 57 and 63 cm (the band is 40–60 cm; measured within 1.5 cm of the placement) | `move_back`, `hold_still`, `hold_still`, `come_closer` |
+//! | tilt at the limit | rotated ±8° and ±12° about the face centre (the limit is 10°; measured roll within 1.1°) | `hold_still` at 8°, `straighten_head` at 12° |
+//! | sunglasses | dark lenses (12 % transmission, 0.85 × 0.6 IOD) drawn over the landmark eye centres, with a bridge and frame | `uncover_eyes` |
 //!
 //! The astronaut looks slightly down: pitch ≈ −9° against the 10° limit, and landmark noise on
 //! the transformed copies moves it to −10…−12°, which rightly says `raise_chin` first. For her
@@ -1198,4 +1201,121 @@ fn a_flickering_condition_does_not_make_the_phone_chatter() {
         changes >= 2,
         "the engine follows a lasting change ({changes} changes)"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests: the capture rules at their limits (40–60 cm, 10° tilt, sunglasses)
+// ---------------------------------------------------------------------------------------
+
+/// The distance band is 40–60 cm (`quality.near_limit_cm`, `far_limit_cm`): a face placed just
+/// inside either edge is accepted, just outside it gets the instruction back into the band.
+/// "Just": 3 cm, which is above the distance estimate's error on these frames (the measured
+/// distance is asserted within 2 cm of the placement).
+#[test]
+fn the_edges_of_the_distance_band_give_the_right_instruction() {
+    let q = &analyzer().config().guidance.quality;
+    assert_eq!((q.near_limit_cm, q.far_limit_cm), (40.0, 60.0));
+    let mut cases = Vec::new();
+    for b in bases() {
+        for (cm, expected) in [
+            (37.0, Instruction::MoveBack),
+            (43.0, Instruction::HoldStill),
+            (57.0, Instruction::HoldStill),
+            (63.0, Instruction::ComeCloser),
+        ] {
+            let o = b.judge(&b.placed(&Placement::at_cm(cm)));
+            let measured =
+                o.m.primary
+                    .as_ref()
+                    .map_or(f32::NAN, |p| p.size.distance_cm);
+            assert!(
+                (measured - cm).abs() < 2.0,
+                "{}: placed at {cm} cm, measured {measured:.1} cm",
+                b.name
+            );
+            cases.push(Case::new(format!("{} {cm} cm", b.name), Some(expected), o));
+        }
+    }
+    check("distance band edges", &cases);
+}
+
+/// The tilt limit is 10° (`max_roll_deg`): 8° either way is accepted, 12° is not.
+#[test]
+fn a_tilt_of_eight_degrees_passes_and_twelve_asks_to_straighten_head() {
+    assert_eq!(analyzer().config().guidance.max_roll_deg, 10.0);
+    let mut cases = Vec::new();
+    for b in bases() {
+        for (deg, expected) in [
+            (8.0f32, Instruction::HoldStill),
+            (-8.0, Instruction::HoldStill),
+            (12.0, Instruction::StraightenHead),
+            (-12.0, Instruction::StraightenHead),
+        ] {
+            let p = Placement {
+                roll_deg: Some(deg),
+                ..Placement::good()
+            };
+            let o = b.judge(&b.placed(&p));
+            cases.push(Case::new(
+                format!("{} roll {deg:+}", b.name),
+                Some(expected),
+                o,
+            ));
+        }
+    }
+    check("tilt at the limit", &cases);
+}
+
+/// Dark sunglasses drawn over the eyes found by the landmarks: a lens of 0.85 × 0.6
+/// inter-ocular distances around each eye centre (a 50 mm lens on a 63 mm IOD face)
+/// transmitting 12 % of the light, a bridge and a thin frame.
+fn sunglasses(b: &Base) -> RgbImage {
+    let l = &b.face().landmarks;
+    let eye = |idx: [usize; 6]| centroid(&idx.map(|i| l.point(i)));
+    // FaceMesh eye contours (corners and lids), as `quality` reads them.
+    let right = eye([33, 160, 158, 133, 153, 144]);
+    let left = eye([362, 385, 387, 263, 373, 380]);
+    let iod = right.distance(left);
+    let angle = (left.y - right.y).atan2(left.x - right.x);
+    let (s, c) = angle.sin_cos();
+    let (ax, ay) = (0.425 * iod, 0.3 * iod);
+    // Ellipse "radius" of a point in the eye's frame: < 1 inside the lens.
+    let lens = |p: Point, e: Point| {
+        let (dx, dy) = (p.x - e.x, p.y - e.y);
+        let (u, v) = (c * dx + s * dy, -s * dx + c * dy);
+        ((u / ax).powi(2) + (v / ay).powi(2)).sqrt()
+    };
+    map_pixels(&b.good, |x, y, v| {
+        let p = Point::new(x as f32 + 0.5, y as f32 + 0.5);
+        let r = lens(p, right).min(lens(p, left));
+        let on_bridge = segment_distance(p, right, left) < 0.04 * iod
+            && lens(p, right) > 1.0
+            && lens(p, left) > 1.0
+            && p.distance(Point::new(
+                0.5 * (right.x + left.x),
+                0.5 * (right.y + left.y),
+            )) < 0.2 * iod;
+        if r < 0.93 {
+            v.map(|c| 0.12 * c + 6.0)
+        } else if r < 1.05 || on_bridge {
+            [28.0, 26.0, 24.0]
+        } else {
+            v
+        }
+    })
+}
+
+#[test]
+fn dark_sunglasses_ask_to_uncover_the_eyes() {
+    let cases: Vec<Case> = bases()
+        .iter()
+        .map(|b| {
+            Case::new(
+                format!("{} sunglasses", b.name),
+                Some(Instruction::UncoverEyes),
+                b.judge(&sunglasses(b)),
+            )
+        })
+        .collect();
+    check("sunglasses", &cases);
 }

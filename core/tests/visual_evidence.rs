@@ -277,9 +277,12 @@ fn pad_models(test: &str) -> Option<PathBuf> {
     if dir.join(lifecert_core::pad::MINIFASNET_V2_FILE).is_file() {
         Some(dir)
     } else {
-        eprintln!(
-            "\n!!!!! SKIPPED {test}: MiniFASNet models not found at {} (set LIFECERT_PAD_MODELS) !!!!!\n",
-            dir.display()
+        lifecert_test_support::skip(
+            test,
+            &format!(
+                "MiniFASNet models not found at {} (set LIFECERT_PAD_MODELS)",
+                dir.display()
+            ),
         );
         None
     }

@@ -16,35 +16,45 @@ pub fn lifecert() -> Command {
 }
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
-/// relative to the repository root), or `None` after saying loudly that the test is skipped.
+/// relative to the repository root), or `None` after recording the skip (a failure when
+/// `CI` is set; locally counted by `scripts/test.sh`).
 pub fn eval_data(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("LIFECERT_EVAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "\n!!!!! SKIPPED {test}: evaluation data not found at {} (set LIFECERT_EVAL_DATA) !!!!!\n",
-            dir.display()
-        );
-        None
-    }
+    lifecert_test_support::eval_data(test)
 }
 
-/// Whether ffmpeg and ffprobe can be run. When they cannot, says so loudly and returns
-/// `false` (the caller skips), except in CI (`CI=true`), where it panics: CI must run these.
+/// Whether ffmpeg and ffprobe can be run. When they cannot, records the skip (a failure
+/// when `CI` is set) and returns `false`: the caller skips.
 pub fn media_tools(test: &str) -> bool {
-    match lifecert_cli::media::tools_available() {
-        Ok(()) => true,
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{test}: ffmpeg/ffprobe are required in CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("\n!!!!! SKIPPED {test}: {e} !!!!!\n");
-            false
-        }
-    }
+    lifecert_test_support::media_tools(test)
+}
+
+/// The people of `faces_identity/` (one folder each, whatever its name) with their photos
+/// (jpg/jpeg/png), sorted by folder name; people with fewer than `min_photos` are left out.
+pub fn identities(data: &std::path::Path, min_photos: usize) -> Vec<(String, Vec<PathBuf>)> {
+    let root = data.join("faces_identity");
+    let mut people: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    people.sort();
+    people
+        .into_iter()
+        .filter_map(|dir| {
+            let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png")
+                    })
+                })
+                .collect();
+            photos.sort();
+            let name = dir.file_name()?.to_string_lossy().into_owned();
+            (photos.len() >= min_photos).then_some((name, photos))
+        })
+        .collect()
 }
 
 /// A fresh temporary directory, removed when dropped.

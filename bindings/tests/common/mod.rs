@@ -8,7 +8,7 @@ use lifecert_ffi::{
     FrameInput, PixelFormat, RetireeCategory, UtteranceKind,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 /// The subject of every session: a name and a valid GB 11643 number.
@@ -160,35 +160,11 @@ pub fn sealed_template(outcome: EnrollmentOutcome) -> Vec<u8> {
 }
 
 /// The evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data` relative to
-/// the repository root) when it and ffmpeg are there; otherwise says loudly that `test` is
-/// skipped (in CI, `CI=true`, missing ffmpeg is a failure).
+/// the repository root) when it and ffmpeg are there; otherwise records the skip of `test`
+/// (a failure when `CI` is set; locally counted by `scripts/test.sh`) and returns `None`.
 pub fn eval_data(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("LIFECERT_EVAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    if !dir.is_dir() {
-        eprintln!(
-            "\n!!!!! SKIPPED {test}: evaluation data not found at {} (set LIFECERT_EVAL_DATA) !!!!!\n",
-            dir.display()
-        );
-        return None;
-    }
-    let works = |tool: &str| {
-        Command::new(tool)
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !(works("ffmpeg") && works("ffprobe")) {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{test}: ffmpeg/ffprobe are required in CI");
-        }
-        eprintln!("\n!!!!! SKIPPED {test}: ffmpeg/ffprobe not found !!!!!\n");
-        return None;
-    }
-    Some(dir)
+    let dir = lifecert_test_support::eval_data(test)?;
+    lifecert_test_support::media_tools(test).then_some(dir)
 }
 
 /// A clip decoded by ffmpeg: RGB frames (25 fps) and 16 kHz mono PCM.

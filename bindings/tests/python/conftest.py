@@ -86,24 +86,42 @@ NOW = 1_796_184_000  # 2026-12-02 12:00 Beijing time
 SERVER_NONCE = bytes([5] * 16)
 
 
+def in_ci() -> bool:
+    """Whether the tests run in CI: `CI` set and not empty, `0` or `false`."""
+    value = os.environ.get("CI", "").strip()
+    return value not in ("", "0") and value.lower() != "false"
+
+
+def skip(reason: str):
+    """Skips the calling test because `reason`: a failure in CI; otherwise said loudly and
+    appended to the skip log (`LIFECERT_SKIP_LOG`, default target/lifecert-skipped-tests.log),
+    which scripts/test.sh counts."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "python test").split(" ")[0]
+    if in_ci():
+        pytest.fail(f"{test}: {reason} — CI must run every test (CI is set)")
+    print(f"\n!!!!! SKIPPED {test}: {reason} !!!!!\n", file=sys.stderr)
+    log = pathlib.Path(os.environ.get("LIFECERT_SKIP_LOG")
+                       or REPO / "target" / "lifecert-skipped-tests.log")
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{test}\t{reason}\n")
+    except OSError:
+        pass
+    pytest.skip(reason)
+
+
 def eval_data_dir():
     """The shared evaluation data (`LIFECERT_EVAL_DATA`, default ../shared/data relative to the
-    repository root) with ffmpeg available; otherwise skips the test loudly."""
-    data = pathlib.Path(os.environ.get("LIFECERT_EVAL_DATA", REPO.parent / "shared" / "data"))
+    repository root) with ffmpeg available; otherwise `skip` (a failure in CI)."""
+    data = pathlib.Path(os.environ.get("LIFECERT_EVAL_DATA") or REPO.parent / "shared" / "data")
     if not data.is_dir():
-        message = (f"!!!!! SKIPPED: evaluation data not found at {data} "
-                   "(set LIFECERT_EVAL_DATA) !!!!!")
-        print(f"\n{message}\n", file=sys.stderr)
-        pytest.skip(message)
+        skip(f"evaluation data not found at {data} (set LIFECERT_EVAL_DATA)")
     for tool in ("ffmpeg", "ffprobe"):
         try:
             subprocess.run([tool, "-version"], check=True, capture_output=True)
         except (OSError, subprocess.CalledProcessError):
-            if os.environ.get("CI") == "true":
-                raise
-            message = f"!!!!! SKIPPED: {tool} not found !!!!!"
-            print(f"\n{message}\n", file=sys.stderr)
-            pytest.skip(message)
+            skip(f"{tool} not found")
     return data
 
 

@@ -24,7 +24,7 @@ use lifecert_core::messages::Language;
 use lifecert_core::result_texts::RetireeCategory;
 use lifecert_core::ModelSource;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The arguments of `certify`.
@@ -97,16 +97,27 @@ fn digits(text: &str) -> Result<Vec<u8>, CommandError> {
     Ok(d)
 }
 
-fn read(path: &PathBuf, what: &str) -> Result<Vec<u8>, CommandError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| (EXIT_BAD_INPUT, format!("{what} {}: {e}", path.display())))?;
-    if meta.len() > 16 * 1024 * 1024 {
+/// `--prompt-end`: seconds into the recording, at most as long as the audio a recording
+/// may have ([`MAX_AUDIO_SECONDS`](lifecert_cli::media::MAX_AUDIO_SECONDS)).
+fn prompt_end(seconds: f64) -> Result<Duration, CommandError> {
+    let max = f64::from(lifecert_cli::media::MAX_AUDIO_SECONDS);
+    if !(seconds.is_finite() && (0.0..=max).contains(&seconds)) {
         return Err((
             EXIT_BAD_INPUT,
-            format!("{what} {} is too large", path.display()),
+            format!("--prompt-end must be between 0 and {max} seconds, got {seconds}"),
         ));
     }
-    std::fs::read(path).map_err(|e| (EXIT_BAD_INPUT, format!("{what} {}: {e}", path.display())))
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|e| (EXIT_BAD_INPUT, format!("--prompt-end {seconds}: {e}")))
+}
+
+/// Largest template or voice-template file read, bytes (a sealed template is a few
+/// kilobytes).
+const MAX_TEMPLATE_FILE: u64 = 16 * 1024 * 1024;
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, CommandError> {
+    lifecert_core::image_io::read_regular_file(path, MAX_TEMPLATE_FILE)
+        .map_err(|e| (EXIT_BAD_INPUT, format!("{what} {}: {e}", path.display())))
 }
 
 fn fresh_nonce() -> Result<Nonce, CommandError> {
@@ -161,7 +172,9 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
     if args.prompt_end.is_some() && args.challenge.is_none() {
         return Err((EXIT_BAD_INPUT, "--prompt-end needs --challenge".into()));
     }
-    let keys = recording::keys(args.keys.as_deref())?;
+    // Arguments first, before any file is read or model loaded.
+    let prompt_end = prompt_end(args.prompt_end.unwrap_or(0.0))?;
+    let keys = recording::existing_keys(args.keys.as_deref())?;
     let engine = recording::engine(source, args.pad_models.as_deref())?;
     let sealed = read(&args.template, "template")?;
     let voice_templates = args
@@ -176,16 +189,12 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
     let (challenge, timing) = match &args.challenge {
         Some(text) => {
             let nonce = fresh_nonce()?;
-            let end = args.prompt_end.unwrap_or(0.0);
-            if !(end.is_finite() && end >= 0.0) {
-                return Err((EXIT_BAD_INPUT, "--prompt-end must be >= 0".into()));
-            }
             (
                 ChallengeSource::Supplied(DigitChallenge {
                     nonce,
                     digits: digits(text)?,
                 }),
-                PromptTiming::EndsAt(Duration::from_secs_f64(end)),
+                PromptTiming::EndsAt(prompt_end),
             )
         }
         None => (ChallengeSource::Drawn, PromptTiming::Spoken),
@@ -263,59 +272,8 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
             n.face_match,
         ),
     };
-    if let Some(path) = &args.report {
-        let mut evidence = liveness.map(evidence_of).unwrap_or_default();
-        if let Some(m) = face_match {
-            evidence.insert(
-                0,
-                (
-                    "face match".into(),
-                    format!(
-                        "distance {:.3} (threshold {:.2}): {}",
-                        m.distance,
-                        m.threshold,
-                        if m.accepted {
-                            "same person"
-                        } else {
-                            "not confirmed"
-                        }
-                    ),
-                ),
-            );
-        }
-        let digit_windows = liveness
-            .map(|v| {
-                v.evidence
-                    .digits
-                    .iter()
-                    .filter_map(|d| {
-                        Some((
-                            d.start_ms? as f32 / 1000.0,
-                            d.end_ms? as f32 / 1000.0,
-                            d.digit.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        recording::write_report(
-            path,
-            recording::Summary {
-                title: format!("Certification {year}"),
-                language: args.lang,
-                verdict: ReportVerdict {
-                    passed,
-                    reason: reason.clone(),
-                    message: message.clone(),
-                },
-                evidence,
-                digit_windows,
-            },
-            timeline,
-            &input.audio,
-        )?;
-    }
-    match outcome {
+    // The attestation first: a report that cannot be written must never cost the result.
+    let exit = match &outcome {
         CertificationOutcome::Certified(c) => {
             if let Some(out) = &args.out {
                 recording::write_file(out, c.attestation.as_bytes())?;
@@ -352,5 +310,61 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
             );
             Err((EXIT_NOT_PASSED, format!("not certified: {reason}")))
         }
+    };
+    if let Some(path) = &args.report {
+        let mut evidence = liveness.map(evidence_of).unwrap_or_default();
+        if let Some(m) = face_match {
+            evidence.insert(
+                0,
+                (
+                    "face match".into(),
+                    format!(
+                        "distance {:.3} (threshold {:.2}): {}",
+                        m.distance,
+                        m.threshold,
+                        if m.accepted {
+                            "same person"
+                        } else {
+                            "not confirmed"
+                        }
+                    ),
+                ),
+            );
+        }
+        let digit_windows = liveness
+            .map(|v| {
+                v.evidence
+                    .digits
+                    .iter()
+                    .filter_map(|d| {
+                        Some((
+                            d.start_ms? as f32 / 1000.0,
+                            d.end_ms? as f32 / 1000.0,
+                            d.digit.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let written = recording::write_report_after(
+            path,
+            recording::Summary {
+                title: format!("Certification {year}"),
+                language: args.lang,
+                verdict: ReportVerdict {
+                    passed,
+                    reason: reason.clone(),
+                    message: message.clone(),
+                },
+                evidence,
+                digit_windows,
+            },
+            timeline,
+            &input.audio,
+        );
+        // Not certified stays exit 1; certified with the report lost is its own code.
+        exit.clone()?;
+        written?;
     }
+    exit
 }

@@ -136,37 +136,50 @@ fn photo_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CommandError> {
     Ok(out)
 }
 
-/// Each photo shown for a moment, one after the other, as frames.
-fn photo_frames(files: &[PathBuf]) -> Result<Vec<VideoFrame>, CommandError> {
-    let mut frames = Vec::new();
-    for f in files {
-        let image = lifecert_core::image_io::load_image(f)
-            .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", f.display())))?;
-        for _ in 0..FRAMES_PER_PHOTO {
-            let index = frames.len();
-            frames.push(VideoFrame {
-                index,
-                timestamp: Duration::from_secs_f64(index as f64 / STILL_FPS),
-                image: image.clone(),
-            });
-        }
-    }
-    Ok(frames)
+/// Each photo shown for a moment, one after the other, as frames: decoded one at a time,
+/// when its turn comes (never all up front), and shown [`FRAMES_PER_PHOTO`] times — at most
+/// two copies of one photo are alive at once (the frame the session holds and the next).
+fn photo_frames(files: Vec<PathBuf>) -> impl Iterator<Item = Result<VideoFrame, MediaError>> {
+    let mut index = 0usize;
+    files.into_iter().flat_map(move |f| {
+        let first = index;
+        index += FRAMES_PER_PHOTO;
+        let frame = |i: usize, image| VideoFrame {
+            index: i,
+            timestamp: Duration::from_secs_f64(i as f64 / STILL_FPS),
+            image,
+        };
+        let frames: Box<dyn Iterator<Item = Result<VideoFrame, MediaError>>> =
+            match lifecert_core::image_io::load_image(&f) {
+                Ok(image) => {
+                    let mut image = Some(image);
+                    Box::new((first..first + FRAMES_PER_PHOTO).filter_map(move |i| {
+                        // The last showing takes the picture itself, the others a copy.
+                        let picture = if i + 1 == first + FRAMES_PER_PHOTO {
+                            image.take()
+                        } else {
+                            image.clone()
+                        };
+                        picture.map(|p| Ok(frame(i, p)))
+                    }))
+                }
+                Err(e) => Box::new(std::iter::once(Err(MediaError::Unreadable {
+                    path: f.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+                }))),
+            };
+        frames
+    })
 }
 
-fn read_id(path: &PathBuf) -> Result<Vec<u8>, CommandError> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))?
-        .len();
-    if len > MAX_ID_FILE {
-        return Err((EXIT_BAD_INPUT, format!("{} is too large", path.display())));
-    }
-    std::fs::read(path).map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))
+fn read_id(path: &Path) -> Result<Vec<u8>, CommandError> {
+    lifecert_core::image_io::read_regular_file(path, MAX_ID_FILE)
+        .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))
 }
 
 /// Runs `enroll`.
 pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> {
-    let keys = recording::keys(args.keys.as_deref())?;
+    let keys = recording::keys_for_enrolment(args.keys.as_deref())?;
     let engine = recording::engine(source, None)?;
     let now = recording::now_unix();
     let mut session = EnrollmentSession::new(
@@ -210,10 +223,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
                 let input = recording::input(Some(v), None, 0.0, None)?;
                 (input.frames, input.total)
             }
-            (None, false) => {
-                let frames = photo_frames(&photo_files(&args.photos)?)?;
-                (Box::new(frames.into_iter().map(Ok)), None)
-            }
+            (None, false) => (Box::new(photo_frames(photo_files(&args.photos)?)), None),
             _ => {
                 return Err((
                     EXIT_BAD_INPUT,
@@ -263,8 +273,22 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
             (false, n.failure.id(), n.message.text.clone(), Vec::new())
         }
     };
+    // The template first: a report that cannot be written must never cost the enrolment.
+    let result = match outcome {
+        EnrollmentOutcome::Enrolled(e) => issue(&e, &engine, &keys, now, args),
+        EnrollmentOutcome::NotEnrolled(_) => {
+            println!("{}", json!({ "outcome": "not_enrolled", "reason": reason }));
+            Err((EXIT_NOT_PASSED, format!("not enrolled: {reason}")))
+        }
+    };
+    if result
+        .as_ref()
+        .is_err_and(|(code, _)| *code != EXIT_NOT_PASSED)
+    {
+        return result;
+    }
     if let Some(path) = &args.report {
-        recording::write_report(
+        recording::write_report_after(
             path,
             recording::Summary {
                 title: "Enrolment".into(),
@@ -281,12 +305,19 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
             &[],
         )?;
     }
-    let EnrollmentOutcome::Enrolled(e) = outcome else {
-        println!("{}", json!({ "outcome": "not_enrolled", "reason": reason }));
-        return Err((EXIT_NOT_PASSED, format!("not enrolled: {reason}")));
-    };
-    // The authority's side: open the device-sealed enrolment, sign it for the subject, and
-    // seal it for the device.
+    result
+}
+
+/// The authority's side of an enrolment: opens the device-sealed enrolment, signs it for
+/// the subject, seals it for the device and writes it to `out`; prints the JSON summary.
+fn issue(
+    e: &lifecert_core::enrollment::Enrolled,
+    engine: &lifecert_core::Engine,
+    keys: &lifecert_cli::keys::Keys,
+    now: u64,
+    args: &EnrollArgs,
+) -> Result<(), CommandError> {
+    let out = &args.out;
     let subject =
         SubjectReference::from_hex(&e.subject).map_err(|err| (EXIT_INTERNAL, err.to_string()))?;
     let model =
@@ -296,12 +327,12 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
     let issued = IssuedTemplate::issue(keys.authority_key(), &subject, &template, now)
         .and_then(|i| seal_issued(&i, keys.sealing_key()))
         .map_err(|err| (EXIT_INTERNAL, err.to_string()))?;
-    recording::write_file(&args.out, &issued)?;
+    recording::write_file(out, &issued)?;
     eprintln!(
         "lifecert: template issued with the local authority key and sealed to {}",
-        args.out.display()
+        out.display()
     );
-    let voice = enrol_voice(&engine, &keys, &subject, args)?;
+    let voice = enrol_voice(engine, keys, &subject, args)?;
     println!(
         "{}",
         json!({
@@ -315,7 +346,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
                 "pitch": f.quality.pitch,
             })).collect::<Vec<_>>(),
             "id_front_distance": e.package.id_front_match.map(|m| m.0),
-            "template": args.out.display().to_string(),
+            "template": out.display().to_string(),
             "voice": voice,
         })
     );

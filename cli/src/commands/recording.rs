@@ -42,18 +42,39 @@ pub fn engine(
     Ok(Arc::new(engine))
 }
 
-/// Opens the key file (`--keys`, else the default path), creating it on first use with a
-/// notice on stderr.
-pub fn keys(path: Option<&Path>) -> Result<Keys, CommandError> {
-    let path: PathBuf = match path {
-        Some(p) => p.to_path_buf(),
-        None => default_path().map_err(|e| (EXIT_BAD_INPUT, e.to_string()))?,
-    };
+fn key_path(path: Option<&Path>) -> Result<PathBuf, CommandError> {
+    match path {
+        Some(p) => Ok(p.to_path_buf()),
+        None => default_path().map_err(|e| (EXIT_BAD_INPUT, e.to_string())),
+    }
+}
+
+/// For `enroll`, the only command that may create keys: opens the key file (`--keys`, else
+/// the default path), creating it on first use with a notice on stderr.
+pub fn keys_for_enrolment(path: Option<&Path>) -> Result<Keys, CommandError> {
+    let path = key_path(path)?;
     let opened = Keys::open_or_create(&path).map_err(|e| (EXIT_BAD_INPUT, e.to_string()))?;
     if opened.created {
         eprintln!("lifecert: {}", opened.keys.creation_notice());
     }
     Ok(opened.keys)
+}
+
+/// For every command but `enroll`: opens the existing key file (`--keys`, else the default
+/// path). A missing file is bad input (exit 2), never a reason to make new keys: a mistyped
+/// `--keys` path would otherwise certify with keys no template was sealed for.
+pub fn existing_keys(path: Option<&Path>) -> Result<Keys, CommandError> {
+    let path = key_path(path)?;
+    if !path.exists() {
+        return Err((
+            EXIT_BAD_INPUT,
+            format!(
+                "no key file at {}: keys are created by `lifecert enroll`; check --keys",
+                path.display()
+            ),
+        ));
+    }
+    Keys::open(&path).map_err(|e| (EXIT_BAD_INPUT, e.to_string()))
 }
 
 /// Frames from a recording or a still photo, with the recording's length.
@@ -95,7 +116,10 @@ pub fn input(
             (
                 Box::new(frames),
                 sound,
-                info.duration_s.map(Duration::from_secs_f64),
+                // Never negative here (media refuses that), but a container may state
+                // anything: one too long for a `Duration` is unknown, not a panic.
+                info.duration_s
+                    .and_then(|d| Duration::try_from_secs_f64(d).ok()),
             )
         }
         (None, Some(s)) => {
@@ -105,7 +129,7 @@ pub fn input(
             (
                 Box::new(clip.map(Ok)),
                 Vec::new(),
-                Some(Duration::from_secs_f64(seconds)),
+                Duration::try_from_secs_f64(seconds).ok(),
             )
         }
         _ => {
@@ -174,6 +198,30 @@ pub struct Summary {
     pub evidence: Vec<(String, String)>,
     /// Where each challenge digit was heard.
     pub digit_windows: Vec<(f32, f32, String)>,
+}
+
+/// Exit code when the outcome passed and its output (attestation, template) was written,
+/// but the report could not be: a warning, the output is kept.
+pub const EXIT_REPORT_NOT_WRITTEN: u8 = 5;
+
+/// Writes the report after the outcome's own output is safe on disk; a failure is a warning
+/// on stderr and [`EXIT_REPORT_NOT_WRITTEN`] (when `passed`), never a lost result.
+pub fn write_report_after(
+    path: &Path,
+    summary: Summary,
+    timeline: Timeline,
+    audio: &[i16],
+) -> Result<(), CommandError> {
+    let passed = summary.verdict.passed;
+    write_report(path, summary, timeline, audio).map_err(|(_, message)| {
+        eprintln!("lifecert: warning: the report was not written: {message}");
+        let code = if passed {
+            EXIT_REPORT_NOT_WRITTEN
+        } else {
+            EXIT_NOT_PASSED
+        };
+        (code, format!("report not written: {message}"))
+    })
 }
 
 /// Assembles and writes the report (HTML, or PNG when the name ends in `.png`).

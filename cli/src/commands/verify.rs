@@ -17,12 +17,26 @@ const MAX_RESULT_BYTES: u64 = 1024 * 1024;
 #[derive(Serialize)]
 struct Verified<'a> {
     valid: bool,
+    /// `"checked"`: the attestation answers the server nonce given with `--nonce` (issued
+    /// for this session, so the result is fresh). `"unchecked"`: `--no-freshness-check`;
+    /// the signature and content are valid, but the result may be an old one replayed.
+    freshness: &'static str,
     /// The pinned device key the signature was checked against.
     device_public_key: String,
     /// The server nonce required, and where it came from (`"--nonce"` or `"payload"`).
     server_nonce: String,
     server_nonce_source: &'static str,
     attestation: &'a Attestation,
+}
+
+/// How the freshness of a result is established: the one choice `verify` cannot make by
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness<'a> {
+    /// Compare with the server nonce issued for the session (`--nonce HEX`).
+    Nonce(&'a str),
+    /// Do not check (`--no-freshness-check`); the output says `"freshness": "unchecked"`.
+    Unchecked,
 }
 
 #[derive(Serialize)]
@@ -47,6 +61,7 @@ fn error_id(e: &AttestationError) -> &'static str {
         AttestationError::ProfileRefused(_) => "profile_refused",
         AttestationError::CountOnlyRefused => "count_only_refused",
         AttestationError::Ledger(_) => "ledger",
+        AttestationError::TooLarge { .. } => "too_large",
         _ => "refused",
     }
 }
@@ -86,20 +101,19 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
 pub fn run(
     result: &Path,
     key: &str,
-    nonce: Option<&str>,
+    freshness: Freshness<'_>,
     policy: &VerifyPolicy,
 ) -> Result<(), CommandError> {
     let key = load_public_key(key).map_err(|e| (EXIT_BAD_INPUT, format!("--key: {e}")))?;
-    let given_nonce = nonce
-        .map(|n| {
-            Nonce::from_hex(n.trim()).map_err(|_| {
-                (
-                    EXIT_BAD_INPUT,
-                    format!("--nonce {n:?} is not 32 hexadecimal digits"),
-                )
-            })
-        })
-        .transpose()?;
+    let given_nonce = match freshness {
+        Freshness::Nonce(n) => Some(Nonce::from_hex(n.trim()).map_err(|_| {
+            (
+                EXIT_BAD_INPUT,
+                format!("--nonce {n:?} is not 32 hexadecimal digits"),
+            )
+        })?),
+        Freshness::Unchecked => None,
+    };
     let unreadable = |e: std::io::Error| (EXIT_BAD_INPUT, format!("{}: {e}", result.display()));
     let meta = std::fs::metadata(result).map_err(unreadable)?;
     if !meta.is_file() || meta.len() > MAX_RESULT_BYTES {
@@ -130,17 +144,11 @@ pub fn run(
         Some(n) => (n, "--nonce"),
         None => {
             let claimed = claimed_nonce(&json);
-            match claimed {
-                Some(n) => eprintln!(
-                    "lifecert: no --nonce given: checking the attestation against the server nonce \
-                     it states itself ({}); an authority's backend checks the nonce it issued for \
-                     the session",
-                    n.to_hex()
-                ),
-                None => eprintln!(
-                    "lifecert: no --nonce given, and the attestation states no readable server nonce"
-                ),
-            }
+            eprintln!(
+                "lifecert: --no-freshness-check: the server nonce is NOT checked (the output says \
+                 \"freshness\": \"unchecked\"); an authority's backend passes --nonce with the \
+                 nonce it issued for the session"
+            );
             // Unreadable payload: verification refuses it before the nonce is compared.
             (claimed.unwrap_or(Nonce([0; 16])), "payload")
         }
@@ -149,6 +157,11 @@ pub fn run(
     match verify_attestation_with(&json, &key, &expected, &mut ledger, policy) {
         Ok(attestation) => print_json(&Verified {
             valid: true,
+            freshness: if given_nonce.is_some() {
+                "checked"
+            } else {
+                "unchecked"
+            },
             device_public_key: key.to_hex(),
             server_nonce: expected.to_hex(),
             server_nonce_source: source,

@@ -6,27 +6,10 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Whether ffmpeg and ffprobe can be run. When they cannot, says so loudly and returns
-/// `false` (the caller skips), except in CI (`CI=true`), where it panics: CI must run these.
+/// Whether ffmpeg and ffprobe can be run. When they cannot, records the skip (a failure
+/// when `CI` is set) and returns `false`: the caller skips.
 pub fn media_tools(test: &str) -> bool {
-    let works = |tool: &str| {
-        Command::new(tool)
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if works("ffmpeg") && works("ffprobe") {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: ffmpeg/ffprobe are required in CI (apt-get install -y ffmpeg)");
-    }
-    eprintln!(
-        "\n!!!!! SKIPPED {test}: ffmpeg/ffprobe not found (apt-get install -y ffmpeg) !!!!!\n"
-    );
-    false
+    lifecert_test_support::media_tools(test)
 }
 
 fn run(cmd: &mut Command) -> Vec<u8> {

@@ -9,20 +9,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
-/// relative to the repository root), or `None` after saying loudly that tests are skipped.
+/// relative to the repository root), or `None` after recording the skip (a failure when
+/// `CI` is set; locally counted by `scripts/test.sh`).
 pub fn eval_data(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("LIFECERT_EVAL_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "\n!!!!! SKIPPED {test}: evaluation data not found at {} (set LIFECERT_EVAL_DATA) !!!!!\n",
-            dir.display()
-        );
-        None
-    }
+    lifecert_test_support::eval_data(test)
 }
 
 /// The repository root.

@@ -37,24 +37,42 @@ val SERVER_NONCE = ByteArray(16) { 5 }
  *  recording-replay configuration, and digits only counted (no voice templates). */
 val REPLAY = VerifyOptions(acceptSuppliedChallenge = true, acceptRecordingReplay = true, acceptCountOnly = true)
 
+/** Whether the tests run in CI: `CI` set and not empty, `0` or `false`. */
+fun inCi(): Boolean {
+    val value = (System.getenv("CI") ?: "").trim()
+    return value.isNotEmpty() && value != "0" && !value.equals("false", ignoreCase = true)
+}
+
+/**
+ * Skips the calling test because of [reason]: a failure in CI; otherwise said loudly and appended to the
+ * skip log (`LIFECERT_SKIP_LOG`, default target/lifecert-skipped-tests.log), which scripts/test.sh counts.
+ */
+fun skip(test: String, reason: String): Nothing {
+    check(!inCi()) { "$test: $reason — CI must run every test (CI is set)" }
+    System.err.println("\n!!!!! SKIPPED $test: $reason !!!!!\n")
+    val log = File(System.getenv("LIFECERT_SKIP_LOG")?.takeIf { it.isNotEmpty() }
+        ?: File(repo, "target/lifecert-skipped-tests.log").path)
+    runCatching {
+        log.parentFile?.mkdirs()
+        log.appendText("$test\t$reason\n")
+    }
+    assumeTrue(false, reason)
+    error("unreachable: assumeTrue(false) throws")
+}
+
 /**
  * The shared evaluation data (`LIFECERT_EVAL_DATA`, default ../shared/data relative to the repository
- * root) with ffmpeg available; otherwise the test is skipped, loudly.
+ * root) with ffmpeg available; otherwise the test is skipped ([skip]: a failure in CI).
  */
-fun evalData(): File {
-    val data = File(System.getenv("LIFECERT_EVAL_DATA") ?: File(repo, "../shared/data").path)
+fun evalData(test: String = "Kotlin session test"): File {
+    val data = File(System.getenv("LIFECERT_EVAL_DATA")?.takeIf { it.isNotEmpty() } ?: File(repo, "../shared/data").path)
     if (!data.isDirectory) {
-        val message = "!!!!! SKIPPED: evaluation data not found at $data (set LIFECERT_EVAL_DATA) !!!!!"
-        System.err.println("\n$message\n")
-        assumeTrue(false, message)
+        skip(test, "evaluation data not found at $data (set LIFECERT_EVAL_DATA)")
     }
     for (tool in listOf("ffmpeg", "ffprobe")) {
         val works = runCatching { ProcessBuilder(tool, "-version").start().waitFor() == 0 }.getOrDefault(false)
         if (!works) {
-            check(System.getenv("CI") != "true") { "$tool is required in CI" }
-            val message = "!!!!! SKIPPED: $tool not found !!!!!"
-            System.err.println("\n$message\n")
-            assumeTrue(false, message)
+            skip(test, "$tool not found")
         }
     }
     return data

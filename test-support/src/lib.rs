@@ -1,0 +1,153 @@
+//! Test-only helpers shared by every test suite of the workspace (core, CLI, bindings): where
+//! the evaluation data is, and what happens when it, or a tool a test needs, is missing.
+//!
+//! * In CI (the environment variable `CI` set to anything but empty, `0` or `false`) a
+//!   missing data set, model folder or tool **fails** the test: CI must run everything.
+//! * Locally the test says so on stderr and returns early, and the skip is appended as one
+//!   line to the skip log ([`skip_log`]), which `scripts/test.sh` counts and reports in one
+//!   visible summary line at the end (`cargo test` hides a passing test's stderr).
+//!
+//! The Python and Kotlin binding tests follow the same rules and write to the same log.
+#![deny(missing_docs)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The repository root (this crate lives in `test-support/`).
+pub fn repo_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(Path::to_path_buf).unwrap_or(here)
+}
+
+/// Whether the tests run in CI: `CI` is set and is not empty, `0` or `false`.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim();
+        !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+    })
+}
+
+/// Where the evaluation data should be: `LIFECERT_EVAL_DATA`, else `../shared/data` next to
+/// the repository. Whether it exists is not checked.
+pub fn eval_data_dir() -> PathBuf {
+    std::env::var_os("LIFECERT_EVAL_DATA")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"))
+}
+
+/// The skip log: `LIFECERT_SKIP_LOG`, else `target/lifecert-skipped-tests.log` in the
+/// repository. One line per skipped test (or part of a test): `test<TAB>reason`.
+pub fn skip_log() -> PathBuf {
+    std::env::var_os("LIFECERT_SKIP_LOG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/lifecert-skipped-tests.log"))
+}
+
+/// Records that `test` cannot run because of `reason`: panics in CI; otherwise prints a
+/// loud line on stderr and appends it to the [`skip_log`]. The caller then returns.
+pub fn skip(test: &str, reason: &str) {
+    if in_ci() {
+        panic!("{test}: {reason} — CI must run every test (CI is set)");
+    }
+    eprintln!("\n!!!!! SKIPPED {test}: {reason} !!!!!\n");
+    let line = format!(
+        "{}\t{}\n",
+        test.replace(['\t', '\n'], " "),
+        reason.replace(['\t', '\n'], " ")
+    );
+    let log = skip_log();
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    // One write of a short line in append mode: lines of parallel tests do not interleave.
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+    {
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+/// The evaluation data directory when it exists; otherwise [`skip`]s `test` (a failure in
+/// CI) and returns `None`.
+pub fn eval_data(test: &str) -> Option<PathBuf> {
+    let dir = eval_data_dir();
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(
+            test,
+            &format!(
+                "evaluation data not found at {} (set LIFECERT_EVAL_DATA)",
+                dir.display()
+            ),
+        );
+        None
+    }
+}
+
+/// `dir` when it is a directory; otherwise [`skip`]s `test` saying `what` is missing.
+pub fn require_dir(test: &str, dir: PathBuf, what: &str) -> Option<PathBuf> {
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(test, &format!("{what} not found at {}", dir.display()));
+        None
+    }
+}
+
+/// Whether `tool -version` (or `--version`) runs successfully.
+pub fn tool_works(tool: &str) -> bool {
+    ["-version", "--version"].iter().any(|flag| {
+        Command::new(tool)
+            .arg(flag)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Whether ffmpeg and ffprobe run; otherwise [`skip`]s `test` and returns `false`.
+pub fn media_tools(test: &str) -> bool {
+    let missing: Vec<&str> = ["ffmpeg", "ffprobe"]
+        .into_iter()
+        .filter(|t| !tool_works(t))
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    skip(
+        test,
+        &format!(
+            "{} not found (apt-get install -y ffmpeg)",
+            missing.join(" and ")
+        ),
+    );
+    false
+}
+
+/// Whether `tool` runs; otherwise [`skip`]s `test` and returns `false`.
+pub fn require_tool(test: &str, tool: &str) -> bool {
+    if tool_works(tool) {
+        return true;
+    }
+    skip(test, &format!("{tool} not found"));
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_root_holds_the_workspace_manifest() {
+        assert!(repo_root().join("Cargo.toml").is_file());
+        assert!(repo_root().join("test-support").is_dir());
+    }
+}
