@@ -159,7 +159,10 @@ where
     }
 }
 
-fn signed_year(nonces: &std::sync::Mutex<Vec<Option<(Nonce, u16)>>>) -> u16 {
+/// The nonce (and its year) issued to each person, filled by the nonce phase.
+type Issued = std::sync::Mutex<Vec<Option<(Nonce, u16)>>>;
+
+fn signed_year(nonces: &Issued) -> u16 {
     nonces.lock().unwrap()[0].map_or(2026, |(_, y)| y)
 }
 
@@ -217,8 +220,7 @@ fn main() {
         )
         .await
         .report();
-        let nonces: Arc<std::sync::Mutex<Vec<Option<(Nonce, u16)>>>> =
-            Arc::new(std::sync::Mutex::new(vec![None; n]));
+        let nonces: Arc<Issued> = Arc::new(std::sync::Mutex::new(vec![None; n]));
         let issue = {
             let (s, people, nonces) = (s.clone(), people.clone(), nonces.clone());
             move |i: usize| {

@@ -220,6 +220,8 @@ impl Policy {
     /// The core verifier's policy: supplied challenges refused unless the test-only
     /// allowance is on.
     pub fn verify_policy(&self) -> VerifyPolicy {
+        // The struct update keeps the core's defaults for any field the core adds later.
+        #[allow(clippy::needless_update)]
         VerifyPolicy {
             accept_supplied_challenge: self.config.accept_supplied_challenge_for_testing_only,
             ..VerifyPolicy::default()

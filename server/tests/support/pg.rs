@@ -30,6 +30,8 @@ pub struct Cluster {
     pub port: u16,
     /// Its folder.
     pub dir: PathBuf,
+    /// The watchdog shell (it outlives this process on purpose: it removes the cluster).
+    _watchdog: std::process::Child,
 }
 
 fn bin_dir() -> PathBuf {
@@ -181,7 +183,7 @@ fn start(durability: Durability) -> Cluster {
         log = dir.join("server.log").display(),
         dir = dir.display(),
     );
-    Command::new("sh")
+    let watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
@@ -213,7 +215,11 @@ fn start(durability: Durability) -> Cluster {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Cluster { port, dir }
+    Cluster {
+        port,
+        dir,
+        _watchdog: watchdog,
+    }
 }
 
 /// This process's cluster (started on first use).
