@@ -28,6 +28,9 @@ pub struct HttpConfig {
     /// Largest enrolment submission, bytes (review frames and ID photos as JPEG). Default
     /// 16 MiB.
     pub max_enrollment_body_bytes: usize,
+    /// Longest a request may take, body upload included, milliseconds; then 503 `timeout`
+    /// and its transaction is rolled back. Default 30000.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for HttpConfig {
@@ -36,6 +39,7 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 64 * 1024,
             max_enrollment_body_bytes: 16 * 1024 * 1024,
+            request_timeout_ms: 30_000,
         }
     }
 }
@@ -48,6 +52,11 @@ impl HttpConfig {
         {
             return Err(HttpConfigError(
                 "body limits must be between 1 KiB and 256 MiB".into(),
+            ));
+        }
+        if !(100..=600_000).contains(&self.request_timeout_ms) {
+            return Err(HttpConfigError(
+                "request_timeout_ms must be 100–600000".into(),
             ));
         }
         if self.max_enrollment_body_bytes < self.max_body_bytes {

@@ -169,13 +169,33 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             eprintln!("lifecert-authority: listening on http://{listen}");
-            serve(listener, authority.router(), async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| e.to_string())
+            tokio::spawn(lifecert_authority::nonces::housekeeping(
+                authority.state.pool.clone(),
+                std::time::Duration::from_secs(3600),
+            ));
+            serve(listener, authority.router(), shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
         }
     }
+}
+
+/// Ctrl-C or SIGTERM (what a container runtime sends): stop accepting, finish in-flight
+/// requests.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    eprintln!("lifecert-authority: shutting down");
 }
 
 fn main() -> ExitCode {

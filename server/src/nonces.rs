@@ -19,6 +19,8 @@ use lifecert_core::challenge::Nonce;
 use lifecert_core::identity::SubjectReference;
 use lifecert_core::sealing::{random_bytes, PublicKey};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::time::Duration;
 use thiserror::Error;
 
 /// An unusable nonce configuration; the text says which field.
@@ -153,6 +155,41 @@ pub async fn issue(
             expires_at,
         }),
     ))
+}
+
+/// Deletes nonces that expired unused more than `keep` ago, in batches of 10 000 (used
+/// nonces stay: their certification refers to them). Returns how many were deleted.
+pub async fn purge_expired(pool: &PgPool, keep: Duration) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let n = sqlx::query(
+            "DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces \
+               WHERE consumed_at IS NULL AND expires_at < now() - make_interval(secs => $1) \
+               LIMIT 10000)",
+        )
+        .bind(keep.as_secs_f64())
+        .execute(pool)
+        .await?
+        .rows_affected();
+        total += n;
+        if n < 10_000 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs [`purge_expired`] every `every`, keeping a day of expired nonces (for support
+/// questions about a failed session), for as long as the service runs.
+pub async fn housekeeping(pool: PgPool, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match purge_expired(&pool, Duration::from_secs(86_400)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired nonces deleted"),
+            Err(e) => tracing::warn!(error = %e, "purging expired nonces failed"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,13 +6,15 @@ use crate::app::{AppState, HttpConfig};
 use crate::error::ApiError;
 use crate::staff::{require_staff, StaffToken};
 use crate::{certifications, devices, enrollments, nonces, reviews};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Every route: (method, path template). The OpenAPI document lists exactly these.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -52,6 +54,20 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Middleware: a request that takes longer than the limit is answered 503 `timeout` (its
+/// handler is dropped, which rolls its transaction back).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long and was abandoned; nothing was recorded, please retry",
+        )
+        .into_response(),
+    }
+}
+
 /// The service's router on `state`, with the staff endpoints behind `staff`.
 pub fn router(state: AppState, staff: Option<Arc<StaffToken>>, http: &HttpConfig) -> Router {
     let small = DefaultBodyLimit::max(http.max_body_bytes);
@@ -81,5 +97,9 @@ pub fn router(state: AppState, staff: Option<Arc<StaffToken>>, http: &HttpConfig
         .merge(staff_routes)
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(
+            Duration::from_millis(http.request_timeout_ms),
+            time_limit,
+        ))
         .with_state(state)
 }

@@ -267,6 +267,16 @@ async fn an_expired_or_unknown_nonce_is_refused() {
     // The fresh nonce is the only change.
     after.iter_mut().find(|(t, _)| t == "nonces").unwrap().1 -= 1;
     assert_eq!(after, before);
+    // Housekeeping deletes the expired, unused nonce (and only it).
+    let purged = lifecert_authority::nonces::purge_expired(&s.pool, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    let left: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT nonce FROM nonces")
+        .fetch_all(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![(fresh.0.to_vec(),)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -282,3 +282,41 @@ async fn every_documented_route_is_served() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_never_finishes_is_abandoned() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = support::start(Options {
+        request_timeout_ms: Some(500),
+        ..Options::default()
+    })
+    .await;
+    let before = s.counts().await;
+    // A client that announces a body and sends a byte of it (a slow-loris).
+    let addr = s.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /v1/devices HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap_or(0);
+            reply.extend_from_slice(&buf[..n]);
+            if n == 0 || String::from_utf8_lossy(&reply).ends_with('}') {
+                break;
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&reply);
+    assert!(read.is_ok(), "the service kept waiting: {text}");
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(text.contains("\"error\":\"timeout\""), "{text}");
+    assert_eq!(s.counts().await, before);
+}

@@ -44,6 +44,8 @@ pub struct Options {
     pub max_connections: Option<u32>,
     /// No logging of requests, no OpenAPI check (the load test).
     pub quiet: bool,
+    /// Request time limit, milliseconds (default: the configuration's).
+    pub request_timeout_ms: Option<u64>,
 }
 
 /// A service running on loopback.
@@ -92,6 +94,9 @@ pub async fn start(options: Options) -> TestServer {
     std::fs::write(&token_file, STAFF_TOKEN).unwrap();
     let mut config = Config::default();
     config.database.url = database_url.clone();
+    if let Some(t) = options.request_timeout_ms {
+        config.http.request_timeout_ms = t;
+    }
     if let Some(n) = options.max_connections {
         config.database.max_connections = n;
     }
