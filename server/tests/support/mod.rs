@@ -292,23 +292,30 @@ impl TestServer {
     }
 }
 
-/// The repository's models with their SHA-256 (the allow-list of the test services).
+/// The repository's models with their SHA-256 (the allow-list of the test services),
+/// hashed once per process.
 pub fn repository_models() -> Vec<ModelInfo> {
-    let mut out = Vec::new();
-    for file in [
-        lifecert_core::models::DETECTOR_FILE,
-        lifecert_core::models::LANDMARK_FILE,
-        lifecert_core::models::DESCRIPTOR_FILE,
-        lifecert_core::models::VAD_FILE,
-    ] {
-        let bytes = std::fs::read(repo().join("models").join(file)).unwrap();
-        let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
-        out.push(ModelInfo {
-            file: file.into(),
-            sha256: d.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
-        });
-    }
-    out
+    static MODELS: std::sync::OnceLock<Vec<ModelInfo>> = std::sync::OnceLock::new();
+    MODELS
+        .get_or_init(|| {
+            [
+                lifecert_core::models::DETECTOR_FILE,
+                lifecert_core::models::LANDMARK_FILE,
+                lifecert_core::models::DESCRIPTOR_FILE,
+                lifecert_core::models::VAD_FILE,
+            ]
+            .iter()
+            .map(|file| {
+                let bytes = std::fs::read(repo().join("models").join(file)).unwrap();
+                let d = ring::digest::digest(&ring::digest::SHA256, &bytes);
+                ModelInfo {
+                    file: (*file).into(),
+                    sha256: d.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+                }
+            })
+            .collect()
+        })
+        .clone()
 }
 
 /// A fresh device key.
