@@ -29,7 +29,7 @@ use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::ledger::{NonceState, PgNonceLedger};
 use crate::outbox::{success_sms, SmsContact};
-use crate::policy::NonceBinding;
+use crate::policy::{NonceBinding, Policy};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -239,13 +239,8 @@ pub async fn certify(
     let Some(record) = load_nonce(&app, &req.nonce).await? else {
         return Err(nonce_unknown());
     };
-    if record.device_key != req.device_key {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "wrong_device",
-            "this nonce was issued to another device",
-        ));
-    }
+    Policy::check_device(&record.device_key, &req.device_key)
+        .map_err(|r| ApiError::new(StatusCode::FORBIDDEN, r.code(), r.to_string()))?;
     if record.consumed {
         // A retry that raced with its own first attempt finds the record now.
         if let Some(view) = find_by_attestation(&app, &digest).await? {

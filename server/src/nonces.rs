@@ -94,13 +94,8 @@ pub async fn issue(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<NonceRequest>,
 ) -> Result<(StatusCode, Json<NonceIssued>), ApiError> {
-    let year = Policy::current_year(now_unix());
-    if let Some(asked) = req.certification_year.filter(|y| *y != year) {
-        return Err(ApiError::unprocessable(
-            "year_not_open",
-            format!("certifications are open for {year}, not {asked}"),
-        ));
-    }
+    let year = Policy::open_year(now_unix(), req.certification_year)
+        .map_err(|r| ApiError::unprocessable(r.code(), r.to_string()))?;
     let subject = &req.subject_ref.as_bytes()[..];
     let state: Option<(i64, bool, i64)> = sqlx::query_as(
         "SELECT d.id, \

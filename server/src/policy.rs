@@ -5,9 +5,12 @@
 //! server nonce, no supplied challenge unless [`VerifyPolicy`] allows it, the ledger). What
 //! the *service* requires on top, on the verified content ([`Policy::check`]):
 //!
+//! * the device presenting the result is the one the nonce was issued to
+//!   ([`Policy::check_device`], before verification: its registered key is the one the
+//!   signature is checked against);
+//! * nonces are issued for the current certification year only ([`Policy::open_year`]);
 //! * the attestation is for the subject and the certification year the nonce was issued
-//!   for (the device binding is the key the signature was checked against: the nonce's
-//!   device);
+//!   for;
 //! * every model it names is on the allow-list (file name and SHA-256), and the required
 //!   models (the face descriptor) are among them;
 //! * the device's clock agrees with the server's: the stated time is after the nonce was
@@ -23,6 +26,7 @@
 use lifecert_core::attestation::{Attestation, VerifyPolicy};
 use lifecert_core::identity::{Date, SubjectReference};
 use lifecert_core::models::{ModelInfo, DESCRIPTOR_FILE};
+use lifecert_core::sealing::PublicKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -140,6 +144,17 @@ pub enum PolicyRefusal {
     /// The result is not a pass; the text says which part.
     #[error("the result is not a pass: {0}")]
     NotAPass(&'static str),
+    /// The device presenting the result is not the one the nonce was issued to.
+    #[error("this nonce was issued to another device")]
+    WrongDevice,
+    /// A certification year that is not open.
+    #[error("certifications are open for {open}, not {asked}")]
+    YearNotOpen {
+        /// The open year.
+        open: u16,
+        /// The year asked for.
+        asked: u16,
+    },
 }
 
 impl PolicyRefusal {
@@ -152,6 +167,8 @@ impl PolicyRefusal {
             Self::RequiredModelMissing(_) => "model_missing",
             Self::ClockSkew(_) => "clock_skew",
             Self::NotAPass(_) => "not_a_pass",
+            Self::WrongDevice => "wrong_device",
+            Self::YearNotOpen { .. } => "year_not_open",
         }
     }
 }
@@ -250,6 +267,27 @@ impl Policy {
     /// The certification year for a nonce issued at `now_unix`: the current year in China.
     pub fn current_year(now_unix: u64) -> u16 {
         Date::from_unix_china(now_unix).map_or(2026, |d| d.year())
+    }
+
+    /// The year a nonce asked for at `now_unix` is issued for: the current year in China;
+    /// another year asked for is refused.
+    pub fn open_year(now_unix: u64, asked: Option<u16>) -> Result<u16, PolicyRefusal> {
+        let open = Self::current_year(now_unix);
+        match asked {
+            Some(asked) if asked != open => Err(PolicyRefusal::YearNotOpen { open, asked }),
+            _ => Ok(open),
+        }
+    }
+
+    /// The device binding: the device presenting a result must be the one its nonce was
+    /// issued to (checked before verification, whose signature check then uses that
+    /// device's registered key).
+    pub fn check_device(bound: &PublicKey, presented: &PublicKey) -> Result<(), PolicyRefusal> {
+        if bound == presented {
+            Ok(())
+        } else {
+            Err(PolicyRefusal::WrongDevice)
+        }
     }
 
     /// Checks a verified attestation against the nonce's binding at `now_unix` (see the
@@ -405,6 +443,29 @@ mod tests {
         let mut a = attestation();
         a.liveness.speech_onset_ms = -20;
         assert_eq!(refused(a), "not_a_pass");
+    }
+
+    #[test]
+    fn the_device_and_the_year_are_bound() {
+        let a = lifecert_core::sealing::SigningKeyPair::generate()
+            .unwrap()
+            .0;
+        let b = lifecert_core::sealing::SigningKeyPair::generate()
+            .unwrap()
+            .0;
+        assert!(Policy::check_device(&a.public_key(), &a.public_key()).is_ok());
+        assert_eq!(
+            Policy::check_device(&a.public_key(), &b.public_key()),
+            Err(PolicyRefusal::WrongDevice)
+        );
+        // 2026-01-01 00:30 in China is still 2025-12-31 in UTC.
+        let new_year_china = 1_767_198_600;
+        assert_eq!(Policy::open_year(new_year_china, None), Ok(2026));
+        assert_eq!(Policy::open_year(new_year_china, Some(2026)), Ok(2026));
+        assert_eq!(
+            Policy::open_year(new_year_china, Some(2025)).map_err(|e| e.code()),
+            Err("year_not_open")
+        );
     }
 
     #[test]
