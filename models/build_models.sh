@@ -4,8 +4,8 @@
 #   models/build_models.sh            # build, write models/*.onnx + canonical_face.json + LICENSE.*
 #   models/build_models.sh --check    # build into models/.cache only; compare with the committed files
 #
-# Packages fetched (sha256-pinned in build_models.py): PyPI mediapipe==0.10.21 and silero-vad==6.2.3,
-# npm @mediapipe/face_mesh@0.4.1657299874 and @vladmandic/face-api@1.7.15.
+# Packages fetched (sha256-pinned in build_models.py): PyPI mediapipe==0.10.21, silero-vad==6.2.3 and
+# resemblyzer==0.1.4, npm @mediapipe/face_mesh@0.4.1657299874 and @vladmandic/face-api@1.7.15.
 # Needs Python 3.11 (TensorFlow 2.15), pip (PyPI) and npm (npm registry). CI never runs this:
 # the converted files are committed. See models/MODELS.md.
 set -euo pipefail
@@ -22,6 +22,7 @@ PINS=(
   "protobuf==3.20.3"   # <4 for tf2onnx 1.17 / TF 2.15; also parses MediaPipe's generated _pb2 files
   "onnxruntime==1.26.0"
   "pillow==13.0.0"     # check_models.py / bench_onnxruntime.py read images (the descriptor is built with numpy + onnx)
+  "librosa==0.10.1"    # speaker_reference.py checks its NumPy mel front end against librosa (not used to build)
 )
 
 pick_python() {

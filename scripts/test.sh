@@ -15,3 +15,6 @@ cargo test --workspace
 
 echo "== bindings: Python, Kotlin (JVM) and Swift (generated) against the host library"
 ./scripts/bindings.sh test
+
+echo "== android shell: controllers, frames and the Activity (Robolectric) against the host library; debug APK"
+./scripts/android.sh test

@@ -133,7 +133,8 @@ fn a_genuine_replay_is_certified_and_the_backend_verifies_it() {
     assert_eq!(summary(&out)["outcome"], "certified");
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("<svg") && html.contains("certified"));
-    // The backend refuses a supplied challenge unless told the result is a replay.
+    // The backend refuses a replay (supplied challenge, replay configuration, digits only
+    // counted) unless told to accept each.
     let key = device_key(&s.keys);
     let verify = |extra: &[&str]| {
         run(lifecert()
@@ -143,10 +144,24 @@ fn a_genuine_replay_is_certified_and_the_backend_verifies_it() {
             .args(extra))
     };
     assert_eq!(verify(&[]).status.code(), Some(4));
-    let ok = verify(&["--accept-supplied-challenge"]);
+    assert_eq!(
+        verify(&["--accept-supplied-challenge", "--accept-recording-replay"])
+            .status
+            .code(),
+        Some(4),
+        "count_only digits are refused by default"
+    );
+    let ok = verify(&[
+        "--accept-supplied-challenge",
+        "--accept-recording-replay",
+        "--accept-count-only",
+    ]);
     assert_eq!(ok.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&ok.stdout).unwrap();
-    assert_eq!(v["attestation"]["challenge_supplied"], true);
+    assert_eq!(v["attestation"]["challenge_origin"], "supplied");
+    assert_eq!(v["attestation"]["profile"], "recording_replay");
+    assert_eq!(v["attestation"]["liveness"]["digit_check"], "count_only");
+    assert_eq!(v["attestation"]["liveness"]["digits_matched"], 0);
     assert_eq!(
         v["attestation"]["performed_by"]["proxy"]["relation"],
         "child"
@@ -156,7 +171,11 @@ fn a_genuine_replay_is_certified_and_the_backend_verifies_it() {
         .arg("verify")
         .arg(&result)
         .args(["--key", &key, "--nonce", "ff0102030405060708090a0b0c0d0e0f"])
-        .arg("--accept-supplied-challenge"));
+        .args([
+            "--accept-supplied-challenge",
+            "--accept-recording-replay",
+            "--accept-count-only",
+        ]));
     assert_eq!(other.status.code(), Some(4));
 }
 

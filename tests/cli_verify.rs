@@ -7,10 +7,12 @@ mod common;
 use common::{lifecert, temp_dir};
 use lifecert_cli::keys::Keys;
 use lifecert_core::attestation::{
-    sign_attestation, Attestation, LivenessSummary, PerformedBy, ATTESTATION_VERSION,
+    sign_attestation, Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy,
+    ATTESTATION_VERSION,
 };
 use lifecert_core::challenge::{DigitChallenge, DigitChallengeConfig, Nonce};
 use lifecert_core::identity::SubjectReference;
+use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
 use lifecert_core::sealing::SigningKeyPair;
 use lifecert_core::templates::MatchResult;
 use lifecert_core::ModelInfo;
@@ -27,10 +29,22 @@ fn attestation(server_nonce: Nonce, supplied: bool) -> Attestation {
         time: 1_750_000_000,
         server_nonce,
         challenge: DigitChallenge::generate(&DigitChallengeConfig::default()).unwrap(),
-        challenge_supplied: supplied,
+        challenge_origin: if supplied {
+            ChallengeOrigin::Supplied
+        } else {
+            ChallengeOrigin::Drawn
+        },
+        profile: ConfigProfile::Production,
         liveness: LivenessSummary {
             av_sync: 0.58,
+            digit_check: DigitCheck::VoiceTemplates,
+            digits_heard: 3,
             digits_matched: 3,
+            voice: VoiceMatch::Checked {
+                similarity: 0.81,
+                threshold: 0.7,
+            },
+            prompt_mode: PromptMode::AllAtOnce,
             speech_onset_ms: 380,
             face_continuity: 1.0,
             pad_score: None,
@@ -181,7 +195,7 @@ fn a_supplied_challenge_needs_the_explicit_flag() {
     assert_eq!(report["error"], "supplied_challenge_refused");
     let (out, report) = verify(&path, key, &["--accept-supplied-challenge"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(report["attestation"]["challenge_supplied"], true);
+    assert_eq!(report["attestation"]["challenge_origin"], "supplied");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use lifecert_core::attestation::{
     VerifyPolicy,
 };
 use lifecert_core::challenge::Nonce;
+use lifecert_core::liveness::VoiceMatch;
 
 /// A model file involved in a result.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -38,13 +39,26 @@ pub struct AttestationSummary {
     pub server_nonce: Vec<u8>,
     /// The digits read aloud, one per byte.
     pub challenge_digits: Vec<u8>,
-    /// True when the challenge was supplied from outside the device (a recording replayed
-    /// against its known digits), not drawn on the device.
-    pub challenge_supplied: bool,
+    /// Where the challenge came from: `drawn` (on the device, for this session), `seeded`
+    /// (a test seed) or `supplied` (a recording replayed against its known digits).
+    pub challenge_origin: String,
+    /// The configuration the device ran: `production`, `recording_replay` or `custom`.
+    pub profile: String,
     /// Audio-visual synchrony, −1 to 1.
     pub av_sync: f32,
-    /// Digits of the challenge recognised, in order.
+    /// How the digits were checked: `voice_templates`, `speaker_independent_model` or
+    /// `count_only` (only the number of words and their timing).
+    pub digit_check: String,
+    /// Digits of the challenge heard in their place.
+    pub digits_heard: u32,
+    /// Digits of the challenge verified, in order (0 with `count_only`).
     pub digits_matched: u32,
+    /// Whether the voice was compared with the enrolled voice.
+    pub voice_checked: bool,
+    /// Its similarity to the enrolled voice (−1 to 1), when checked.
+    pub voice_similarity: Option<f32>,
+    /// How the digits were prompted: `all_at_once` or `one_at_a_time`.
+    pub prompt_mode: String,
     /// Speech onset after the end of the prompt, milliseconds.
     pub speech_onset_ms: i32,
     /// Fraction of the reading's frames in which the same face was tracked, 0 to 1.
@@ -59,6 +73,39 @@ pub struct AttestationSummary {
     pub face_accepted: bool,
     /// Every model involved.
     pub models: Vec<ModelRef>,
+}
+
+/// What the verifier accepts beyond authenticity; every field `false` is the authority's
+/// default (production results with a challenge drawn on the device and verified digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Record)]
+pub struct VerifyOptions {
+    /// Accept a challenge supplied from outside the device (a replayed recording).
+    #[uniffi(default = false)]
+    pub accept_supplied_challenge: bool,
+    /// Accept a challenge drawn from a test seed.
+    #[uniffi(default = false)]
+    pub accept_seeded_challenge: bool,
+    /// Accept the recording-replay configuration.
+    #[uniffi(default = false)]
+    pub accept_recording_replay: bool,
+    /// Accept settings changed from the production defaults.
+    #[uniffi(default = false)]
+    pub accept_custom_profile: bool,
+    /// Accept digits that were only counted, not verified.
+    #[uniffi(default = false)]
+    pub accept_count_only: bool,
+}
+
+impl From<VerifyOptions> for VerifyPolicy {
+    fn from(o: VerifyOptions) -> Self {
+        VerifyPolicy {
+            accept_supplied_challenge: o.accept_supplied_challenge,
+            accept_seeded_challenge: o.accept_seeded_challenge,
+            accept_recording_replay: o.accept_recording_replay,
+            accept_custom_profile: o.accept_custom_profile,
+            accept_count_only: o.accept_count_only,
+        }
+    }
 }
 
 fn relation_text(r: &ProxyRelation) -> String {
@@ -89,9 +136,18 @@ impl From<Attestation> for AttestationSummary {
             time_unix: a.time,
             server_nonce: a.server_nonce.0.to_vec(),
             challenge_digits: a.challenge.digits,
-            challenge_supplied: a.challenge_supplied,
+            challenge_origin: a.challenge_origin.id().to_owned(),
+            profile: a.profile.id().to_owned(),
             av_sync: a.liveness.av_sync,
+            digit_check: a.liveness.digit_check.id().to_owned(),
+            digits_heard: a.liveness.digits_heard,
             digits_matched: a.liveness.digits_matched,
+            voice_checked: matches!(a.liveness.voice, VoiceMatch::Checked { .. }),
+            voice_similarity: match a.liveness.voice {
+                VoiceMatch::Checked { similarity, .. } => Some(similarity),
+                VoiceMatch::NotChecked | VoiceMatch::Unusable { .. } => None,
+            },
+            prompt_mode: a.liveness.prompt_mode.id().to_owned(),
             speech_onset_ms: a.liveness.speech_onset_ms,
             face_continuity: a.liveness.face_continuity,
             pad_score: a.liveness.pad_score,
@@ -113,23 +169,23 @@ impl From<Attestation> for AttestationSummary {
 /// Verifies a signed attestation (the `attestation_json` of a certified session) the way
 /// the authority's backend does: the exact canonical envelope, the signature by
 /// `device_public_key` (32 bytes, the device's registered key), consistent content, the
-/// `expected_server_nonce` (16 bytes) the server issued for the session, and — unless
-/// `accept_supplied_challenge` — a challenge drawn on the device (a replayed recording's
-/// supplied challenge is refused). Returns the verified content.
+/// `expected_server_nonce` (16 bytes) the server issued for the session, and what `options`
+/// do not accept (by default: a challenge not drawn on the device, a configuration other
+/// than production, digits only counted). Returns the verified content.
 ///
 /// Each call checks one attestation on its own: it does **not** remember server nonces
 /// between calls. A backend records the nonce of every accepted attestation in its own
 /// store (a unique key) and refuses a second use.
 ///
 /// Errors: [`LifecertError::TamperedOrWrongKey`] for anything refused (altered or
-/// re-encoded envelope, another key, another nonce, a supplied challenge);
+/// re-encoded envelope, another key, another nonce, what `options` refuse);
 /// [`LifecertError::BadInput`] for a key or nonce of the wrong length.
 #[uniffi::export]
 pub fn verify_attestation(
     json: String,
     device_public_key: Vec<u8>,
     expected_server_nonce: Vec<u8>,
-    accept_supplied_challenge: bool,
+    options: VerifyOptions,
 ) -> Result<AttestationSummary, LifecertError> {
     let key = public_key("device public key", &device_public_key)?;
     let nonce = Nonce(expected_server_nonce.as_slice().try_into().map_err(|_| {
@@ -138,9 +194,7 @@ pub fn verify_attestation(
             expected_server_nonce.len()
         ))
     })?);
-    let policy = VerifyPolicy {
-        accept_supplied_challenge,
-    };
+    let policy = VerifyPolicy::from(options);
     let mut ledger = InMemoryNonceLedger::new();
     let attestation = verify_attestation_with(&json, &key, &nonce, &mut ledger, &policy)?;
     Ok(attestation.into())

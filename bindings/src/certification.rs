@@ -21,6 +21,25 @@ use lifecert_core::messages::Language;
 use lifecert_core::sealing::random_bytes;
 use std::sync::Arc;
 
+/// Where the retiree lives relative to the province that pays the pension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RetireeCategory {
+    /// Lives in the province (省内).
+    Provincial,
+    /// Lives outside the province (省外 / 异地居住): the texts say the result is recorded
+    /// where they are insured.
+    NonProvincial,
+}
+
+impl From<RetireeCategory> for lifecert_core::result_texts::RetireeCategory {
+    fn from(c: RetireeCategory) -> Self {
+        match c {
+            RetireeCategory::Provincial => Self::Provincial,
+            RetireeCategory::NonProvincial => Self::NonProvincial,
+        }
+    }
+}
+
 /// Where the digit challenge comes from.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum ChallengeSource {
@@ -64,14 +83,19 @@ pub struct CertificationRequest {
     /// this device.
     #[uniffi(default = None)]
     pub authority_public_key: Option<Vec<u8>>,
-    /// The person's sealed voice templates, when enrolled: the spoken digits are then
-    /// checked one by one against the person's voice.
+    /// The person's sealed voice profile, when a voice was enrolled
+    /// (`EnrollmentOutcome::Enrolled.sealed_voice_profile`): the answer's voice is then
+    /// compared with the enrolled voice, and with digit templates the spoken digits are
+    /// verified one by one.
     #[uniffi(default = None)]
-    pub sealed_voice_templates: Option<Vec<u8>>,
+    pub sealed_voice_profile: Option<Vec<u8>>,
     /// The 16-byte nonce the authority's server issued for this session.
     pub server_nonce: Vec<u8>,
     /// The certification year (认证年度).
     pub certification_year: u16,
+    /// Where the retiree lives relative to the paying province: the success text and the
+    /// SMS differ.
+    pub retiree_category: RetireeCategory,
     /// Unix seconds at the session's start (the device clock; the attestation's time
     /// counts on from it with the session's timestamps).
     pub now_unix: u64,
@@ -99,8 +123,13 @@ pub enum CertificationOutcome {
         face_threshold: f32,
         /// The liveness verdict and its figures.
         liveness: LivenessReport,
-        /// The result-screen text.
+        /// The result-screen text (for the retiree's category, with the year).
         result_text: Utterance,
+        /// The confirmation SMS the authority will send, to show on the result screen.
+        sms_text: Utterance,
+        /// The voice profile refreshed with this answer's voice (sealed): store it in place
+        /// of the old one. `None`: keep the old one.
+        refreshed_voice_profile: Option<Vec<u8>>,
     },
     /// Not certified: the reason, and whether to offer another try.
     NotCertified {
@@ -134,6 +163,8 @@ impl From<core::CertificationOutcome> for CertificationOutcome {
                 face_threshold: c.face_match.threshold,
                 liveness: LivenessReport::from(&c.liveness),
                 result_text: c.result_text.into(),
+                sms_text: c.sms_text.into(),
+                refreshed_voice_profile: c.refreshed_voice_profile,
             },
             core::CertificationOutcome::NotCertified(n) => CertificationOutcome::NotCertified {
                 failure_id: n.failure.id(),
@@ -256,7 +287,8 @@ impl CertificationRequest {
             name: self.name,
             id_number: self.id_number,
             template,
-            voice_templates: self.sealed_voice_templates,
+            voice_templates: self.sealed_voice_profile,
+            retiree_category: self.retiree_category.into(),
             server_nonce,
             certification_year: self.certification_year,
             now_unix: self.now_unix,

@@ -112,10 +112,21 @@ pub struct EnrolmentPackage {
     pub liveness: Option<LivenessReport>,
     /// The mean passive anti-spoofing score, when the models are loaded.
     pub pad_score: Option<f32>,
-    /// Whether voice templates were made.
-    pub voice_templates: bool,
+    /// Whether a voice print was made (certification then compares the answer's voice).
+    pub voice_speaker: bool,
+    /// Whether digit templates were made from the reading of 0–9 (certification then
+    /// verifies the spoken digits).
+    pub voice_digit_templates: bool,
+    /// Speech heard in the reading, milliseconds.
+    pub voice_speech_ms: u64,
+    /// The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
+    pub voice_recording_wav: Option<Vec<u8>>,
     /// Frames refused by the quality gate.
     pub rejected_frames: u32,
+    /// When the package was submitted for review (unix seconds).
+    pub submitted_unix: u64,
+    /// Staff must approve or refuse it by then (unix seconds; 7 days after submission).
+    pub review_deadline_unix: u64,
 }
 
 /// How an enrolment ended.
@@ -126,8 +137,9 @@ pub enum EnrollmentOutcome {
         /// The sealed face template: store it and give it to
         /// `CertificationRequest.sealed_template`.
         sealed_template: Vec<u8>,
-        /// The sealed voice templates, when recorded.
-        sealed_voice_templates: Option<Vec<u8>>,
+        /// The sealed voice profile (voice print, digit templates), when a voice was
+        /// enrolled: store it and give it to `CertificationRequest.sealed_voice_profile`.
+        sealed_voice_profile: Option<Vec<u8>>,
         /// The subject reference (64 hex digits) the seals are bound to.
         subject_hex: String,
         /// The package for staff review.
@@ -159,7 +171,7 @@ impl From<core::EnrollmentOutcome> for EnrollmentOutcome {
                 let p = e.package;
                 EnrollmentOutcome::Enrolled {
                     sealed_template: e.sealed_template,
-                    sealed_voice_templates: e.sealed_voice_templates,
+                    sealed_voice_profile: e.sealed_voice_profile,
                     subject_hex: e.subject,
                     package: EnrolmentPackage {
                         frame_count: count(p.frames.len()),
@@ -187,8 +199,13 @@ impl From<core::EnrollmentOutcome> for EnrollmentOutcome {
                         liveness_passed: p.liveness.as_ref().map(|v| v.passed),
                         liveness: p.liveness.as_ref().map(LivenessReport::from),
                         pad_score: p.pad_score,
-                        voice_templates: p.voice_templates,
+                        voice_speaker: p.voice.speaker,
+                        voice_digit_templates: p.voice.digit_templates,
+                        voice_speech_ms: p.voice.speech_ms,
+                        voice_recording_wav: p.voice_recording_wav,
                         rejected_frames: count(p.rejected_frames),
+                        submitted_unix: p.submitted_unix,
+                        review_deadline_unix: p.review_deadline_unix,
                     },
                     result_text: e.result_text.into(),
                 }

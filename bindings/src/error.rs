@@ -125,7 +125,10 @@ fn attestation_kind(e: &AttestationError) -> Kind {
         | AttestationError::Invalid(_)
         | AttestationError::NonceMismatch
         | AttestationError::NonceReused
-        | AttestationError::SuppliedChallengeRefused => Kind::TamperedOrWrongKey,
+        | AttestationError::SuppliedChallengeRefused
+        | AttestationError::SeededChallengeRefused
+        | AttestationError::ProfileRefused(_)
+        | AttestationError::CountOnlyRefused => Kind::TamperedOrWrongKey,
         _ => Kind::Internal,
     }
 }

@@ -31,10 +31,10 @@ mod keys;
 mod logging;
 mod session;
 
-pub use attestation::{verify_attestation, AttestationSummary, ModelRef};
+pub use attestation::{verify_attestation, AttestationSummary, ModelRef, VerifyOptions};
 pub use certification::{
     CertificationOutcome, CertificationRequest, CertificationSession, CertificationUpdate,
-    ChallengeSource,
+    ChallengeSource, RetireeCategory,
 };
 pub use engine::{
     Engine, EngineOptions, FaceBox, FaceKeypoints, FaceReport, FrameReport, GuidanceSession,

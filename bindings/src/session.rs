@@ -6,7 +6,7 @@
 use crate::engine::FaceBox;
 use crate::error::LifecertError;
 use lifecert_core::challenge::Action as CoreAction;
-use lifecert_core::liveness::{ChallengeEvidence, DigitCheck, Verdict};
+use lifecert_core::liveness::{ChallengeEvidence, Verdict, VoiceMatch};
 use lifecert_core::session::{self as core_session, Phase, UtteranceKind as CoreUtteranceKind};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -61,6 +61,8 @@ pub enum UtteranceKind {
     Notice,
     /// The final result.
     Result,
+    /// The confirmation SMS that will follow (the authority sends it).
+    Sms,
 }
 
 impl From<CoreUtteranceKind> for UtteranceKind {
@@ -71,6 +73,7 @@ impl From<CoreUtteranceKind> for UtteranceKind {
             CoreUtteranceKind::Prompt => UtteranceKind::Prompt,
             CoreUtteranceKind::Notice => UtteranceKind::Notice,
             CoreUtteranceKind::Result => UtteranceKind::Result,
+            CoreUtteranceKind::Sms => UtteranceKind::Sms,
         }
     }
 }
@@ -177,6 +180,16 @@ pub struct LivenessReport {
     /// Digits the person's voice templates accepted; `None` without voice templates (then
     /// only the count and timing of the speech were checked).
     pub digits_verified: Option<u32>,
+    /// How the digits were checked: `voice_templates`, `speaker_independent_model` or
+    /// `count_only`; `None` for an action challenge.
+    pub digit_check: Option<String>,
+    /// Whether the answer's voice was compared with the enrolled voice.
+    pub voice_checked: bool,
+    /// Its similarity to the enrolled voice (−1 to 1), when compared.
+    pub voice_similarity: Option<f32>,
+    /// The synchrony rule the answer failed, with its number (e.g. `answer correlation 0.12
+    /// < 0.35`), if any.
+    pub sync_failure: Option<String>,
     /// Start of the answer relative to the end of the prompt, milliseconds (negative: the
     /// person spoke before the prompt ended).
     pub speech_onset_ms: Option<i64>,
@@ -208,7 +221,7 @@ impl From<&Verdict> for LivenessReport {
             digits,
             actions,
             digits_heard: count(ev.digits.iter().filter(|d| d.start_ms.is_some()).count()),
-            digits_verified: (ev.digit_check == Some(DigitCheck::Templates)).then(|| {
+            digits_verified: (ev.digit_check.is_some_and(|c| c.verifies_content())).then(|| {
                 count(
                     ev.digits
                         .iter()
@@ -216,6 +229,13 @@ impl From<&Verdict> for LivenessReport {
                         .count(),
                 )
             }),
+            digit_check: ev.digit_check.map(|c| c.id().to_owned()),
+            voice_checked: matches!(ev.voice, VoiceMatch::Checked { .. }),
+            voice_similarity: match ev.voice {
+                VoiceMatch::Checked { similarity, .. } => Some(similarity),
+                _ => None,
+            },
+            sync_failure: ev.sync_failure.as_ref().map(ToString::to_string),
             speech_onset_ms: ev.speech_onset_after_prompt_ms,
             av_sync: ev.av_sync.map(|s| s.correlation),
             frames: ev.continuity.frames,

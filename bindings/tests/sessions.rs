@@ -9,7 +9,17 @@ mod common;
 use common::*;
 use lifecert_ffi::{
     verify_attestation, CertificationOutcome, ChallengeSource, DocumentSide, EnrollmentOutcome,
-    FrameLayout, LifecertError, PixelFormat, SessionPhase, UtteranceKind,
+    FrameLayout, LifecertError, PixelFormat, SessionPhase, UtteranceKind, VerifyOptions,
+};
+
+/// What a replayed recording needs the verifier to accept: its supplied challenge, the
+/// recording-replay configuration, and digits only counted (no voice templates).
+const REPLAY: VerifyOptions = VerifyOptions {
+    accept_supplied_challenge: true,
+    accept_seeded_challenge: false,
+    accept_recording_replay: true,
+    accept_custom_profile: false,
+    accept_count_only: true,
 };
 
 const GENUINE_ENROL: &str = "video_talking/grid_pwij3p.mpg";
@@ -65,7 +75,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
     assert_eq!(s.outcome(), Some(outcome.clone()));
     let EnrollmentOutcome::Enrolled {
         sealed_template,
-        sealed_voice_templates,
+        sealed_voice_profile,
         subject_hex,
         package,
         result_text,
@@ -79,7 +89,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         package.frame_count
     );
     assert!(sealed_template.len() > 100);
-    assert!(sealed_voice_templates.is_none());
+    assert!(sealed_voice_profile.is_none());
     assert_eq!(subject_hex.len(), 64);
     assert_eq!(package.frame_count, 5);
     assert_eq!(package.frames.len(), 5);
@@ -124,10 +134,23 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         face_threshold,
         liveness,
         result_text,
+        sms_text,
+        refreshed_voice_profile,
     } = outcome
     else {
         panic!("the genuine replay was not certified: {outcome:#?}");
     };
+    // The SMS the authority will send: this year, the name masked (张*), provincial wording.
+    assert_eq!(sms_text.kind, UtteranceKind::Sms);
+    assert_eq!(sms_text.message_id, "sms_success_provincial");
+    assert!(
+        sms_text.text.contains("2026") && sms_text.text.contains("张*"),
+        "{}",
+        sms_text.text
+    );
+    assert!(refreshed_voice_profile.is_none(), "no voice enrolled");
+    assert_eq!(liveness.digit_check.as_deref(), Some("count_only"));
+    assert!(!liveness.voice_checked);
     eprintln!("certified: distance {face_distance:.3} (threshold {face_threshold}), {liveness:?}");
     assert!(face_distance <= face_threshold);
     assert!(liveness.passed && liveness.failure_id.is_none());
@@ -143,10 +166,14 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         attestation_json.clone(),
         keys.device_public(),
         SERVER_NONCE.to_vec(),
-        true,
+        REPLAY,
     )
     .unwrap();
-    assert!(summary.challenge_supplied);
+    assert_eq!(summary.challenge_origin, "supplied");
+    assert_eq!(summary.profile, "recording_replay");
+    assert_eq!(summary.digit_check, "count_only");
+    assert_eq!((summary.digits_heard, summary.digits_matched), (1, 0));
+    assert!(!summary.voice_checked);
     assert_eq!(summary.challenge_digits, vec![2]);
     assert_eq!(summary.certification_year, 2026);
     assert_eq!(summary.subject_hex, subject_hex);
@@ -160,7 +187,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         attestation_json.clone(),
         keys.device_public(),
         SERVER_NONCE.to_vec(),
-        false,
+        VerifyOptions::default(),
     ) {
         Err(LifecertError::TamperedOrWrongKey { reason }) => {
             assert!(reason.contains("supplied"), "{reason}")
@@ -181,7 +208,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
         ),
     ] {
         assert!(matches!(
-            verify_attestation(json, key, nonce, true),
+            verify_attestation(json, key, nonce, REPLAY),
             Err(LifecertError::TamperedOrWrongKey { .. })
         ));
     }
@@ -327,7 +354,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
     r.authority_public_key = Some(other_keys.device_public());
     tampered("not an issued template", certify(r));
     let mut r = certification_request(sealed.clone(), supplied_two());
-    r.sealed_voice_templates = Some(vec![0; 80]);
+    r.sealed_voice_profile = Some(vec![0; 80]);
     tampered("damaged voice templates", certify(r));
 
     // Inputs of a running certification.
@@ -404,7 +431,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
     // Verification input.
     bad_input(
         "short device key",
-        verify_attestation("{}".into(), vec![1; 31], SERVER_NONCE.to_vec(), true),
+        verify_attestation("{}".into(), vec![1; 31], SERVER_NONCE.to_vec(), REPLAY),
     );
     tampered(
         "not an attestation",
@@ -412,7 +439,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
             "{}".into(),
             keys.device_public(),
             SERVER_NONCE.to_vec(),
-            true,
+            REPLAY,
         ),
     );
 }

@@ -8,6 +8,7 @@ use lifecert_cli::annotate;
 use lifecert_core::guidance::{GuidanceEngine, Instruction};
 use lifecert_core::messages::{Language, Messages};
 use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::result_texts::RetireeCategory;
 use lifecert_core::{Analyzer, Config, FaceObservation, ModelInfo, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -91,6 +92,17 @@ enum Command {
         /// The key file (created on first use). Default ~/.config/lifecert/keys.json.
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
+        /// Recordings of the person speaking (any words, any length; audio or video files):
+        /// their voice is enrolled, and certification compares the answer's voice with it.
+        #[arg(long, num_args = 1.., value_name = "AUDIO")]
+        voice: Vec<PathBuf>,
+        /// A recording of the person reading the digits 0 to 9 with a pause after each: also
+        /// enrols the digits, so certification verifies the spoken digits.
+        #[arg(long, value_name = "AUDIO")]
+        voice_digits: Option<PathBuf>,
+        /// Where the sealed voice profile goes. Default: the --out file with `.voice` added.
+        #[arg(long, value_name = "FILE")]
+        voice_out: Option<PathBuf>,
     },
     /// Certify from a recorded clip with its sound, printing what the phone would say, and
     /// write the signed attestation. Without --challenge the digits are drawn now, which a
@@ -111,9 +123,14 @@ enum Command {
         /// The sealed template written by `enroll`.
         #[arg(long, value_name = "FILE")]
         template: PathBuf,
-        /// Sealed voice templates, if the person recorded them.
+        /// The sealed voice profile written by `enroll --voice`: the answer's voice is
+        /// compared with it (and with `--voice-digits` at enrolment, the digits verified).
         #[arg(long, value_name = "FILE")]
         voice_templates: Option<PathBuf>,
+        /// Where the retiree lives: `provincial` or `non-provincial` (the success text and
+        /// the SMS differ).
+        #[arg(long, default_value = "provincial", value_parser = parse_category)]
+        category: RetireeCategory,
         /// The retiree's name.
         #[arg(long)]
         name: String,
@@ -173,6 +190,14 @@ enum Command {
         /// processed recording); refused by default.
         #[arg(long)]
         accept_supplied_challenge: bool,
+        /// Accept results made with the recording-replay configuration (`certify
+        /// --challenge`); refused by default.
+        #[arg(long)]
+        accept_recording_replay: bool,
+        /// Accept results whose spoken digits were only counted, not verified (no voice
+        /// templates); refused by default.
+        #[arg(long)]
+        accept_count_only: bool,
     },
 }
 
@@ -347,6 +372,11 @@ fn parse_language(tag: &str) -> Result<Language, String> {
         .ok_or_else(|| format!("unknown language {tag:?}: use zh-Hans, zh-Hant or en"))
 }
 
+fn parse_category(id: &str) -> Result<RetireeCategory, String> {
+    RetireeCategory::from_id(id)
+        .ok_or_else(|| format!("unknown category {id:?}: use provincial or non-provincial"))
+}
+
 fn load_analyzer(source: &ModelSource, config: Config) -> Result<Analyzer, (u8, String)> {
     Analyzer::with_models(config, source).map_err(|e| match e {
         lifecert_core::Error::Config(_) => (EXIT_BAD_INPUT, format!("{e}")),
@@ -387,6 +417,9 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             lang,
             report,
             keys,
+            voice,
+            voice_digits,
+            voice_out,
         } => commands::enroll::run(
             &source,
             &commands::enroll::EnrollArgs {
@@ -400,6 +433,9 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 out: out.clone(),
                 report: report.clone(),
                 keys: keys.clone(),
+                voice: voice.clone(),
+                voice_digits: voice_digits.clone(),
+                voice_out: voice_out.clone(),
             },
         ),
         Command::Certify {
@@ -409,6 +445,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             audio,
             template,
             voice_templates,
+            category,
             name,
             id,
             proxy,
@@ -431,6 +468,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 audio: audio.clone(),
                 template: template.clone(),
                 voice_templates: voice_templates.clone(),
+                category: *category,
                 name: name.clone(),
                 id: id.clone(),
                 proxy: proxy.clone(),
@@ -451,7 +489,19 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
             key,
             nonce,
             accept_supplied_challenge,
-        } => commands::verify::run(result, key, nonce.as_deref(), *accept_supplied_challenge),
+            accept_recording_replay,
+            accept_count_only,
+        } => commands::verify::run(
+            result,
+            key,
+            nonce.as_deref(),
+            &lifecert_core::attestation::VerifyPolicy {
+                accept_supplied_challenge: *accept_supplied_challenge,
+                accept_recording_replay: *accept_recording_replay,
+                accept_count_only: *accept_count_only,
+                ..Default::default()
+            },
+        ),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the liveness hot path: the VAD on one 512-sample chunk, what a
 //! [`LivenessSession`] costs per 20 ms of audio and per analysed frame (the analyzer excluded)
 //! while it listens to an answer, and the decision at the end with voice templates (MFCC +
-//! DTW digit search, then the audio/mouth synchrony).
+//! DTW digit search, then the audio/mouth synchrony), and the per-digit synchrony of a 3-digit
+//! answer ([`score_answer`]).
 //!
 //! The session benchmarks replay a scripted session: the real face of `samples/astronaut.png`
 //! at 25 fps (its inner lips opened with the voice), a synthetic voice saying "2 5 8" (0.35 s
@@ -10,6 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lifecert_core::audio_features::{Mfcc, MfccConfig};
+use lifecert_core::av_sync::{score_answer, AvSyncConfig, MouthSample};
 use lifecert_core::challenge::{DigitChallenge, Nonce};
 use lifecert_core::digit_verify::{
     find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig, TemplateDigitVerifier,
@@ -416,6 +418,40 @@ fn benches(c: &mut Criterion) {
             .unwrap();
             assert!(m.passed);
             black_box(m)
+        })
+    });
+
+    // Audio/mouth synchrony of a 3-digit answer, digit by digit (band dB envelope, per-digit
+    // and pooled lags, mouth at rest): what the decision adds once the digits are found.
+    let spans: Vec<(f64, f64)> = (0..SAID.len())
+        .map(|j| {
+            let s = FIRST_ONSET_S + DIGIT_GAP_S * j as f64;
+            (s, s + DIGIT_S)
+        })
+        .collect();
+    let mouth: Vec<MouthSample> = (0..(TOTAL_S * FPS) as usize)
+        .map(|k| {
+            let t = k as f64 / FPS;
+            MouthSample {
+                t_s: t,
+                aperture: 0.02 + 0.2 * speaking(t + 0.04).0,
+            }
+        })
+        .collect();
+    let sync_cfg = AvSyncConfig::default();
+    c.bench_function("av_sync_score_answer_3_digits", |b| {
+        b.iter(|| {
+            let s = score_answer(
+                black_box(&mouth),
+                black_box(&script.audio),
+                0.0,
+                SR as u32,
+                &spans,
+                &sync_cfg,
+            )
+            .unwrap();
+            assert_eq!(sync_cfg.judge(&s), Ok(()));
+            black_box(s)
         })
     });
 }

@@ -17,8 +17,11 @@
 //! 2. a payload that is inconsistent (unknown version, impossible values:
 //!    [`AttestationError::Invalid`]);
 //! 3. a server nonce other than the expected one ([`AttestationError::NonceMismatch`]);
-//! 4. a challenge supplied from outside the device (a recording replayed with its digits),
-//!    unless the [`VerifyPolicy`] allows it;
+//! 4. what the [`VerifyPolicy`] does not accept — by default: a challenge that was not drawn
+//!    on the device from its secure random generator (supplied with a recording, or drawn from
+//!    a test seed), a configuration other than the production one (a recording replay, or
+//!    settings changed from [`crate::Config::default`]), and spoken digits that were only
+//!    counted, not verified ([`crate::liveness::DigitCheck::CountOnly`]);
 //! 5. a server nonce already recorded in the ledger ([`AttestationError::NonceReused`]).
 //!
 //! The ledger is consulted last, so a forged or broken attestation never burns a nonce.
@@ -27,6 +30,7 @@
 
 use crate::challenge::{is_valid_sequence, DigitChallenge, Nonce, MAX_DIGITS, MIN_DIGITS};
 use crate::identity::SubjectReference;
+use crate::liveness::{DigitCheck, PromptMode, VoiceMatch};
 use crate::models::ModelInfo;
 use crate::sealing::{self, PublicKey, SealError, Signed, SigningKeyPair};
 use crate::templates::MatchResult;
@@ -36,8 +40,9 @@ use thiserror::Error;
 
 /// Purpose label of the device's signature over an attestation.
 pub const ATTESTATION_PURPOSE: &str = "attestation";
-/// The attestation format written by this code.
-pub const ATTESTATION_VERSION: u32 = 1;
+/// The attestation format written by this code (2: the digit check, the voice match, the
+/// prompt mode, the challenge's origin and the configuration profile are recorded).
+pub const ATTESTATION_VERSION: u32 = 2;
 /// Longest free-text proxy relation, characters.
 pub const MAX_RELATION_CHARS: usize = 32;
 
@@ -68,6 +73,16 @@ pub enum AttestationError {
     /// The challenge was supplied from outside the device and the policy refuses that.
     #[error("challenge was supplied externally (replayed recording)")]
     SuppliedChallengeRefused,
+    /// The challenge was drawn from a test seed, not the device's secure random generator.
+    #[error("challenge was drawn from a test seed")]
+    SeededChallengeRefused,
+    /// The device ran a configuration profile the policy refuses (a recording replay, or
+    /// settings changed from the production defaults).
+    #[error("configuration profile {0:?} is not accepted")]
+    ProfileRefused(ConfigProfile),
+    /// The spoken digits were only counted, not verified, and the policy refuses that.
+    #[error("the spoken digits were only counted, not verified (count_only)")]
+    CountOnlyRefused,
     /// The nonce ledger failed (storage unavailable, full).
     #[error("nonce ledger: {0}")]
     Ledger(String),
@@ -131,6 +146,54 @@ impl PerformedBy {
     }
 }
 
+/// Where the digit challenge came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeOrigin {
+    /// Drawn on the device for this session from the operating system's secure random
+    /// generator (production).
+    Drawn,
+    /// Drawn from a deterministic test seed ([`crate::challenge::SeededRandom`]): tests only.
+    Seeded,
+    /// Supplied from outside the device, e.g. the digits a replayed recording contains.
+    Supplied,
+}
+
+impl ChallengeOrigin {
+    /// The stable id (`drawn`, `seeded`, `supplied`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Drawn => "drawn",
+            Self::Seeded => "seeded",
+            Self::Supplied => "supplied",
+        }
+    }
+}
+
+/// Which configuration the device ran ([`crate::Config::profile`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigProfile {
+    /// Exactly [`crate::Config::default`], what a phone ships with.
+    Production,
+    /// Exactly [`crate::Config::for_recordings`]: replaying a recording (no positioning gate,
+    /// one attempt, sentence-length answers). Proves nothing about a living person now.
+    RecordingReplay,
+    /// Any other settings: changed thresholds or timings the authority has not vetted.
+    Custom,
+}
+
+impl ConfigProfile {
+    /// The stable id (`production`, `recording_replay`, `custom`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::RecordingReplay => "recording_replay",
+            Self::Custom => "custom",
+        }
+    }
+}
+
 /// The liveness evidence in brief: numbers the authority can audit, not raw media.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,8 +201,18 @@ pub struct LivenessSummary {
     /// Audio-visual synchrony ([`crate::av_sync::av_sync_score`]: best-lag correlation of
     /// the speech envelope with the mouth aperture), in [−1, 1].
     pub av_sync: f32,
-    /// How many of the challenge's digits were recognised, in order.
+    /// How the spoken digits were checked. With [`DigitCheck::CountOnly`] nothing verified
+    /// which words were said, and `digits_matched` is 0.
+    pub digit_check: DigitCheck,
+    /// How many of the challenge's digits were heard as speech segments in their place.
+    pub digits_heard: u32,
+    /// How many of the challenge's digits were *verified* (by the voice templates or a
+    /// speaker-independent model), in order. Never counts digits that were only heard.
     pub digits_matched: u32,
+    /// Whether the voice was compared with the person's enrolled voice, and how it scored.
+    pub voice: VoiceMatch,
+    /// How the digits were prompted (all at once, or one at a time after random pauses).
+    pub prompt_mode: PromptMode,
     /// Speech onset after the end of the spoken prompt, milliseconds (negative: speech
     /// started before the prompt ended, which a live reader cannot do).
     pub speech_onset_ms: i32,
@@ -168,9 +241,10 @@ pub struct Attestation {
     pub server_nonce: Nonce,
     /// The digit challenge read aloud, with its own nonce.
     pub challenge: DigitChallenge,
-    /// True when the challenge came from outside the device (e.g. a recording processed
-    /// with its known digits) instead of being drawn on the device for this session.
-    pub challenge_supplied: bool,
+    /// Where the challenge came from: drawn on the device for this session, or not.
+    pub challenge_origin: ChallengeOrigin,
+    /// The configuration the device ran: production, a recording replay, or custom.
+    pub profile: ConfigProfile,
     /// The liveness evidence.
     pub liveness: LivenessSummary,
     /// The face match: distance to the template, threshold, verdict.
@@ -195,7 +269,7 @@ impl Attestation {
         let digits = &self.challenge.digits;
         // A supplied challenge (a recording replayed against the digits it contains) may be
         // shorter than a drawn one: a GRID sentence holds one digit.
-        let min = if self.challenge_supplied {
+        let min = if self.challenge_origin == ChallengeOrigin::Supplied {
             1
         } else {
             MIN_DIGITS
@@ -210,8 +284,28 @@ impl Attestation {
         if !unit(l.face_continuity) || !l.pad_score.is_none_or(unit) {
             return invalid("liveness.face_continuity or pad_score outside [0, 1]");
         }
-        if l.digits_matched as usize > digits.len() {
-            return invalid("liveness.digits_matched exceeds the challenge");
+        if l.digits_matched as usize > digits.len() || l.digits_heard as usize > digits.len() {
+            return invalid("liveness.digits_matched or digits_heard exceeds the challenge");
+        }
+        if l.digit_check == DigitCheck::CountOnly && l.digits_matched != 0 {
+            return invalid("liveness.digits_matched must be 0 when the digits were only counted");
+        }
+        match l.voice {
+            VoiceMatch::NotChecked => {}
+            VoiceMatch::Checked {
+                similarity,
+                threshold,
+            } => {
+                if !((-1.0..=1.0).contains(&similarity) && (-1.0..=1.0).contains(&threshold)) {
+                    return invalid("liveness.voice similarity or threshold outside [-1, 1]");
+                }
+                if similarity < threshold {
+                    return invalid("liveness.voice similarity below its threshold");
+                }
+            }
+            VoiceMatch::Unusable { .. } => {
+                return invalid("liveness.voice enrolled but not confirmed");
+            }
         }
         let m = &self.face_match;
         if !(m.distance.is_finite() && m.distance >= 0.0 && m.threshold.is_finite()) {
@@ -298,7 +392,9 @@ impl NonceLedger for InMemoryNonceLedger {
     }
 }
 
-/// What the verifier accepts beyond authenticity.
+/// What the verifier accepts beyond authenticity. Every field defaults to `false`: the
+/// default policy accepts only results of a phone's production configuration, with a
+/// challenge drawn on the device and digits verified (not only counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VerifyPolicy {
@@ -306,10 +402,46 @@ pub struct VerifyPolicy {
     /// `false`: a supplied challenge means a recording was processed, which proves nothing
     /// about a living person now.
     pub accept_supplied_challenge: bool,
+    /// Accept challenges drawn from a test seed. Default `false` (tests only).
+    pub accept_seeded_challenge: bool,
+    /// Accept [`ConfigProfile::RecordingReplay`]. Default `false`.
+    pub accept_recording_replay: bool,
+    /// Accept [`ConfigProfile::Custom`] (settings changed from the production defaults).
+    /// Default `false`.
+    pub accept_custom_profile: bool,
+    /// Accept [`DigitCheck::CountOnly`]: the number of spoken words and their timing were
+    /// checked, not which words. Default `false`: a recording of any words said in time
+    /// would pass; enrol the person's voice ("read 0–9") so the digits are verified.
+    pub accept_count_only: bool,
 }
 
-/// [`verify_attestation_with`] with the default [`VerifyPolicy`] (supplied challenges are
-/// refused).
+impl VerifyPolicy {
+    /// Refuses what this policy does not accept (step 4 of the module documentation).
+    fn check(&self, a: &Attestation) -> Result<(), AttestationError> {
+        match a.challenge_origin {
+            ChallengeOrigin::Drawn => {}
+            ChallengeOrigin::Supplied if self.accept_supplied_challenge => {}
+            ChallengeOrigin::Supplied => return Err(AttestationError::SuppliedChallengeRefused),
+            ChallengeOrigin::Seeded if self.accept_seeded_challenge => {}
+            ChallengeOrigin::Seeded => return Err(AttestationError::SeededChallengeRefused),
+        }
+        let profile_ok = match a.profile {
+            ConfigProfile::Production => true,
+            ConfigProfile::RecordingReplay => self.accept_recording_replay,
+            ConfigProfile::Custom => self.accept_custom_profile,
+        };
+        if !profile_ok {
+            return Err(AttestationError::ProfileRefused(a.profile));
+        }
+        if a.liveness.digit_check == DigitCheck::CountOnly && !self.accept_count_only {
+            return Err(AttestationError::CountOnlyRefused);
+        }
+        Ok(())
+    }
+}
+
+/// [`verify_attestation_with`] with the default [`VerifyPolicy`] (production results with a
+/// drawn challenge and verified digits only).
 pub fn verify_attestation(
     json: &str,
     trusted_device_key: &PublicKey,
@@ -347,9 +479,7 @@ pub fn verify_attestation_with(
     if attestation.server_nonce != *expected_server_nonce {
         return Err(AttestationError::NonceMismatch);
     }
-    if attestation.challenge_supplied && !policy.accept_supplied_challenge {
-        return Err(AttestationError::SuppliedChallengeRefused);
-    }
+    policy.check(&attestation)?;
     ledger.consume(&attestation.server_nonce)?;
     Ok(attestation)
 }
@@ -370,10 +500,18 @@ mod tests {
             time: 1_750_000_000,
             server_nonce,
             challenge: DigitChallenge::generate(&DigitChallengeConfig::default()).unwrap(),
-            challenge_supplied: false,
+            challenge_origin: ChallengeOrigin::Drawn,
+            profile: ConfigProfile::Production,
             liveness: LivenessSummary {
                 av_sync: 0.62,
+                digit_check: DigitCheck::VoiceTemplates,
+                digits_heard: 3,
                 digits_matched: 3,
+                voice: VoiceMatch::Checked {
+                    similarity: 0.84,
+                    threshold: 0.7,
+                },
+                prompt_mode: PromptMode::AllAtOnce,
                 speech_onset_ms: 420,
                 face_continuity: 1.0,
                 pad_score: Some(0.93),
@@ -440,7 +578,7 @@ mod tests {
             Err(AttestationError::NonceMismatch)
         );
         let mut supplied = sample(nonce(2));
-        supplied.challenge_supplied = true;
+        supplied.challenge_origin = ChallengeOrigin::Supplied;
         let supplied = sign_attestation(&supplied, &device).unwrap();
         assert_eq!(
             verify_attestation(&supplied, &device.public_key(), &nonce(2), &mut ledger),
@@ -452,6 +590,7 @@ mod tests {
         );
         let lenient = VerifyPolicy {
             accept_supplied_challenge: true,
+            ..VerifyPolicy::default()
         };
         let ok = verify_attestation_with(
             &supplied,
@@ -461,8 +600,71 @@ mod tests {
             &lenient,
         )
         .unwrap();
-        assert!(ok.challenge_supplied);
+        assert_eq!(ok.challenge_origin, ChallengeOrigin::Supplied);
         assert_eq!(ledger.len(), 1);
+    }
+
+    #[test]
+    fn the_default_policy_accepts_only_production_results_with_verified_digits() {
+        let (device, _) = SigningKeyPair::generate().unwrap();
+        let key = device.public_key();
+        // (what changes, the refusal of the default policy, the policy that accepts it)
+        type Change = fn(&mut Attestation);
+        let cases: [(Change, AttestationError, VerifyPolicy); 4] = [
+            (
+                |a| a.challenge_origin = ChallengeOrigin::Seeded,
+                AttestationError::SeededChallengeRefused,
+                VerifyPolicy {
+                    accept_seeded_challenge: true,
+                    ..VerifyPolicy::default()
+                },
+            ),
+            (
+                |a| a.profile = ConfigProfile::RecordingReplay,
+                AttestationError::ProfileRefused(ConfigProfile::RecordingReplay),
+                VerifyPolicy {
+                    accept_recording_replay: true,
+                    ..VerifyPolicy::default()
+                },
+            ),
+            (
+                |a| a.profile = ConfigProfile::Custom,
+                AttestationError::ProfileRefused(ConfigProfile::Custom),
+                VerifyPolicy {
+                    accept_custom_profile: true,
+                    ..VerifyPolicy::default()
+                },
+            ),
+            (
+                |a| {
+                    a.liveness.digit_check = DigitCheck::CountOnly;
+                    a.liveness.digits_matched = 0;
+                    a.liveness.voice = VoiceMatch::NotChecked;
+                },
+                AttestationError::CountOnlyRefused,
+                VerifyPolicy {
+                    accept_count_only: true,
+                    ..VerifyPolicy::default()
+                },
+            ),
+        ];
+        for (i, (change, refusal, policy)) in cases.into_iter().enumerate() {
+            let n = nonce(20 + i as u8);
+            let mut a = sample(n);
+            change(&mut a);
+            let json = sign_attestation(&a, &device).unwrap();
+            let mut ledger = InMemoryNonceLedger::new();
+            assert_eq!(
+                verify_attestation(&json, &key, &n, &mut ledger),
+                Err(refusal),
+                "case {i}"
+            );
+            assert!(ledger.is_empty(), "case {i}: a refusal burned the nonce");
+            assert_eq!(
+                verify_attestation_with(&json, &key, &n, &mut ledger, &policy).unwrap(),
+                a
+            );
+        }
     }
 
     #[test]
@@ -522,6 +724,23 @@ mod tests {
             sign_attestation(&a, &device),
             Err(AttestationError::Invalid(_))
         ));
+        // Digits that were only counted cannot be reported as matched.
+        let mut a = sample(nonce(5));
+        a.liveness.digit_check = DigitCheck::CountOnly;
+        assert!(matches!(
+            sign_attestation(&a, &device),
+            Err(AttestationError::Invalid(_))
+        ));
+        // A voice below its own threshold cannot be signed as checked.
+        let mut a = sample(nonce(5));
+        a.liveness.voice = VoiceMatch::Checked {
+            similarity: 0.5,
+            threshold: 0.7,
+        };
+        assert!(matches!(
+            sign_attestation(&a, &device),
+            Err(AttestationError::Invalid(_))
+        ));
         let mut a = sample(nonce(5));
         a.liveness.av_sync = f32::NAN;
         assert!(matches!(
@@ -543,10 +762,10 @@ mod tests {
             Err(AttestationError::Invalid(_))
         ));
         let mut a = sample(nonce(5));
-        a.version = 2;
+        a.version = 1;
         assert_eq!(
             sign_attestation(&a, &device),
-            Err(AttestationError::UnsupportedVersion(2))
+            Err(AttestationError::UnsupportedVersion(1))
         );
         let mut a = sample(nonce(5));
         a.performed_by = PerformedBy::Subject;

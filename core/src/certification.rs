@@ -14,21 +14,26 @@
 //! generator ([`ChallengeSource::Drawn`]). Tests use a seeded source
 //! ([`ChallengeSource::Seeded`]); a recording can only be replayed against the digits it
 //! contains ([`ChallengeSource::Supplied`]), and the signed result then says
-//! `challenge_supplied: true`, which the authority's verifier refuses by default
+//! `challenge_origin: "supplied"`, which the authority's verifier refuses by default
 //! ([`crate::attestation::VerifyPolicy`]).
 
-use crate::attestation::{sign_attestation, Attestation, LivenessSummary, PerformedBy};
+use crate::attestation::{
+    sign_attestation, Attestation, ChallengeOrigin, LivenessSummary, PerformedBy,
+};
 use crate::audio_features::MfccConfig;
 use crate::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
-use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
+use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::face::FaceObservation;
 use crate::frame::Frame;
 use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
-use crate::liveness::{ChallengeEvidence, FailReason, LivenessEvent, LivenessSession, Verdict};
+use crate::liveness::{
+    ChallengeEvidence, DigitCheck, FailReason, LivenessEvent, LivenessSession, PromptMode, Verdict,
+    VoiceMatch,
+};
 use crate::messages::{Language, LIVENESS_RETRY};
-use crate::result_texts::{result_text, ResultText};
+use crate::result_texts::{result_text, success_sms, ResultText, RetireeCategory};
 use crate::sealing::{PublicKey, SealingKey, SigningKeyPair};
 use crate::session::{
     ms, present_liveness_event, utter, AudioStage, FrameStage, PadScores, Phase, SeenFrame,
@@ -39,7 +44,8 @@ use crate::template_store::{open_template, open_verified_issued};
 use crate::templates::{
     check_enrolment_quality, descriptor_model, FaceTemplate, MatchResult, SampleQuality,
 };
-use crate::voice_store::open_voice_templates;
+use crate::voice_profile::VoiceProfile;
+use crate::voice_store::{open_voice_profile, seal_voice_profile};
 use image::RgbImage;
 use ring::rand::SystemRandom;
 use serde::{Deserialize, Serialize};
@@ -50,7 +56,9 @@ use std::time::Duration;
 pub enum ChallengeSource {
     /// Drawn on the device from the operating system's secure random generator (production).
     Drawn,
-    /// Drawn from the given source (deterministic tests). Retries draw from it too.
+    /// Drawn from the given source (deterministic tests). Retries draw from it too. The
+    /// signed result says `challenge_origin: "seeded"`, which the authority refuses by
+    /// default: a known seed gives known digits.
     Seeded(Box<dyn RandomSource + Send + Sync>),
     /// Supplied from outside, **for replaying recorded sessions** whose digits are known
     /// (tools and tests). The signed result records that the challenge was supplied.
@@ -98,13 +106,19 @@ pub struct CertificationRequest {
     pub performed_by: PerformedBy,
     /// The enrolled face template.
     pub template: TemplateInput,
-    /// The person's sealed voice templates ([`crate::voice_store`]), when enrolled: the
+    /// The person's sealed voice profile ([`crate::voice_store`]), when a voice was enrolled:
+    /// the answer's voice is compared with the enrolled voice, and with digit templates the
+    /// spoken digits are verified one by one. Without it the evidence says the voice was not
+    /// checked and the digits were only counted.
     /// spoken digits are then verified one by one.
     pub voice_templates: Option<Vec<u8>>,
     /// The nonce the authority's server issued for this session.
     pub server_nonce: Nonce,
     /// The certification year.
     pub certification_year: u16,
+    /// Where the retiree lives relative to the paying province: the success text and SMS
+    /// differ.
+    pub retiree_category: RetireeCategory,
     /// Unix seconds at the session's first input (the attestation's time counts on from it
     /// with the session clock).
     pub now_unix: u64,
@@ -193,8 +207,15 @@ pub struct Certified {
     pub face_match: MatchResult,
     /// The liveness verdict with its evidence.
     pub liveness: Verdict,
-    /// The result-screen text.
+    /// The result-screen text (for the retiree's category, with the year).
     pub result_text: Utterance,
+    /// The confirmation SMS the authority will send (for the retiree's category, with the
+    /// year and the masked name), to show on the result screen.
+    pub sms_text: Utterance,
+    /// The voice profile with its reference refreshed by this answer's voice (bounded, see
+    /// [`crate::voice_profile`]), sealed: store it in place of the old one. `None`: keep the
+    /// old one (no voice enrolled, or the refresh's bounds refused it).
+    pub refreshed_voice_profile: Option<Vec<u8>>,
 }
 
 /// A certification that did not go through.
@@ -243,10 +264,17 @@ pub struct CertificationSession {
     template: FaceTemplate,
     server_nonce: Nonce,
     year: u16,
+    category: RetireeCategory,
+    /// The retiree's name, for the SMS (masked there).
+    name: PersonName,
     now_unix: u64,
     previous_failures: u32,
-    supplied: Option<DigitChallenge>,
+    /// Where the first attempt's challenge came from; with `Supplied`, the supplied digits
+    /// (a retry's challenge is drawn on the device).
+    origin: (ChallengeOrigin, Option<DigitChallenge>),
     keys: CertificationKeys,
+    /// The enrolled voice, when given (its reference may be refreshed on success).
+    voice: Option<VoiceProfile>,
     frames: FrameStage,
     audio: AudioStage,
     liveness: LivenessSession,
@@ -315,13 +343,13 @@ impl CertificationSession {
             }
         };
         let config = engine.config().liveness.clone();
-        let (challenge, rng, supplied): (DigitChallenge, Box<dyn RandomSource + Send + Sync>, _) =
+        let (challenge, rng, origin): (DigitChallenge, Box<dyn RandomSource + Send + Sync>, _) =
             match request.challenge {
                 ChallengeSource::Drawn => {
                     let rng = SystemRandom::new();
                     let c = DigitChallenge::generate_with(&DigitChallengeConfig::default(), &rng)
                         .map_err(|e| SessionError::Challenge(e.to_string()))?;
-                    (c, Box::new(rng), None)
+                    (c, Box::new(rng), (ChallengeOrigin::Drawn, None))
                 }
                 ChallengeSource::Seeded(rng) => {
                     let c = DigitChallenge::generate_with(
@@ -329,7 +357,7 @@ impl CertificationSession {
                         rng.as_ref(),
                     )
                     .map_err(|e| SessionError::Challenge(e.to_string()))?;
-                    (c, rng, None)
+                    (c, rng, (ChallengeOrigin::Seeded, None))
                 }
                 ChallengeSource::Supplied(c) => {
                     if c.digits.is_empty()
@@ -342,16 +370,29 @@ impl CertificationSession {
                         ))
                         .into());
                     }
-                    (c.clone(), Box::new(SystemRandom::new()), Some(c))
+                    (
+                        c.clone(),
+                        Box::new(SystemRandom::new()),
+                        (ChallengeOrigin::Supplied, Some(c)),
+                    )
                 }
             };
         let mut liveness = LivenessSession::new_digits(challenge, config)?.with_random_source(rng);
-        if let Some(sealed) = &request.voice_templates {
-            let voice: VoiceTemplates = open_voice_templates(sealed, &keys.sealing, &subject)
-                .map_err(SessionError::from)?;
-            let verifier = TemplateDigitVerifier::new(&voice, VerifyConfig::default())
+        let voice = match &request.voice_templates {
+            Some(sealed) => Some(
+                open_voice_profile(sealed, &keys.sealing, &subject).map_err(SessionError::from)?,
+            ),
+            None => None,
+        };
+        if let Some(digits) = voice.as_ref().and_then(|v| v.digits.as_ref()) {
+            let verifier = TemplateDigitVerifier::new(digits, VerifyConfig::default())
                 .map_err(|e| SessionError::Challenge(format!("voice templates: {e}")))?;
             liveness = liveness.with_digit_verifier(Arc::new(verifier), MfccConfig::default())?;
+        }
+        if let Some(speaker) = voice.as_ref().and_then(|v| v.speaker.as_ref()) {
+            let encoder = engine.speaker()?;
+            speaker.check_model(&encoder.model_info().sha256)?;
+            liveness = liveness.with_speaker_check(encoder.clone(), speaker.reference.clone());
         }
         let gate = engine.config().session.positioning_gate;
         Ok(Self {
@@ -364,10 +405,13 @@ impl CertificationSession {
             template,
             server_nonce: request.server_nonce,
             year: request.certification_year,
+            category: request.retiree_category,
+            name: PersonName::parse(&request.name).map_err(SessionError::from)?,
             now_unix: request.now_unix,
             previous_failures: request.previous_failures,
-            supplied,
+            origin,
             keys,
+            voice,
             liveness,
             phase: if gate {
                 Phase::Positioning
@@ -651,24 +695,33 @@ impl CertificationSession {
         }
         match self.attest(&verdict, face_match) {
             Ok(attestation) => {
-                let text = result_text(
-                    self.engine.messages(),
-                    self.language,
-                    ResultText::Success,
-                    self.year,
-                );
+                let which = ResultText::success(self.category);
                 let result_text = Utterance {
-                    message_id: ResultText::Success.id().to_owned(),
-                    text,
+                    message_id: which.id().to_owned(),
+                    text: result_text(self.engine.messages(), self.language, which, self.year),
                     kind: UtteranceKind::Result,
                 };
+                let sms_text = Utterance {
+                    message_id: self.category.sms_id().to_owned(),
+                    text: success_sms(
+                        self.engine.messages(),
+                        self.language,
+                        self.category,
+                        self.year,
+                        Some(&self.name),
+                    ),
+                    kind: UtteranceKind::Sms,
+                };
                 u.speak.push(result_text.clone());
+                let refreshed_voice_profile = self.refreshed_voice_profile();
                 self.finish(
                     CertificationOutcome::Certified(Box::new(Certified {
                         attestation,
                         face_match,
                         liveness: verdict,
                         result_text,
+                        sms_text,
+                        refreshed_voice_profile,
                     })),
                     u,
                 );
@@ -686,6 +739,36 @@ impl CertificationSession {
         }
     }
 
+    /// The enrolled voice refreshed with the certified answer's voice, sealed; `None` when
+    /// there is no voice, no answer voice, or the refresh's bounds refused it.
+    fn refreshed_voice_profile(&self) -> Option<Vec<u8>> {
+        let mut profile = self.voice.clone()?;
+        let live = self.liveness.answer_voice()?;
+        let speaker = profile.speaker.as_mut()?;
+        let now = self.now_unix.saturating_add(self.elapsed_secs());
+        match speaker.refresh(live, now, &self.engine.config().voice_refresh) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                tracing::warn!(error = %e, "voice reference not refreshed");
+                return None;
+            }
+        }
+        match seal_voice_profile(&profile, &self.keys.sealing, &self.subject) {
+            Ok(sealed) => Some(sealed),
+            Err(e) => {
+                tracing::warn!(error = %e, "refreshed voice profile not sealed");
+                None
+            }
+        }
+    }
+
+    /// Whole seconds from the session's first input to its last.
+    fn elapsed_secs(&self) -> u64 {
+        self.first_t
+            .map_or(0, |f| ms(self.last_t.saturating_sub(f)) / 1000)
+    }
+
     fn attest(&self, verdict: &Verdict, face_match: MatchResult) -> Result<String> {
         let ev = &verdict.evidence;
         let ChallengeEvidence::Digits { nonce, digits } = &ev.challenge else {
@@ -695,32 +778,53 @@ impl CertificationSession {
             nonce: *nonce,
             digits: digits.clone(),
         };
-        let digits_matched = ev
-            .digits
-            .iter()
-            .filter(|d| d.accepted.unwrap_or(d.start_ms.is_some()))
-            .count() as u32;
+        let digit_check = ev.digit_check.unwrap_or(DigitCheck::CountOnly);
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let digits_heard = count(ev.digits.iter().filter(|d| d.start_ms.is_some()).count());
+        // Only digits a model or the person's templates accepted count as matched.
+        let digits_matched = if digit_check.verifies_content() {
+            count(
+                ev.digits
+                    .iter()
+                    .filter(|d| d.accepted == Some(true))
+                    .count(),
+            )
+        } else {
+            0
+        };
+        let challenge_origin = match &self.origin {
+            (ChallengeOrigin::Supplied, Some(s)) if *s != challenge => ChallengeOrigin::Drawn,
+            (origin, _) => *origin,
+        };
         let c = &ev.continuity;
         let face_continuity = if c.frames == 0 {
             0.0
         } else {
             1.0 - c.frames_without_face as f32 / c.frames as f32
         };
-        let elapsed = self
-            .first_t
-            .map_or(0, |f| ms(self.last_t.saturating_sub(f)) / 1000);
+        // Every model involved: the face and voice-activity models, and the speaker model
+        // when the voice was compared.
+        let mut models = self.engine.models();
+        if matches!(ev.voice, VoiceMatch::Checked { .. }) {
+            models.push(self.engine.speaker()?.model_info().clone());
+        }
         let attestation = Attestation {
             version: crate::attestation::ATTESTATION_VERSION,
             subject: self.subject,
             performed_by: self.performed_by.clone(),
             certification_year: self.year,
-            time: self.now_unix + elapsed,
+            time: self.now_unix.saturating_add(self.elapsed_secs()),
             server_nonce: self.server_nonce,
-            challenge_supplied: self.supplied.as_ref() == Some(&challenge),
+            challenge_origin,
+            profile: self.engine.config().profile(),
             challenge,
             liveness: LivenessSummary {
                 av_sync: ev.av_sync.map_or(0.0, |s| s.correlation.clamp(-1.0, 1.0)),
+                digit_check,
+                digits_heard,
                 digits_matched,
+                voice: ev.voice,
+                prompt_mode: ev.prompt_mode.unwrap_or(PromptMode::AllAtOnce),
                 speech_onset_ms: ev.speech_onset_after_prompt_ms.map_or(0, |v| {
                     v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
                 }),
@@ -728,7 +832,7 @@ impl CertificationSession {
                 pad_score: ev.pad_score.map(|s| s.clamp(0.0, 1.0)),
             },
             face_match,
-            models: self.engine.models(),
+            models,
         };
         Ok(sign_attestation(&attestation, &self.keys.device)?)
     }

@@ -3,6 +3,7 @@
 //! Every threshold the engine uses lives here (grouped by stage), so integrators tune one
 //! struct and reviewers read one file.
 
+use crate::attestation::ConfigProfile;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +77,11 @@ pub struct Config {
     /// Enrolment and certification sessions: positioning gate, presentation-attack limit,
     /// attempts, frames kept.
     pub session: crate::session::SessionConfig,
+    /// Speaker verification against the enrolled voice: the calibrated threshold, least
+    /// speech.
+    pub speaker: crate::speaker::SpeakerConfig,
+    /// Bounded refresh of the enrolled voice after successful certifications.
+    pub voice_refresh: crate::voice_profile::VoiceRefreshConfig,
 }
 
 impl Config {
@@ -117,7 +123,27 @@ impl Config {
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
         self.session.validate()?;
+        self.speaker
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.voice_refresh
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
         Ok(())
+    }
+
+    /// Which profile this configuration is, as a signed result records it: exactly
+    /// [`Config::default`] is [`ConfigProfile::Production`], exactly [`Config::for_recordings`]
+    /// is [`ConfigProfile::RecordingReplay`], anything else [`ConfigProfile::Custom`] (the
+    /// authority's default policy accepts only production results).
+    pub fn profile(&self) -> ConfigProfile {
+        if *self == Self::default() {
+            ConfigProfile::Production
+        } else if *self == Self::for_recordings() {
+            ConfigProfile::RecordingReplay
+        } else {
+            ConfigProfile::Custom
+        }
     }
 
     /// The configuration for replaying **recorded** sessions against a known challenge
@@ -145,5 +171,20 @@ mod tests {
         let mut c = Config::default();
         c.detector.max_faces = 0;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn profiles_tell_production_from_replay_and_custom_settings() {
+        assert_eq!(Config::default().profile(), ConfigProfile::Production);
+        assert_eq!(
+            Config::for_recordings().profile(),
+            ConfigProfile::RecordingReplay
+        );
+        let mut c = Config::default();
+        c.liveness.av_sync.min_correlation -= 0.01;
+        assert_eq!(c.profile(), ConfigProfile::Custom);
+        let mut c = Config::for_recordings();
+        c.session.positioning_gate = true;
+        assert_eq!(c.profile(), ConfigProfile::Custom);
     }
 }

@@ -379,6 +379,38 @@ impl VoiceTemplates {
 // ---------------------------------------------------------------------------------------------
 // Verification
 
+/// How the spoken digits were checked. The signed result carries it, so the authority knows
+/// what "digits matched" rests on; its default verification policy refuses
+/// [`DigitCheck::CountOnly`] ([`crate::attestation::VerifyPolicy::accept_count_only`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigitCheck {
+    /// The person's own digit templates (recorded at enrolment, "read 0–9") verified each
+    /// digit ([`TemplateDigitVerifier`]).
+    VoiceTemplates,
+    /// A speaker-independent digit model verified each digit (no enrolment needed).
+    SpeakerIndependentModel,
+    /// Nothing verified *which* words were said: only the number of speech segments and
+    /// their timing were checked. Any words in time would pass this.
+    CountOnly,
+}
+
+impl DigitCheck {
+    /// The stable id (`voice_templates`, `speaker_independent_model`, `count_only`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::VoiceTemplates => "voice_templates",
+            Self::SpeakerIndependentModel => "speaker_independent_model",
+            Self::CountOnly => "count_only",
+        }
+    }
+
+    /// Whether the content of each digit was verified.
+    pub fn verifies_content(self) -> bool {
+        !matches!(self, Self::CountOnly)
+    }
+}
+
 /// How one segment compares with the expected digit and its closest rival.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DigitScore {
@@ -421,6 +453,12 @@ pub trait DigitVerifier: Send + Sync {
     /// scores share work.
     fn verify_all(&self, segment: &FeatureMatrix) -> Vec<DigitScore> {
         (0..DIGITS as u8).map(|d| self.verify(segment, d)).collect()
+    }
+
+    /// Which kind of check this verifier makes (recorded in the evidence). Default
+    /// [`DigitCheck::VoiceTemplates`]: the person's own templates.
+    fn check(&self) -> DigitCheck {
+        DigitCheck::VoiceTemplates
     }
 
     /// Typical length of `digit` in frames for this speaker, if known. Used to reject

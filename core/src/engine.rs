@@ -12,6 +12,7 @@ use crate::id_document::IdDocumentChecker;
 use crate::messages::Messages;
 use crate::models::{ModelInfo, ModelSource};
 use crate::pad::PassiveAntiSpoof;
+use crate::speaker::SpeakerEncoder;
 use crate::vad::VoiceActivityDetector;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -26,6 +27,9 @@ pub struct Engine {
     source: ModelSource,
     /// Loaded on the first ID-document upload (it may need a tiled detector).
     id_documents: OnceLock<IdDocumentChecker>,
+    /// Loaded when a session first needs the voice (enrolment of the voice, certification
+    /// against an enrolled voice).
+    speaker: OnceLock<SpeakerEncoder>,
 }
 
 impl Engine {
@@ -44,6 +48,7 @@ impl Engine {
             messages: Messages::builtin(),
             source: source.clone(),
             id_documents: OnceLock::new(),
+            speaker: OnceLock::new(),
         })
     }
 
@@ -94,6 +99,16 @@ impl Engine {
         }
         let checker = IdDocumentChecker::from_analyzer(self.analyzer.clone(), &self.source)?;
         Ok(self.id_documents.get_or_init(|| checker))
+    }
+
+    /// The speaker encoder (GE2E, [`crate::speaker`]) with [`crate::Config::speaker`], loaded
+    /// on first use.
+    pub fn speaker(&self) -> Result<&SpeakerEncoder> {
+        if let Some(s) = self.speaker.get() {
+            return Ok(s);
+        }
+        let encoder = SpeakerEncoder::with_config(&self.source, self.config().speaker.clone())?;
+        Ok(self.speaker.get_or_init(|| encoder))
     }
 
     /// Every model file in use (name and SHA-256), for signed results.

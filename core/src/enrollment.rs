@@ -19,9 +19,7 @@
 //! the liveness step. With no actions requested (enrolment from still photos by staff, or
 //! from a recording), the liveness step is skipped and the package says so.
 
-use crate::audio_features::{Mfcc, MfccConfig};
 use crate::challenge::{Action, ActionChallenge, RandomSource};
-use crate::digit_verify::VoiceTemplates;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::frame::Frame;
@@ -37,10 +35,14 @@ use crate::session::{
     SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::speech_segments::speech_segments;
+use crate::speech_segments::SpeechSegment;
 use crate::template_store::seal_template;
 use crate::templates::{SampleQuality, TemplateBuilder, TemplateError};
 use crate::vad::VadFrame;
-use crate::voice_store::seal_voice_templates;
+use crate::voice_enrollment::{digit_templates_from, speaker_reference_from};
+use crate::voice_profile::VoiceProfile;
+use crate::voice_store::seal_voice_profile;
+use crate::wav::pcm16_wav;
 use image::codecs::jpeg::JpegEncoder;
 use image::RgbImage;
 use ring::rand::SystemRandom;
@@ -182,10 +184,33 @@ pub struct EnrolmentPackage {
     pub liveness: Option<Verdict>,
     /// Passive anti-spoofing mean score, when the models are loaded.
     pub pad_score: Option<f32>,
-    /// Whether voice templates were made (else certification checks count and timing).
-    pub voice_templates: bool,
+    /// What was enrolled of the voice.
+    pub voice: VoiceEnrolment,
+    /// The reading of "0 1 2 … 9" as recorded (16 kHz mono PCM16 WAV), for staff to review
+    /// with the face; `None` when no voice was recorded.
+    pub voice_recording_wav: Option<Vec<u8>>,
     /// Frames refused by the quality gate.
     pub rejected_frames: usize,
+    /// When the package was submitted for review (unix s: the session's start time).
+    pub submitted_unix: u64,
+    /// Staff must decide by then (unix s): [`REVIEW_PERIOD_SECS`] after submission.
+    pub review_deadline_unix: u64,
+}
+
+/// How long staff have to review an enrolment package: 7 days (the Qinghai rule).
+pub const REVIEW_PERIOD_SECS: u64 = 7 * 24 * 3600;
+
+/// What an enrolment made of the voice. Certification then compares the answer's voice with
+/// the enrolled one (`speaker`) and verifies the spoken digits (`digit_templates`); without
+/// them the evidence says the voice was not checked and the digits were only counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct VoiceEnrolment {
+    /// A voice print (speaker reference) was made.
+    pub speaker: bool,
+    /// Digit templates were made from the reading of 0–9.
+    pub digit_templates: bool,
+    /// Speech heard in the reading (ms).
+    pub speech_ms: u64,
 }
 
 /// A finished enrolment.
@@ -193,8 +218,8 @@ pub struct EnrolmentPackage {
 pub struct Enrolled {
     /// The sealed face template ([`crate::template_store::seal_template`]).
     pub sealed_template: Vec<u8>,
-    /// The sealed voice templates ([`crate::voice_store`]), when recorded.
-    pub sealed_voice_templates: Option<Vec<u8>>,
+    /// The sealed voice profile ([`crate::voice_store`]), when a voice was enrolled.
+    pub sealed_voice_profile: Option<Vec<u8>>,
     /// The subject reference (hex) the seals are bound to.
     pub subject: String,
     /// The package for staff review.
@@ -260,7 +285,8 @@ pub struct EnrollmentSession {
     phase_since: Option<Duration>,
     pad: PadScores,
     voice: VoiceReading,
-    voice_templates: Option<VoiceTemplates>,
+    voice_profile: Option<VoiceProfile>,
+    voice_enrolment: VoiceEnrolment,
     outcome: Option<EnrollmentOutcome>,
 }
 
@@ -326,7 +352,8 @@ impl EnrollmentSession {
             phase_since: None,
             pad: PadScores::default(),
             voice: VoiceReading::default(),
-            voice_templates: None,
+            voice_profile: None,
+            voice_enrolment: VoiceEnrolment::default(),
             outcome: None,
         })
     }
@@ -825,40 +852,41 @@ impl EnrollmentSession {
         if !(done || over) {
             return;
         }
-        if answer.len() == 10 {
-            if let Some(t) = self.voice_templates_from(&answer) {
-                self.voice_templates = Some(t);
-                self.complete(u);
-                return;
-            }
-        }
-        tracing::info!(segments = answer.len(), "reading of 0-9 not usable");
-        if self.voice.attempt < cfg.session.voice_attempts {
-            self.start_voice(u, ENROL_VOICE_RETRY);
-        } else {
-            // The digit check falls back to count and timing at certification.
-            self.complete(u);
-        }
-    }
-
-    fn voice_templates_from(&self, answer: &[(Duration, Duration)]) -> Option<VoiceTemplates> {
-        let start = self.voice.start?;
-        let mfcc = Mfcc::new(MfccConfig::default()).ok()?;
-        let spans: Vec<(f32, f32)> = answer
+        let start = self.voice.start.unwrap_or(prompt_end);
+        let segments: Vec<SpeechSegment> = answer
             .iter()
-            .map(|(s, e)| {
-                (
-                    s.saturating_sub(start).as_secs_f32(),
-                    e.saturating_sub(start).as_secs_f32(),
-                )
+            .map(|(s, e)| SpeechSegment {
+                start_s: s.saturating_sub(start).as_secs_f32(),
+                end_s: e.saturating_sub(start).as_secs_f32(),
             })
             .collect();
-        let features = mfcc.compute_segments(&self.voice.audio, &spans).ok()?;
-        let mut templates = VoiceTemplates::new(mfcc.dims());
-        for (digit, f) in (0u8..).zip(&features) {
-            templates.add_take(digit, f).ok()?;
+        let digits = digit_templates_from(&self.voice.audio, &segments);
+        let last_try = self.voice.attempt >= cfg.session.voice_attempts;
+        if digits.is_none() && !last_try {
+            tracing::info!(segments = answer.len(), "reading of 0-9 not usable");
+            self.start_voice(u, ENROL_VOICE_RETRY);
+            return;
         }
-        Some(templates)
+        // The voice print from the reading's speech (whatever its digits), when there is
+        // enough of it; without digit templates certification counts the digits only.
+        let speaker = match speaker_reference_from(&self.engine, &[(&self.voice.audio, &segments)])
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::info!(error = %e, "no voice print from the reading");
+                None
+            }
+        };
+        self.voice_enrolment = VoiceEnrolment {
+            speaker: speaker.is_some(),
+            digit_templates: digits.is_some(),
+            speech_ms: segments
+                .iter()
+                .map(|s| (f64::from(s.duration_s().max(0.0)) * 1000.0).round() as u64)
+                .sum(),
+        };
+        self.voice_profile = VoiceProfile::new(speaker, digits).ok();
+        self.complete(u);
     }
 
     fn complete(&mut self, u: &mut EnrollmentUpdate) {
@@ -891,12 +919,15 @@ impl EnrollmentSession {
             .id_portrait_distance()
             .map(|d| (d, d <= self.engine.config().matching.id_portrait_threshold));
         let sealed = seal_template(&template, &self.keys.sealing, &self.subject);
+        // Submitted for review as the session ends; its start time stands for it (the minutes
+        // of a session do not matter against a 7-day deadline).
+        let submitted_unix = self.now_unix;
         let voice = self
-            .voice_templates
+            .voice_profile
             .as_ref()
-            .map(|v| seal_voice_templates(v, &self.keys.sealing, &self.subject))
+            .map(|v| seal_voice_profile(v, &self.keys.sealing, &self.subject))
             .transpose();
-        let (Ok(sealed_template), Ok(sealed_voice_templates)) = (sealed, voice) else {
+        let (Ok(sealed_template), Ok(sealed_voice_profile)) = (sealed, voice) else {
             tracing::error!("sealing failed");
             self.fail(
                 EnrolmentFailure::NotEnoughGoodFrames {
@@ -917,7 +948,7 @@ impl EnrollmentSession {
         u.speak.push(result_text.clone());
         let outcome = EnrollmentOutcome::Enrolled(Box::new(Enrolled {
             sealed_template,
-            sealed_voice_templates,
+            sealed_voice_profile,
             subject: self.subject.to_hex(),
             package: EnrolmentPackage {
                 frames: std::mem::take(&mut self.review),
@@ -925,7 +956,11 @@ impl EnrollmentSession {
                 id_front_match,
                 liveness: self.verdict.clone(),
                 pad_score: self.pad.mean(),
-                voice_templates: self.voice_templates.is_some(),
+                voice: self.voice_enrolment,
+                voice_recording_wav: (!self.voice.audio.is_empty())
+                    .then(|| pcm16_wav(&self.voice.audio, 16_000)),
+                submitted_unix,
+                review_deadline_unix: submitted_unix.saturating_add(REVIEW_PERIOD_SECS),
                 rejected_frames: rejected,
             },
             result_text,

@@ -49,6 +49,14 @@ pub enum Error {
     #[error("voice activity: {0}")]
     Vad(#[from] crate::vad::VadError),
 
+    /// Speech could not be turned into a speaker embedding (too little, silent, bad samples).
+    #[error("speaker: {0}")]
+    Speaker(#[from] crate::speaker::SpeakerError),
+
+    /// A voice could not be enrolled or its profile is unusable.
+    #[error("voice profile: {0}")]
+    Voice(#[from] crate::voice_profile::VoiceProfileError),
+
     /// A face template could not be built, matched, refreshed, sealed or opened.
     #[error("face template: {0}")]
     Template(#[from] crate::templates::TemplateError),

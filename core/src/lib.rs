@@ -39,13 +39,17 @@ pub mod resample;
 pub mod result_texts;
 pub mod sealing;
 pub mod session;
+pub mod speaker;
 pub mod speech_segments;
 pub mod template_store;
 pub mod templates;
 pub mod vad;
 pub mod visual_evidence;
+pub mod voice_enrollment;
+pub mod voice_profile;
 pub mod voice_store;
 pub mod warp;
+pub mod wav;
 
 pub use analyzer::{Analyzer, FrameAnalysis};
 pub use certification::{CertificationOutcome, CertificationSession};

@@ -47,7 +47,7 @@
 //!    [`LivenessConfig::extra_segments_without_templates`] more, for an "嗯"), each
 //!    [`LivenessConfig::min_digit_duration`]–[`LivenessConfig::max_digit_duration`] long (a
 //!    longer one with too few segments is [`FailReason::DigitsRunTogether`]) — the evidence
-//!    then says `digit_check: "count_and_timing_only"`; finally the mouth must move with the
+//!    then says `digit_check: "count_only"`; finally the mouth must move with the
 //!    voice over the answer (±0.3 s, at least 1.2 s): [`crate::av_sync::av_sync_score`] and
 //!    [`crate::av_sync::AvSyncConfig::in_sync`] (correlation and aperture spread, both
 //!    calibrated on the GRID clips) → otherwise [`FailReason::LipsNotMovingWithVoice`].
@@ -73,15 +73,19 @@
 //! result; nothing counts frames).
 
 use crate::audio_features::{Mfcc, MfccConfig};
-use crate::av_sync::{av_sync_score, AvSyncConfig, AvSyncScore, MouthSample};
+use crate::av_sync::{
+    score_answer, AnswerSync, AvSyncConfig, AvSyncScore, MouthSample, SyncFailure,
+};
 use crate::challenge::{
     Action, ActionChallenge, DigitChallenge, DigitChallengeConfig, Nonce, RandomSource,
 };
+pub use crate::digit_verify::DigitCheck;
 use crate::digit_verify::{find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig};
 use crate::error::{Error, Result};
 use crate::face::FaceObservation;
 use crate::geometry::{Point, Rect};
-use crate::speech_segments::{rms_envelope, speech_segments, Envelope, SegmentConfig};
+use crate::speaker::{SpeakerEmbedding, SpeakerEncoder, SpeakerError};
+use crate::speech_segments::{speech_segments, SegmentConfig, SpeechSegment};
 use crate::vad::VadFrame;
 use crate::visual_evidence::{
     ContinuityStats, ContinuityStep, TurnDirection, VisualEvent, VisualEvidenceConfig,
@@ -106,7 +110,7 @@ pub const ACTION_NOD: &str = "action_nod";
 
 /// The message ids this module adds (action prompts and failure reasons), with their
 /// placeholders (none). Checked by the message loader.
-pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 16] = [
+pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 17] = [
     (ACTION_BLINK, &[]),
     (ACTION_OPEN_MOUTH, &[]),
     (ACTION_TURN_LEFT, &[]),
@@ -123,6 +127,7 @@ pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 16] = [
     ("liveness_digit_mismatch", &[]),
     ("liveness_timeout", &[]),
     ("liveness_action_not_seen", &[]),
+    ("liveness_voice_not_confirmed", &[]),
 ];
 
 /// Message id of the prompt for `action`.
@@ -171,9 +176,10 @@ pub struct LivenessConfig {
     /// An action of a later step seen before the expected one fails the attempt. Default
     /// `true`.
     pub fail_on_wrong_action: bool,
-    /// Audio/mouth synchrony settings, and what counts as "in sync"
-    /// ([`AvSyncConfig::in_sync`]: correlation ≥ 0.25 and aperture spread ≥ 0.03 by default,
-    /// measured on the GRID clips).
+    /// Audio/mouth synchrony of the answer, digit by digit, and what counts as "in sync"
+    /// ([`AvSyncConfig::judge`]: the mouth moves (aperture spread ≥ 0.03), the digits pooled at
+    /// one lag correlate ≥ 0.35, at most one digit below 0.15, the mouth at rest in the pauses;
+    /// calibrated on spliced GRID answers and their dubs, see [`crate::av_sync`]).
     pub av_sync: AvSyncConfig,
     /// Speech segmentation of the VAD probabilities.
     pub segments: SegmentConfig,
@@ -193,6 +199,20 @@ pub struct LivenessConfig {
     pub max_audio_lag: Duration,
     /// The action detectors.
     pub visual: VisualEvidenceConfig,
+    /// How the digits are prompted. Default [`PromptMode::AllAtOnce`].
+    pub prompt_mode: PromptMode,
+    /// [`PromptMode::OneAtATime`]: each digit's answer must start within this after its
+    /// prompt ended. Default 3 s (an elderly reader's reaction plus a moment's doubt).
+    pub digit_response_window: Duration,
+    /// [`PromptMode::OneAtATime`]: silence that completes one digit's answer. Default 500 ms.
+    pub digit_end_silence: Duration,
+    /// [`PromptMode::OneAtATime`]: shortest random pause between an answer and the next
+    /// prompt. Default 400 ms.
+    pub digit_pause_min: Duration,
+    /// [`PromptMode::OneAtATime`]: longest random pause. Default 1.6 s (drawn uniformly from
+    /// the device's secure random generator: a recording cannot know when the next digit
+    /// comes).
+    pub digit_pause_max: Duration,
 }
 
 impl Default for LivenessConfig {
@@ -218,6 +238,11 @@ impl Default for LivenessConfig {
             sample_rate: 16_000,
             max_audio_lag: Duration::from_secs(1),
             visual: VisualEvidenceConfig::default(),
+            prompt_mode: PromptMode::AllAtOnce,
+            digit_response_window: Duration::from_secs(3),
+            digit_end_silence: Duration::from_millis(500),
+            digit_pause_min: Duration::from_millis(400),
+            digit_pause_max: Duration::from_millis(1600),
         }
     }
 }
@@ -255,12 +280,9 @@ impl LivenessConfig {
         if !(self.max_face_speed.is_finite() && self.max_face_speed > 0.0) {
             return bad("max_face_speed must be > 0");
         }
-        if !(-1.0..=1.0).contains(&self.av_sync.min_correlation)
-            || self.av_sync.min_aperture_spread.is_nan()
-            || self.av_sync.min_aperture_spread < 0.0
-        {
-            return bad("av_sync.min_correlation must be in [-1, 1], min_aperture_spread >= 0");
-        }
+        self.av_sync
+            .validate()
+            .map_err(|e| Error::Config(format!("liveness: av_sync: {e}")))?;
         if !(8_000..=48_000).contains(&self.sample_rate) {
             return bad("sample_rate must be 8000..=48000");
         }
@@ -269,6 +291,12 @@ impl LivenessConfig {
         }
         if self.max_retries > 10 {
             return bad("max_retries must be at most 10");
+        }
+        if self.digit_response_window.is_zero() || self.digit_pause_min > self.digit_pause_max {
+            return bad("digit_response_window must be > 0 and digit_pause_min <= digit_pause_max");
+        }
+        if self.digit_pause_max > Duration::from_secs(10) {
+            return bad("digit_pause_max must be at most 10 s");
         }
         Ok(())
     }
@@ -308,6 +336,13 @@ pub enum FailReason {
     /// Another action of the challenge came before the requested one. Message
     /// `liveness_action_not_seen`.
     WrongAction,
+    /// The answer's voice is not the enrolled person's voice (or too little of it to tell).
+    /// Message `liveness_voice_not_confirmed`.
+    VoiceNotConfirmed,
+    /// The mouth moves, but not in time with the voice digit by digit, or keeps moving in the
+    /// pauses between digits (a video with another voice over it). Message
+    /// `liveness_lips_not_moving`.
+    LipsOutOfSync,
 }
 
 impl FailReason {
@@ -327,6 +362,8 @@ impl FailReason {
             Self::Timeout => "timeout",
             Self::ActionNotSeen => "action_not_seen",
             Self::WrongAction => "wrong_action",
+            Self::VoiceNotConfirmed => "voice_not_confirmed",
+            Self::LipsOutOfSync => "lips_out_of_sync",
         }
     }
 
@@ -341,10 +378,11 @@ impl FailReason {
             Self::NoAudio => "liveness_no_audio",
             Self::WrongNumberOfDigits => "liveness_wrong_number_of_digits",
             Self::DigitsRunTogether => "liveness_digits_run_together",
-            Self::LipsNotMovingWithVoice => "liveness_lips_not_moving",
+            Self::LipsNotMovingWithVoice | Self::LipsOutOfSync => "liveness_lips_not_moving",
             Self::DigitMismatch => "liveness_digit_mismatch",
             Self::Timeout => "liveness_timeout",
             Self::ActionNotSeen | Self::WrongAction => "liveness_action_not_seen",
+            Self::VoiceNotConfirmed => "liveness_voice_not_confirmed",
         }
     }
 }
@@ -392,14 +430,48 @@ pub enum LivenessEvent {
     Done(Box<Verdict>),
 }
 
-/// Which digit check was possible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How the digits of a challenge are prompted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DigitCheck {
-    /// The person's voice templates verified each digit.
-    Templates,
-    /// No templates: only the number of speech segments and their timing were checked.
-    CountAndTimingOnly,
+pub enum PromptMode {
+    /// One prompt for all digits ("please read aloud 2 5 8"), shown together (the Guangdong
+    /// app's way).
+    #[default]
+    AllAtOnce,
+    /// One prompt per digit ("repeat after me: 2" … a random pause … "5" …); each answer must
+    /// start inside its own window after its prompt, which a pre-recorded video cannot follow.
+    OneAtATime,
+}
+
+impl PromptMode {
+    /// The stable id (`all_at_once`, `one_at_a_time`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::AllAtOnce => "all_at_once",
+            Self::OneAtATime => "one_at_a_time",
+        }
+    }
+}
+
+/// Whether the answer's voice was compared with the person's enrolled voice.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VoiceMatch {
+    /// No enrolled voice: the voice was not checked.
+    NotChecked,
+    /// Compared with the enrolled voice ([`crate::speaker`]).
+    Checked {
+        /// Cosine similarity of the answer's voice to the enrolled voice, in [−1, 1].
+        similarity: f32,
+        /// The least similarity accepted.
+        threshold: f32,
+    },
+    /// A voice is enrolled but the answer held too little usable speech to compare it with
+    /// (the check fails: [`FailReason::VoiceNotConfirmed`]).
+    Unusable {
+        /// Speech in the answer (ms).
+        speech_ms: u64,
+    },
 }
 
 /// The challenge of an attempt.
@@ -440,6 +512,9 @@ pub struct DigitEvidence {
     pub start_ms: Option<u64>,
     /// End of that segment (ms).
     pub end_ms: Option<u64>,
+    /// Start of the speech relative to the end of the prompt it answers (ms): the one prompt
+    /// of [`PromptMode::AllAtOnce`], the digit's own prompt of [`PromptMode::OneAtATime`].
+    pub onset_after_prompt_ms: Option<i64>,
     /// With templates: whether the verifier accepted it; without: `None`.
     pub accepted: Option<bool>,
     /// With templates: expected cost over the best other digit's.
@@ -487,10 +562,20 @@ pub struct LivenessEvidence {
     pub speech_segments: Vec<SegmentEvidence>,
     /// Which digit check was made (digit challenges only).
     pub digit_check: Option<DigitCheck>,
+    /// How the digits were prompted (digit challenges only).
+    pub prompt_mode: Option<PromptMode>,
+    /// Whether the answer's voice was compared with the enrolled voice, and how it scored.
+    pub voice: VoiceMatch,
     /// Per expected digit (digit challenges only).
     pub digits: Vec<DigitEvidence>,
-    /// Audio/mouth synchrony over the answer (correlation, lag, aperture spread).
+    /// Audio/mouth synchrony over the answer: the digits pooled at one lag (correlation,
+    /// lag, aperture spread).
     pub av_sync: Option<AvSyncScore>,
+    /// The synchrony digit by digit and the mouth at rest between digits
+    /// ([`crate::av_sync::score_answer`]).
+    pub answer_sync: Option<AnswerSync>,
+    /// The synchrony rule the answer failed, with its number, if any.
+    pub sync_failure: Option<SyncFailure>,
     /// The performed actions (action challenges).
     pub actions: Vec<ActionEvidence>,
     /// Every blink, turn, nod and mouth opening seen during the attempt.
@@ -520,6 +605,13 @@ pub struct Verdict {
 struct VoiceCheck {
     verifier: Arc<dyn DigitVerifier>,
     mfcc: Mfcc,
+}
+
+/// The enrolled voice and the encoder that compares the answer's voice with it.
+#[derive(Clone)]
+struct SpeakerCheck {
+    encoder: SpeakerEncoder,
+    reference: SpeakerEmbedding,
 }
 
 impl std::fmt::Debug for VoiceCheck {
@@ -557,6 +649,9 @@ enum Stage {
     Prompt { requested: Duration },
     /// Digits: the prompt ended at the given time; listening.
     Answer { prompt_end: Duration },
+    /// Digits, one at a time: a digit was answered; the next prompt comes at `until` (a
+    /// random pause).
+    Pause { until: Duration },
     /// Actions: step `index`, prompt requested at the given time.
     Act { index: usize, requested: Duration },
     /// Over.
@@ -580,6 +675,13 @@ struct Speech {
     open: bool,
 }
 
+/// One digit answered in [`PromptMode::OneAtATime`]: its prompt and the speech that answered it.
+#[derive(Debug, Clone, Copy)]
+struct DigitAnswer {
+    prompt_end: Duration,
+    speech: Speech,
+}
+
 /// Largest audio kept per attempt (s).
 const MAX_AUDIO_S: f64 = 120.0;
 /// Window of the face-speed estimate.
@@ -590,6 +692,9 @@ pub struct LivenessSession {
     config: LivenessConfig,
     challenge: Challenge,
     voice: Option<VoiceCheck>,
+    speaker: Option<SpeakerCheck>,
+    /// The deciding answer's voice print, when it was compared (private: biometric).
+    answer_voice: Option<SpeakerEmbedding>,
     rng: Box<dyn RandomSource + Send + Sync>,
     mirrored: bool,
     stage: Stage,
@@ -614,6 +719,9 @@ pub struct LivenessSession {
     audio: Vec<f32>,
     audio_start: Option<Duration>,
     last_progress: f32,
+    /// [`PromptMode::OneAtATime`]: the digit being prompted, and the digits answered so far.
+    step: usize,
+    answered: Vec<DigitAnswer>,
 }
 
 impl std::fmt::Debug for LivenessSession {
@@ -654,6 +762,8 @@ impl LivenessSession {
             config,
             challenge,
             voice: None,
+            speaker: None,
+            answer_voice: None,
             rng: Box::new(SystemRandom::new()),
             mirrored: false,
             stage: Stage::AwaitFace,
@@ -675,6 +785,8 @@ impl LivenessSession {
             audio: Vec::new(),
             audio_start: None,
             last_progress: -1.0,
+            step: 0,
+            answered: Vec::new(),
         })
     }
 
@@ -688,6 +800,26 @@ impl LivenessSession {
         let mfcc = Mfcc::new(mfcc).map_err(|e| Error::Config(format!("liveness: {e}")))?;
         self.voice = Some(VoiceCheck { verifier, mfcc });
         Ok(self)
+    }
+
+    /// Compares the answer's voice with the enrolled voice `reference` (made by the same
+    /// `encoder` model): an answer whose voice is not similar enough
+    /// ([`crate::speaker::SpeakerConfig::min_similarity`], the encoder's configuration) fails
+    /// with [`FailReason::VoiceNotConfirmed`]. Without it the evidence says
+    /// [`VoiceMatch::NotChecked`].
+    pub fn with_speaker_check(
+        mut self,
+        encoder: SpeakerEncoder,
+        reference: SpeakerEmbedding,
+    ) -> Self {
+        self.speaker = Some(SpeakerCheck { encoder, reference });
+        self
+    }
+
+    /// The voice print of the deciding answer, when it was compared with the enrolled voice
+    /// (for the bounded refresh of a passed certification; never leaves the core unsealed).
+    pub(crate) fn answer_voice(&self) -> Option<&SpeakerEmbedding> {
+        self.answer_voice.as_ref()
     }
 
     /// Declares that the frames are mirrored (selfie preview): head-turn directions are then
@@ -944,6 +1076,10 @@ impl LivenessSession {
         match self.stage {
             Stage::Finished => {}
             Stage::Answer { prompt_end } => self.decide_digits(prompt_end, &mut out),
+            Stage::Pause { .. } => {
+                let end = self.answered.last().map_or(t, |a| a.prompt_end);
+                self.decide_digits(end, &mut out);
+            }
             Stage::AwaitFace => self.fail(FailReason::NoFace, &mut out),
             Stage::Prompt { .. } => self.fail(FailReason::Timeout, &mut out),
             Stage::Act { .. } => self.fail(FailReason::ActionNotSeen, &mut out),
@@ -971,7 +1107,7 @@ impl LivenessSession {
     fn prompted(&self) -> bool {
         matches!(
             self.stage,
-            Stage::Prompt { .. } | Stage::Answer { .. } | Stage::Act { .. }
+            Stage::Prompt { .. } | Stage::Answer { .. } | Stage::Pause { .. } | Stage::Act { .. }
         )
     }
 
@@ -1019,7 +1155,16 @@ impl LivenessSession {
                     self.fail(FailReason::Timeout, out);
                 }
             }
-            Stage::Answer { prompt_end } => self.update_answer(prompt_end, out),
+            Stage::Answer { prompt_end } => match c.prompt_mode {
+                PromptMode::AllAtOnce => self.update_answer(prompt_end, out),
+                PromptMode::OneAtATime => self.update_digit_answer(prompt_end, out),
+            },
+            Stage::Pause { until } => {
+                if now >= until {
+                    self.step += 1;
+                    self.prompt_digit(now, out);
+                }
+            }
             Stage::Act { requested, .. } => {
                 let deadline = match self.prompt_finished {
                     Some(f) => f + c.stage_timeout,
@@ -1108,6 +1253,11 @@ impl LivenessSession {
 
     fn start_prompt(&mut self, t: Duration, out: &mut Vec<LivenessEvent>) {
         match &self.challenge {
+            Challenge::Digits(_) if self.config.prompt_mode == PromptMode::OneAtATime => {
+                self.step = 0;
+                self.answered.clear();
+                self.prompt_digit(t, out);
+            }
             Challenge::Digits(ch) => {
                 let text = ch
                     .digits
@@ -1126,6 +1276,108 @@ impl LivenessSession {
                 self.progress(0.0, out);
             }
             Challenge::Actions(_) => self.start_action(0, t, out),
+        }
+    }
+
+    /// [`PromptMode::OneAtATime`]: prompts digit `self.step`.
+    fn prompt_digit(&mut self, t: Duration, out: &mut Vec<LivenessEvent>) {
+        let Challenge::Digits(ch) = &self.challenge else {
+            return;
+        };
+        let Some(&digit) = ch.digits.get(self.step) else {
+            return;
+        };
+        let k = ch.digits.len().max(1);
+        out.push(LivenessEvent::SpeakPrompt {
+            message_id: crate::messages::PROMPT_REPEAT_DIGIT.to_string(),
+            params: vec![("digit".to_string(), digit.to_string())],
+        });
+        out.push(LivenessEvent::ShowDigits {
+            digits: vec![digit],
+        });
+        self.prompt_started = None;
+        self.prompt_finished = None;
+        self.stage = Stage::Prompt { requested: t };
+        self.progress(0.9 * self.step as f32 / k as f32, out);
+    }
+
+    /// [`PromptMode::OneAtATime`]: listens for the answer to digit `self.step`, whose prompt
+    /// ended at `prompt_end`. It must start inside [`LivenessConfig::digit_response_window`]
+    /// and end with [`LivenessConfig::digit_end_silence`]; then a random pause, then the next
+    /// digit — or the decision after the last.
+    fn update_digit_answer(&mut self, prompt_end: Duration, out: &mut Vec<LivenessEvent>) {
+        let c = &self.config;
+        let now = self.now();
+        let from = self.prompt_started.unwrap_or(prompt_end);
+        let speech = self.speech();
+        let early_limit = prompt_end + c.speech_grace;
+        if speech
+            .iter()
+            .any(|s| s.onset < early_limit && (s.onset >= from || s.end > from))
+        {
+            self.fail(FailReason::SpokeTooEarly, out);
+            return;
+        }
+        let audio_time = self.vad.last().map_or(Duration::ZERO, |v| v.end);
+        let window_end = prompt_end + c.digit_response_window;
+        let answer = speech
+            .iter()
+            .find(|s| s.onset >= early_limit && s.onset <= window_end)
+            .copied();
+        let Some(answer) = answer else {
+            let over = (audio_time >= window_end && now >= window_end)
+                || now >= window_end + c.max_audio_lag;
+            if over {
+                self.fail(FailReason::NoSpeech, out);
+            }
+            return;
+        };
+        if answer.end.saturating_sub(answer.start) > c.max_digit_duration {
+            // Talking on and on: not one digit after its prompt.
+            self.fail(FailReason::DigitsRunTogether, out);
+            return;
+        }
+        if answer.open || audio_time < answer.end + c.digit_end_silence {
+            return;
+        }
+        self.answered.push(DigitAnswer {
+            prompt_end,
+            speech: answer,
+        });
+        let k = match &self.challenge {
+            Challenge::Digits(ch) => ch.digits.len(),
+            Challenge::Actions(_) => 0,
+        };
+        if self.answered.len() < k {
+            let until = now + self.random_pause();
+            self.stage = Stage::Pause { until };
+            self.progress(0.9 * self.answered.len() as f32 / k.max(1) as f32, out);
+        } else {
+            self.decide_digits(prompt_end, out);
+        }
+    }
+
+    /// A pause drawn uniformly from [`LivenessConfig::digit_pause_min`]..=
+    /// [`LivenessConfig::digit_pause_max`] with the session's random source (the maximum if
+    /// the source fails).
+    fn random_pause(&self) -> Duration {
+        let (lo, hi) = (self.config.digit_pause_min, self.config.digit_pause_max);
+        let span = hi.saturating_sub(lo).as_micros() as u64;
+        let mut bytes = [0u8; 8];
+        if span == 0 {
+            return lo;
+        }
+        match self.rng.fill(&mut bytes) {
+            // A 64-bit draw scaled to the span: the bias is below 2^-40 for spans of seconds.
+            Ok(()) => {
+                let x = u64::from_le_bytes(bytes);
+                let off = ((u128::from(x) * u128::from(span + 1)) >> 64) as u64;
+                lo + Duration::from_micros(off)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "liveness: random pause not drawn");
+                hi
+            }
         }
     }
 
@@ -1209,25 +1461,49 @@ impl LivenessSession {
     fn decide_digits(&mut self, prompt_end: Duration, out: &mut Vec<LivenessEvent>) {
         let _span = tracing::debug_span!("liveness_decide_digits").entered();
         let mut ev = self.evidence();
-        match self.judge_digits(prompt_end, &mut ev) {
+        let mut voice = None;
+        let reason = self.judge_digits(prompt_end, &mut ev, &mut voice);
+        self.answer_voice = voice;
+        match reason {
             None => self.pass_with(ev, out),
             Some(reason) => self.fail_with(reason, ev, out),
         }
     }
 
-    /// Fills the digit evidence and returns the failure reason, if any.
-    fn judge_digits(&self, prompt_end: Duration, ev: &mut LivenessEvidence) -> Option<FailReason> {
+    /// Fills the digit evidence and returns the failure reason, if any; puts the answer's
+    /// voice print into `voice` when it was compared with the enrolled voice.
+    fn judge_digits(
+        &self,
+        prompt_end: Duration,
+        ev: &mut LivenessEvidence,
+        voice: &mut Option<SpeakerEmbedding>,
+    ) -> Option<FailReason> {
         let c = &self.config;
         let Challenge::Digits(ch) = &self.challenge else {
             return None;
         };
         let early_limit = prompt_end + c.speech_grace;
         let window_end = prompt_end + c.response_window;
-        let answer: Vec<Speech> = self
-            .speech()
-            .into_iter()
-            .filter(|s| s.onset >= early_limit && s.onset <= window_end)
-            .collect();
+        // Each answer segment with the end of the prompt it answers.
+        let answered: Vec<(Speech, Duration)> = match c.prompt_mode {
+            PromptMode::AllAtOnce => self
+                .speech()
+                .into_iter()
+                .filter(|s| s.onset >= early_limit && s.onset <= window_end)
+                .map(|s| (s, prompt_end))
+                .collect(),
+            PromptMode::OneAtATime => self
+                .answered
+                .iter()
+                .map(|a| (a.speech, a.prompt_end))
+                .collect(),
+        };
+        let answer: Vec<Speech> = answered.iter().map(|(s, _)| *s).collect();
+        let onset_ms = |i: usize| {
+            answered
+                .get(i)
+                .map(|(s, p)| s.onset.as_millis() as i64 - p.as_millis() as i64)
+        };
         ev.speech_segments = answer
             .iter()
             .map(|s| SegmentEvidence {
@@ -1235,11 +1511,7 @@ impl LivenessSession {
                 end_ms: ms(s.end),
             })
             .collect();
-        ev.digit_check = Some(if self.voice.is_some() {
-            DigitCheck::Templates
-        } else {
-            DigitCheck::CountAndTimingOnly
-        });
+        ev.digit_check = Some(self.digit_check());
         ev.digits = ch
             .digits
             .iter()
@@ -1247,6 +1519,7 @@ impl LivenessSession {
                 digit: d,
                 start_ms: None,
                 end_ms: None,
+                onset_after_prompt_ms: None,
                 accepted: None,
                 ratio: None,
             })
@@ -1258,6 +1531,9 @@ impl LivenessSession {
             return Some(FailReason::NoAudio);
         };
         let k = ch.digits.len();
+        let mut content_failed = false;
+        // Each digit's speech on the session clock (s), for the synchrony digit by digit.
+        let mut digit_spans: Vec<(f64, f64)> = Vec::new();
         let long = |s: &Speech| s.end.saturating_sub(s.start) > c.max_digit_duration;
         let short = |s: &Speech| s.end.saturating_sub(s.start) < c.min_digit_duration;
         if let Some(voice) = &self.voice {
@@ -1284,6 +1560,7 @@ impl LivenessSession {
             for (e, d) in ev.digits.iter_mut().zip(&m.digits) {
                 e.start_ms = d.start_s.map(|s| ms(Duration::from_secs_f32(s.max(0.0))));
                 e.end_ms = d.end_s.map(|s| ms(Duration::from_secs_f32(s.max(0.0))));
+                e.onset_after_prompt_ms = d.segment.and_then(onset_ms);
                 e.accepted = Some(d.accepted);
                 e.ratio = d.score.as_ref().and_then(|s| s.ratio);
             }
@@ -1296,12 +1573,18 @@ impl LivenessSession {
                 return Some(FailReason::WrongNumberOfDigits);
             }
             if !m.passed {
-                return Some(FailReason::DigitMismatch);
+                content_failed = true;
             }
+            digit_spans = m
+                .digits
+                .iter()
+                .filter_map(|d| Some((f64::from(d.start_s?), f64::from(d.end_s?))))
+                .collect();
         } else {
-            for (e, s) in ev.digits.iter_mut().zip(&answer) {
+            for (i, (e, s)) in ev.digits.iter_mut().zip(&answer).enumerate() {
                 e.start_ms = Some(ms(s.start));
                 e.end_ms = Some(ms(s.end));
+                e.onset_after_prompt_ms = onset_ms(i);
             }
             if answer.len() < k {
                 return Some(if answer.iter().any(long) {
@@ -1316,40 +1599,108 @@ impl LivenessSession {
                 return Some(FailReason::WrongNumberOfDigits);
             }
         }
-        // Lips and voice.
-        let first = answer.first().map_or(prompt_end, |s| s.start);
-        let last = answer.last().map_or(prompt_end, |s| s.end);
-        let margin = Duration::from_millis(300);
-        let min_span = Duration::from_secs_f64(c.av_sync.min_overlap_s + 0.2);
-        let t0 = first.saturating_sub(margin);
-        let t1 = (last + margin).max(t0 + min_span);
-        let (t0s, t1s) = (t0.as_secs_f64(), t1.as_secs_f64());
-        let mouth: Vec<MouthSample> = self
-            .mouth
-            .iter()
-            .copied()
-            .filter(|m| m.t_s >= t0s && m.t_s <= t1s)
-            .collect();
-        let envelope = self.envelope(audio_start, t0, t1);
-        ev.av_sync = envelope.and_then(|e| av_sync_score(&mouth, &e, &c.av_sync).ok());
-        if !ev.av_sync.is_some_and(|s| c.av_sync.in_sync(&s)) {
+        // Every check of the answer is measured (its number goes into the evidence), then the
+        // first failure in this order decides: the digits said, the lips moving at all (a
+        // photo), the voice (the enrolled person's?), the lips in time with the voice digit by
+        // digit and at rest between digits (a dubbed video).
+        let voice_ok = self.check_voice(&answer, audio_start, ev, voice);
+        if digit_spans.is_empty() {
+            digit_spans = answer
+                .iter()
+                .map(|s| (s.start.as_secs_f64(), s.end.as_secs_f64()))
+                .collect();
+        }
+        let sync = score_answer(
+            &self.mouth,
+            &self.audio,
+            audio_start.as_secs_f64(),
+            c.sample_rate,
+            &digit_spans,
+            &c.av_sync,
+        );
+        let sync_failure = match &sync {
+            Ok(s) => c.av_sync.judge(s).err(),
+            Err(e) => {
+                tracing::debug!(error = %e, "liveness: answer synchrony not measured");
+                None
+            }
+        };
+        ev.av_sync = sync.as_ref().ok().map(|s| s.whole);
+        ev.answer_sync = sync.ok();
+        ev.sync_failure = sync_failure.clone();
+        if content_failed {
+            return Some(FailReason::DigitMismatch);
+        }
+        if ev.answer_sync.is_none() || matches!(sync_failure, Some(SyncFailure::MouthStill { .. }))
+        {
             return Some(FailReason::LipsNotMovingWithVoice);
+        }
+        if !voice_ok {
+            return Some(FailReason::VoiceNotConfirmed);
+        }
+        if sync_failure.is_some() {
+            return Some(FailReason::LipsOutOfSync);
         }
         None
     }
 
-    /// RMS envelope (10 ms) of the audio between `t0` and `t1`, on the session clock.
-    fn envelope(&self, audio_start: Duration, t0: Duration, t1: Duration) -> Option<Envelope> {
-        let sr = f64::from(self.config.sample_rate);
-        let i0 = (t0.saturating_sub(audio_start).as_secs_f64() * sr) as usize;
-        let i1 =
-            ((t1.saturating_sub(audio_start).as_secs_f64() * sr) as usize).min(self.audio.len());
-        if i1 <= i0 {
-            return None;
+    /// Compares the answer's speech with the enrolled voice, when there is one; records the
+    /// result in `ev.voice` and the answer's voice print in `voice`. `false` when the voice is
+    /// not confirmed.
+    fn check_voice(
+        &self,
+        answer: &[Speech],
+        audio_start: Duration,
+        ev: &mut LivenessEvidence,
+        voice: &mut Option<SpeakerEmbedding>,
+    ) -> bool {
+        let Some(check) = &self.speaker else {
+            ev.voice = VoiceMatch::NotChecked;
+            return true;
+        };
+        let _span = tracing::debug_span!("liveness_voice").entered();
+        let rel = |d: Duration| d.saturating_sub(audio_start).as_secs_f32();
+        let segments: Vec<SpeechSegment> = answer
+            .iter()
+            .map(|s| SpeechSegment {
+                start_s: rel(s.start),
+                end_s: rel(s.end).max(rel(s.start)),
+            })
+            .collect();
+        let speech_ms = answer
+            .iter()
+            .map(|s| ms(s.end.saturating_sub(s.start)))
+            .sum();
+        match check.encoder.embed_segments(&self.audio, &segments) {
+            Ok(e) => {
+                let similarity = e.similarity(&check.reference);
+                let config = check.encoder.config();
+                ev.voice = VoiceMatch::Checked {
+                    similarity,
+                    threshold: config.min_similarity,
+                };
+                let accepted = config.accepts(similarity);
+                *voice = Some(e);
+                accepted
+            }
+            Err(e) => {
+                if !matches!(
+                    e,
+                    SpeakerError::TooLittleSpeech { .. } | SpeakerError::Silent
+                ) {
+                    tracing::warn!(error = %e, "liveness: the answer's voice could not be embedded");
+                }
+                ev.voice = VoiceMatch::Unusable { speech_ms };
+                false
+            }
         }
-        let mut env = rms_envelope(&self.audio[i0..i1], self.config.sample_rate, 0.01).ok()?;
-        env.start_s += audio_start.as_secs_f64() + i0 as f64 / sr;
-        Some(env)
+    }
+
+    /// How this session checks the spoken digits.
+    fn digit_check(&self) -> DigitCheck {
+        self.voice
+            .as_ref()
+            .map_or(DigitCheck::CountOnly, |v| v.verifier.check())
     }
 
     fn evidence(&self) -> LivenessEvidence {
@@ -1369,8 +1720,13 @@ impl LivenessSession {
             speech_onset_after_prompt_ms: onset,
             speech_segments: Vec::new(),
             digit_check: None,
+            prompt_mode: matches!(self.challenge, Challenge::Digits(_))
+                .then_some(self.config.prompt_mode),
+            voice: VoiceMatch::NotChecked,
             digits: Vec::new(),
             av_sync: None,
+            answer_sync: None,
+            sync_failure: None,
             actions: self.actions_done.clone(),
             visual_events: self.visual_events.clone(),
             continuity: self.tracker.continuity.stats(),
@@ -1398,11 +1754,7 @@ impl LivenessSession {
     fn fail(&mut self, reason: FailReason, out: &mut Vec<LivenessEvent>) {
         let mut ev = self.evidence();
         if matches!(self.challenge, Challenge::Digits(_)) {
-            ev.digit_check = Some(if self.voice.is_some() {
-                DigitCheck::Templates
-            } else {
-                DigitCheck::CountAndTimingOnly
-            });
+            ev.digit_check = Some(self.digit_check());
         }
         self.fail_with(reason, ev, out);
     }
@@ -1480,6 +1832,8 @@ impl LivenessSession {
         self.audio.clear();
         self.audio_start = None;
         self.last_progress = -1.0;
+        self.step = 0;
+        self.answered.clear();
     }
 }
 
@@ -1762,7 +2116,7 @@ mod tests {
         );
         let v = run.verdict();
         assert!(v.passed, "{v:#?}");
-        assert_eq!(v.evidence.digit_check, Some(DigitCheck::Templates));
+        assert_eq!(v.evidence.digit_check, Some(DigitCheck::VoiceTemplates));
         assert!(
             v.evidence
                 .digits
@@ -1772,7 +2126,7 @@ mod tests {
             v.evidence.digits
         );
         let json = serde_json::to_string(&v.evidence).unwrap();
-        assert!(json.contains("\"digit_check\":\"templates\""));
+        assert!(json.contains("\"digit_check\":\"voice_templates\""));
         // Three digits, but not the ones asked for.
         let run = simulate(
             with_templates(&[2, 5, 8]),
@@ -1937,7 +2291,7 @@ mod tests {
         assert!(v.passed, "{v:#?}");
         assert_eq!(v.attempts, 1);
         let ev = &v.evidence;
-        assert_eq!(ev.digit_check, Some(DigitCheck::CountAndTimingOnly));
+        assert_eq!(ev.digit_check, Some(DigitCheck::CountOnly));
         assert_eq!(ev.speech_segments.len(), 3, "{ev:#?}");
         let onset = ev.speech_onset_after_prompt_ms.unwrap();
         assert!((400..=600).contains(&onset), "onset {onset}");
@@ -1957,10 +2311,7 @@ mod tests {
         );
         // The evidence serialises with its stable names.
         let json = serde_json::to_string(&ev).unwrap();
-        assert!(
-            json.contains("\"digit_check\":\"count_and_timing_only\""),
-            "{json}"
-        );
+        assert!(json.contains("\"digit_check\":\"count_only\""), "{json}");
     }
 
     fn one_attempt() -> LivenessConfig {
@@ -2152,6 +2503,145 @@ mod tests {
             &run_on,
         );
         assert_eq!(run.verdict().reason, Some(FailReason::DigitsRunTogether));
+    }
+
+    fn one_at_a_time() -> LivenessConfig {
+        LivenessConfig {
+            prompt_mode: PromptMode::OneAtATime,
+            ..one_attempt()
+        }
+    }
+
+    #[test]
+    fn one_digit_at_a_time_follows_each_prompt() {
+        // A live reader repeats each digit 0.5 s after its prompt ends (`reader` speaks after
+        // the latest prompt it heard).
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &reader(1, 0.5),
+        );
+        let v = run.verdict();
+        assert!(v.passed, "{v:#?}");
+        let prompts: Vec<(f64, Vec<(String, String)>)> = run
+            .events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                LivenessEvent::SpeakPrompt { message_id, params } => {
+                    assert_eq!(message_id, crate::messages::PROMPT_REPEAT_DIGIT);
+                    Some((*t, params.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let said: Vec<&str> = prompts.iter().map(|(_, p)| p[0].1.as_str()).collect();
+        assert_eq!(said, ["2", "5", "8"]);
+        let shown: Vec<Vec<u8>> = run
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                LivenessEvent::ShowDigits { digits } => Some(digits.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown, [vec![2], vec![5], vec![8]]);
+        assert_eq!(v.evidence.prompt_mode, Some(PromptMode::OneAtATime));
+        for d in &v.evidence.digits {
+            let onset = d
+                .onset_after_prompt_ms
+                .expect("each digit timed from its prompt");
+            assert!((400..=700).contains(&onset), "{d:?}");
+        }
+        // The pauses between an answer and the next prompt are drawn, not fixed: the gaps
+        // between prompts differ.
+        let gaps: Vec<f64> = prompts.windows(2).map(|w| w[1].0 - w[0].0).collect();
+        assert!((gaps[0] - gaps[1]).abs() > 0.01, "{gaps:?}");
+    }
+
+    #[test]
+    fn a_recording_cannot_follow_prompts_one_at_a_time() {
+        // The three digits read at fixed times after the first prompt (a pre-recorded video
+        // of someone reading "2 … 5 … 8"): the second digit comes before or during its
+        // prompt.
+        let first_end = std::cell::Cell::new(None::<f64>);
+        let recording = |t: f64, h: &Heard| {
+            if first_end.get().is_none() {
+                first_end.set(h.finished);
+            }
+            let Some(end) = first_end.get() else {
+                return Person::default();
+            };
+            let level = (0..3)
+                .map(|j| bump(t, end + 0.5 + 0.8 * j as f64, 0.35))
+                .fold(0.0, f32::max);
+            Person {
+                speech: level,
+                mouth: 0.02 + 0.15 * level,
+                ..Person::default()
+            }
+        };
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &recording,
+        );
+        let v = run.verdict();
+        assert!(!v.passed);
+        // Depending on the drawn pause, the next digit comes while its prompt plays or
+        // before it (then the prompt gets no answer).
+        assert!(
+            matches!(
+                v.reason,
+                Some(FailReason::SpokeTooEarly | FailReason::NoSpeech)
+            ),
+            "{v:#?}"
+        );
+        // Talking on through the pause (a looped talking video): refused as well.
+        let talker = |t: f64, h: &Heard| {
+            let Some(end) = h.finished else {
+                return Person::default();
+            };
+            let level = if t > end + 0.4 { 1.0 } else { 0.0 };
+            Person {
+                speech: level,
+                mouth: 0.02 + 0.1 * (t * 7.0).sin().abs() as f32 * level,
+                ..Person::default()
+            }
+        };
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &talker,
+        );
+        assert_eq!(run.verdict().reason, Some(FailReason::DigitsRunTogether));
+        // Nobody answers the second digit.
+        let once = std::cell::Cell::new(0u32);
+        let last = std::cell::Cell::new(None::<f64>);
+        let one_answer = |t: f64, h: &Heard| {
+            if h.finished != last.get() && h.finished.is_some() {
+                last.set(h.finished);
+                once.set(once.get() + 1);
+            }
+            if once.get() >= 2 {
+                return Person::default();
+            }
+            reader(1, 0.5)(t, h)
+        };
+        let run = simulate(
+            session(&[2, 5, 8], one_at_a_time()),
+            &frames(30.0, 20.0),
+            1.0,
+            &one_answer,
+        );
+        assert_eq!(
+            run.verdict().reason,
+            Some(FailReason::NoSpeech),
+            "{:#?}",
+            run.verdict()
+        );
     }
 
     #[test]

@@ -37,14 +37,17 @@ const FORMAT_VERSION: u32 = 1;
 
 /// Id of "please read aloud {digits}" (placeholder `{digits}`).
 pub const PROMPT_READ_DIGITS: &str = "prompt_read_digits";
+/// Id of "please repeat after me: {digit}" (one digit at a time; `{digit}` is one digit).
+pub const PROMPT_REPEAT_DIGIT: &str = "prompt_repeat_digit";
 /// Id of the kind "let's try once more" after a liveness attempt that did not pass.
 pub const LIVENESS_RETRY: &str = "liveness_retry";
 /// Id of the success / SMS text (placeholder `{year}`).
 pub const CERTIFICATION_SUCCESS: &str = "certification_success";
 
 /// Ids that are not instructions or hints, with the placeholders each must use.
-const OTHER_IDS: [(&str, &[&str]); 3] = [
+const OTHER_IDS: [(&str, &[&str]); 4] = [
     (PROMPT_READ_DIGITS, &["digits"]),
+    (PROMPT_REPEAT_DIGIT, &["digit"]),
     (LIVENESS_RETRY, &[]),
     (CERTIFICATION_SUCCESS, &["year"]),
 ];

@@ -16,6 +16,8 @@ pub const LANDMARK_FILE: &str = "face_landmark.onnx";
 pub const DESCRIPTOR_FILE: &str = "dlib_face_descriptor.onnx";
 /// File name of the voice-activity model.
 pub const VAD_FILE: &str = "silero_vad_16k.onnx";
+/// File name of the speaker encoder (GE2E, Resemblyzer).
+pub const SPEAKER_FILE: &str = "ge2e_speaker_encoder.onnx";
 /// File name of the canonical 3-D face.
 pub const CANONICAL_FACE_FILE: &str = "canonical_face.json";
 
@@ -57,6 +59,7 @@ fn embedded(file: &str) -> Option<&'static [u8]> {
         CANONICAL_FACE_FILE => Some(include_bytes!("../../models/canonical_face.json")),
         DESCRIPTOR_FILE => Some(include_bytes!("../../models/dlib_face_descriptor.onnx")),
         VAD_FILE => Some(include_bytes!("../../models/silero_vad_16k.onnx")),
+        SPEAKER_FILE => Some(include_bytes!("../../models/ge2e_speaker_encoder.onnx")),
         _ => None,
     }
 }

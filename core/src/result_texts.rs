@@ -29,6 +29,9 @@ pub const SMS_SUCCESS_PROVINCIAL: &str = "sms_success_provincial";
 pub const SMS_SUCCESS_NON_PROVINCIAL: &str = "sms_success_non_provincial";
 /// Id of the stand-in for `{name}` in an SMS when the name is not known.
 pub const SMS_NAME_FALLBACK: &str = "sms_name_fallback";
+/// Id of the result-screen success text for a retiree living outside the province
+/// (placeholder `{year}`): also says the result is recorded where they are insured.
+pub const CERTIFICATION_SUCCESS_NON_PROVINCIAL: &str = "certification_success_non_provincial";
 /// Id of the result text "not finished this time, try once more" (placeholder `{year}`).
 pub const RESULT_FAILURE_RETRY: &str = "result_failure_retry";
 /// Id of the result text "please finish at the social-insurance office" (placeholder
@@ -37,7 +40,8 @@ pub const RESULT_FAILURE_OFFICE: &str = "result_failure_office";
 
 /// The result and SMS message ids this module adds, with the placeholders each must use
 /// (checked by the message loader).
-pub(crate) const RESULT_TEXT_IDS: [(&str, &[&str]); 5] = [
+pub(crate) const RESULT_TEXT_IDS: [(&str, &[&str]); 6] = [
+    (CERTIFICATION_SUCCESS_NON_PROVINCIAL, &["year"]),
     (SMS_SUCCESS_PROVINCIAL, &["name", "year"]),
     (SMS_SUCCESS_NON_PROVINCIAL, &["name", "year"]),
     (SMS_NAME_FALLBACK, &[]),
@@ -60,6 +64,23 @@ impl RetireeCategory {
     /// Both categories.
     pub const ALL: [RetireeCategory; 2] = [Self::Provincial, Self::NonProvincial];
 
+    /// The stable id (`provincial`, `non_provincial`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Provincial => "provincial",
+            Self::NonProvincial => "non_provincial",
+        }
+    }
+
+    /// The category of an id (`provincial`, `non_provincial`; `-` may stand for `_`).
+    pub fn from_id(id: &str) -> Option<Self> {
+        match id.trim().replace('-', "_").as_str() {
+            "provincial" => Some(Self::Provincial),
+            "non_provincial" => Some(Self::NonProvincial),
+            _ => None,
+        }
+    }
+
     /// Id of this category's success SMS.
     pub fn sms_id(self) -> &'static str {
         match self {
@@ -73,8 +94,11 @@ impl RetireeCategory {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultText {
-    /// Certification complete.
+    /// Certification complete (a retiree living in the province).
     Success,
+    /// Certification complete, for a retiree living outside the province: the result is
+    /// recorded where they are insured.
+    SuccessNonProvincial,
     /// Not finished this time; another try is offered.
     Retry,
     /// Cannot be finished on the phone; the office will help.
@@ -83,12 +107,26 @@ pub enum ResultText {
 
 impl ResultText {
     /// Every result text.
-    pub const ALL: [ResultText; 3] = [Self::Success, Self::Retry, Self::VisitOffice];
+    pub const ALL: [ResultText; 4] = [
+        Self::Success,
+        Self::SuccessNonProvincial,
+        Self::Retry,
+        Self::VisitOffice,
+    ];
+
+    /// The success text for a retiree of `category`.
+    pub fn success(category: RetireeCategory) -> Self {
+        match category {
+            RetireeCategory::Provincial => Self::Success,
+            RetireeCategory::NonProvincial => Self::SuccessNonProvincial,
+        }
+    }
 
     /// The message id.
     pub fn id(self) -> &'static str {
         match self {
             Self::Success => CERTIFICATION_SUCCESS,
+            Self::SuccessNonProvincial => CERTIFICATION_SUCCESS_NON_PROVINCIAL,
             Self::Retry => RESULT_FAILURE_RETRY,
             Self::VisitOffice => RESULT_FAILURE_OFFICE,
         }

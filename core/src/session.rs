@@ -195,6 +195,9 @@ pub enum UtteranceKind {
     Notice,
     /// The final result.
     Result,
+    /// The confirmation SMS that will follow (shown on the result screen; the authority
+    /// sends it).
+    Sms,
 }
 
 /// A text to show or speak, in the session's language.

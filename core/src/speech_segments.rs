@@ -15,7 +15,10 @@
 //!   digits would hurt digit matching).
 //!
 //! [`rms_envelope`] gives the RMS energy per frame (e.g. 10 ms, or one video frame) for
-//! audio/mouth synchronisation.
+//! audio/mouth synchronisation; [`band_db_envelope`] the energy of the speech band only (e.g.
+//! 300–3000 Hz: the formants the lips shape, without rumble and hiss), in dB and floored a
+//! fixed range below the loudest frame, so that soft and loud syllables count alike and
+//! background noise does not.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -257,6 +260,130 @@ pub fn rms_envelope(
     })
 }
 
+/// Largest [`band_db_envelope`] floor range (dB).
+pub const MAX_FLOOR_DB: f32 = 120.0;
+
+/// Energy of `samples` in the band `low_hz..high_hz`, in dB, per frame of `frame_s` seconds
+/// (stamped with the frame's centre time, like [`rms_envelope`]), floored `floor_db` below the
+/// loudest frame.
+///
+/// The band is cut by two cascaded second-order Butterworth high-pass sections at `low_hz`
+/// and two low-pass sections at `high_hz` (24 dB/octave each side; `low_hz = 0` leaves the
+/// low side open, `high_hz` at or above the Nyquist frequency the high side). A frame's value is
+/// `10·log10(mean square + 1e-12)`; values below `max − floor_db` are raised to it. The
+/// envelope of digital silence is flat (all values equal).
+pub fn band_db_envelope(
+    samples: &[f32],
+    sample_rate: u32,
+    frame_s: f64,
+    low_hz: f32,
+    high_hz: f32,
+    floor_db: f32,
+) -> Result<Envelope, SegmentError> {
+    if sample_rate == 0 {
+        return Err(SegmentError::InvalidConfig("sample_rate must be > 0"));
+    }
+    let nyquist = sample_rate as f32 / 2.0;
+    if !(low_hz.is_finite() && low_hz >= 0.0 && high_hz.is_finite() && high_hz > low_hz) {
+        return Err(SegmentError::InvalidConfig(
+            "band must satisfy 0 <= low_hz < high_hz",
+        ));
+    }
+    if low_hz >= nyquist * 0.95 {
+        return Err(SegmentError::InvalidConfig(
+            "low_hz must lie below the Nyquist frequency",
+        ));
+    }
+    if !(floor_db.is_finite() && floor_db > 0.0 && floor_db <= MAX_FLOOR_DB) {
+        return Err(SegmentError::InvalidConfig("floor_db must be in (0, 120]"));
+    }
+    if let Some(index) = samples.iter().position(|x| !x.is_finite()) {
+        return Err(SegmentError::NonFinite { index });
+    }
+    let _span = tracing::trace_span!("band_db_envelope", n = samples.len()).entered();
+    let mut sections = Vec::with_capacity(4);
+    if low_hz > 0.0 {
+        let hp = Biquad::high_pass(low_hz, sample_rate);
+        sections.extend([hp, hp]);
+    }
+    if high_hz < nyquist * 0.95 {
+        let lp = Biquad::low_pass(high_hz, sample_rate);
+        sections.extend([lp, lp]);
+    }
+    let filtered: Vec<f32> = samples
+        .iter()
+        .scan(sections, |secs, &x| {
+            let mut v = f64::from(x);
+            for s in secs.iter_mut() {
+                v = s.step(v);
+            }
+            Some(v as f32)
+        })
+        .collect();
+    let mut env = rms_envelope(&filtered, sample_rate, frame_s)?;
+    for v in &mut env.values {
+        *v = 10.0 * (f64::from(*v).powi(2) + 1e-12).log10() as f32;
+    }
+    let peak = env.values.iter().copied().fold(f32::MIN, f32::max);
+    let floor = peak - floor_db;
+    for v in &mut env.values {
+        *v = v.max(floor);
+    }
+    Ok(env)
+}
+
+/// One second-order IIR section (RBJ cookbook, Butterworth Q = 1/√2), direct form I.
+#[derive(Debug, Clone, Copy)]
+struct Biquad {
+    b: [f64; 3],
+    a: [f64; 2],
+    x: [f64; 2],
+    y: [f64; 2],
+}
+
+impl Biquad {
+    fn new(b: [f64; 3], a0: f64, a: [f64; 2]) -> Self {
+        Self {
+            b: b.map(|v| v / a0),
+            a: a.map(|v| v / a0),
+            x: [0.0; 2],
+            y: [0.0; 2],
+        }
+    }
+
+    fn parts(f: f32, sample_rate: u32) -> (f64, f64) {
+        let w = 2.0 * std::f64::consts::PI * f64::from(f) / f64::from(sample_rate);
+        (w.cos(), w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2))
+    }
+
+    fn high_pass(f: f32, sample_rate: u32) -> Self {
+        let (c, al) = Self::parts(f, sample_rate);
+        Self::new(
+            [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0],
+            1.0 + al,
+            [-2.0 * c, 1.0 - al],
+        )
+    }
+
+    fn low_pass(f: f32, sample_rate: u32) -> Self {
+        let (c, al) = Self::parts(f, sample_rate);
+        Self::new(
+            [(1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0],
+            1.0 + al,
+            [-2.0 * c, 1.0 - al],
+        )
+    }
+
+    fn step(&mut self, x: f64) -> f64 {
+        let y = self.b[0] * x + self.b[1] * self.x[0] + self.b[2] * self.x[1]
+            - self.a[0] * self.y[0]
+            - self.a[1] * self.y[1];
+        self.x = [x, self.x[0]];
+        self.y = [y, self.y[0]];
+        y
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,5 +558,59 @@ mod tests {
         );
         let big = rms_envelope(&[f32::MAX; 320], 16_000, 0.01).unwrap();
         assert!(big.values.iter().all(|v| v.is_finite()));
+    }
+
+    fn tone(hz: f32, amp: f32, secs: f32) -> Vec<f32> {
+        let n = (secs * 16_000.0) as usize;
+        (0..n)
+            .map(|i| amp * (2.0 * std::f32::consts::PI * hz * i as f32 / 16_000.0).sin())
+            .collect()
+    }
+
+    #[test]
+    fn band_envelope_passes_the_speech_band_in_db() {
+        let env = |x: &[f32]| band_db_envelope(x, 16_000, 0.01, 300.0, 3000.0, 60.0).unwrap();
+        // A 1 kHz tone of amplitude 0.5: mean square 0.125 → −9.03 dB, in the band.
+        let e = env(&tone(1000.0, 0.5, 0.5));
+        assert_eq!(e.values.len(), 50);
+        assert!((e.start_s - 0.005).abs() < 1e-9 && (e.step_s - 0.01).abs() < 1e-9);
+        for v in &e.values[5..] {
+            assert!((v + 9.03).abs() < 0.3, "{v}");
+        }
+        // 50 Hz hum and 7 kHz hiss of the same amplitude are cut by more than 24 dB.
+        for hz in [50.0, 7000.0] {
+            let out = env(&tone(hz, 0.5, 0.5));
+            let v = out.values[25];
+            assert!(v < -9.03 - 24.0, "{hz} Hz: {v} dB");
+        }
+        // Quiet then loud: values in dB, floored 60 dB below the loudest frame.
+        let mut x = vec![0.0f32; 1600];
+        x.extend(tone(1000.0, 0.5, 0.2));
+        let e = env(&x);
+        let peak = e.values.iter().copied().fold(f32::MIN, f32::max);
+        assert!(e.values[..5]
+            .iter()
+            .all(|v| (v - (peak - 60.0)).abs() < 1e-4));
+        // Scaling the input shifts the envelope, it does not change its shape.
+        let loud: Vec<f32> = x.iter().map(|v| v * 0.1).collect();
+        let l = env(&loud);
+        for (a, b) in l.values.iter().zip(&e.values) {
+            assert!((a - (b - 20.0)).abs() < 0.05, "{a} vs {b}");
+        }
+        // Silence: flat. Bad inputs: errors.
+        assert!(env(&[0.0; 800]).values.windows(2).all(|w| w[0] == w[1]));
+        assert!(band_db_envelope(&[0.0; 10], 0, 0.01, 300.0, 3000.0, 60.0).is_err());
+        assert!(band_db_envelope(&[0.0; 10], 16_000, 0.01, 3000.0, 300.0, 60.0).is_err());
+        assert!(band_db_envelope(&[0.0; 10], 16_000, 0.01, 9000.0, 9500.0, 60.0).is_err());
+        assert!(band_db_envelope(&[0.0; 10], 16_000, 0.01, 300.0, 3000.0, 0.0).is_err());
+        assert!(band_db_envelope(&[0.0; 10], 16_000, 0.01, f32::NAN, 3000.0, 40.0).is_err());
+        assert_eq!(
+            band_db_envelope(&[0.0, f32::NAN], 16_000, 0.01, 300.0, 3000.0, 40.0),
+            Err(SegmentError::NonFinite { index: 1 })
+        );
+        // An open high side (above Nyquist) is allowed.
+        assert!(
+            band_db_envelope(&tone(1000.0, 0.5, 0.1), 16_000, 0.01, 100.0, 9000.0, 40.0).is_ok()
+        );
     }
 }

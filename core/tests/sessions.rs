@@ -8,8 +8,8 @@ mod common;
 use common::{eval_data, media};
 use image::RgbImage;
 use lifecert_core::attestation::{
-    verify_attestation, verify_attestation_with, AttestationError, InMemoryNonceLedger,
-    PerformedBy, ProxyRelation, VerifyPolicy,
+    verify_attestation, verify_attestation_with, AttestationError, ChallengeOrigin, ConfigProfile,
+    InMemoryNonceLedger, PerformedBy, ProxyRelation, VerifyPolicy,
 };
 use lifecert_core::certification::{
     CertificationFailure, CertificationKeys, CertificationOutcome, CertificationRequest,
@@ -21,9 +21,10 @@ use lifecert_core::enrollment::{
     EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
 use lifecert_core::identity::{IdNumber, SubjectKey, SubjectReference};
-use lifecert_core::liveness::FailReason;
+use lifecert_core::liveness::{DigitCheck, FailReason};
 use lifecert_core::messages::Language;
 use lifecert_core::resample::resample_linear_or_better;
+use lifecert_core::result_texts::RetireeCategory;
 use lifecert_core::sealing::{SealingKey, SigningKeyPair};
 use lifecert_core::session::{Phase, SessionError, UtteranceKind};
 use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
@@ -164,6 +165,7 @@ fn request(template: TemplateInput, challenge: ChallengeSource) -> Certification
         voice_templates: None,
         server_nonce: Nonce([5; 16]),
         certification_year: 2026,
+        retiree_category: RetireeCategory::Provincial,
         now_unix: NOW,
         previous_failures: 0,
         language: Language::En,
@@ -299,12 +301,27 @@ fn enrol_from_one_clip_and_certify_with_another_clip_of_the_same_speaker() {
         verify_attestation(&c.attestation, &key, &Nonce([5; 16]), &mut ledger),
         Err(AttestationError::SuppliedChallengeRefused)
     ));
+    // A replay: its supplied challenge, its configuration and its digits only counted (no
+    // voice templates) must each be accepted explicitly.
     let policy = VerifyPolicy {
         accept_supplied_challenge: true,
+        accept_recording_replay: true,
+        ..VerifyPolicy::default()
+    };
+    assert!(matches!(
+        verify_attestation_with(&c.attestation, &key, &Nonce([5; 16]), &mut ledger, &policy),
+        Err(AttestationError::CountOnlyRefused)
+    ));
+    let policy = VerifyPolicy {
+        accept_count_only: true,
+        ..policy
     };
     let a = verify_attestation_with(&c.attestation, &key, &Nonce([5; 16]), &mut ledger, &policy)
         .unwrap();
-    assert!(a.challenge_supplied);
+    assert_eq!(a.challenge_origin, ChallengeOrigin::Supplied);
+    assert_eq!(a.profile, ConfigProfile::RecordingReplay);
+    assert_eq!(a.liveness.digit_check, DigitCheck::CountOnly);
+    assert_eq!((a.liveness.digits_heard, a.liveness.digits_matched), (1, 0));
     assert_eq!(a.challenge.digits, vec![2]);
     assert_eq!(a.certification_year, 2026);
     assert!(matches!(a.performed_by, PerformedBy::Proxy { .. }));
@@ -554,16 +571,56 @@ fn voice_digits_read_at_enrolment_become_templates() {
     let Some(EnrollmentOutcome::Enrolled(e)) = s.outcome() else {
         panic!("voice enrolment did not finish: {:?}", s.outcome());
     };
-    assert!(e.package.voice_templates);
-    let sealed = e.sealed_voice_templates.as_ref().unwrap();
+    let v = e.package.voice;
+    assert!(v.speaker && v.digit_templates, "{v:?}");
+    assert!(v.speech_ms > 2000, "{v:?}");
+    // Staff hear the reading with the face: a WAV of the whole reading (≥ 10 digits' time).
+    let wav = e.package.voice_recording_wav.as_ref().unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+    assert!(wav.len() > 44 + 2 * 16_000 * 5, "{} bytes", wav.len());
+    assert_eq!(
+        e.package.review_deadline_unix - e.package.submitted_unix,
+        7 * 24 * 3600
+    );
+    let sealed = e.sealed_voice_profile.as_ref().unwrap();
     let subject = SubjectReference::from_hex(&e.subject).unwrap();
-    let voice = lifecert_core::voice_store::open_voice_templates(
+    let profile = lifecert_core::voice_store::open_voice_profile(
         sealed,
         &SealingKey::new(&keys.sealing).unwrap(),
         &subject,
     )
     .unwrap();
+    let voice = profile.digits.expect("digit templates");
     assert!(voice.is_complete());
+    // The voice print recognises the same speaker's other takes (a 3-digit answer), not
+    // another FSDD speaker's.
+    let reference = &profile.speaker.expect("a voice print").reference;
+    let answer = |speaker: &str| -> Vec<f32> {
+        let mut a = vec![0f32; 4800];
+        for d in [2u8, 5, 8] {
+            let mut r = hound::WavReader::open(dir.join(format!("{d}_{speaker}_7.wav"))).unwrap();
+            let rate = r.spec().sample_rate;
+            let pcm: Vec<f32> = r
+                .samples::<i16>()
+                .map(|s| f32::from(s.unwrap()) / 32768.0)
+                .collect();
+            a.extend(resample_linear_or_better(&pcm, rate, 16_000).unwrap());
+            a.extend(vec![0f32; 4800]);
+        }
+        a
+    };
+    let engine = engine();
+    let encoder = engine.speaker().unwrap();
+    let sim = |a: &[f32]| {
+        let segments = lifecert_core::voice_enrollment::speech_of(&engine, a).unwrap();
+        encoder
+            .embed_segments(a, &segments)
+            .unwrap()
+            .similarity(reference)
+    };
+    let (own, other) = (sim(&answer("jackson")), sim(&answer("theo")));
+    eprintln!("voice print: own answer {own:.3}, another speaker {other:.3}");
+    assert!(encoder.config().accepts(own) && !encoder.config().accepts(other));
     // The templates recognise the same speaker's other takes of each digit.
     let verifier = TemplateDigitVerifier::new(&voice, VerifyConfig::default()).unwrap();
     let mfcc = lifecert_core::audio_features::Mfcc::new(Default::default()).unwrap();

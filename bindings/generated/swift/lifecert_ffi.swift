@@ -2022,18 +2022,43 @@ public struct AttestationSummary: Equatable, Hashable {
      */
     public var challengeDigits: Data
     /**
-     * True when the challenge was supplied from outside the device (a recording replayed
-     * against its known digits), not drawn on the device.
+     * Where the challenge came from: `drawn` (on the device, for this session), `seeded`
+     * (a test seed) or `supplied` (a recording replayed against its known digits).
      */
-    public var challengeSupplied: Bool
+    public var challengeOrigin: String
+    /**
+     * The configuration the device ran: `production`, `recording_replay` or `custom`.
+     */
+    public var profile: String
     /**
      * Audio-visual synchrony, −1 to 1.
      */
     public var avSync: Float
     /**
-     * Digits of the challenge recognised, in order.
+     * How the digits were checked: `voice_templates`, `speaker_independent_model` or
+     * `count_only` (only the number of words and their timing).
+     */
+    public var digitCheck: String
+    /**
+     * Digits of the challenge heard in their place.
+     */
+    public var digitsHeard: UInt32
+    /**
+     * Digits of the challenge verified, in order (0 with `count_only`).
      */
     public var digitsMatched: UInt32
+    /**
+     * Whether the voice was compared with the enrolled voice.
+     */
+    public var voiceChecked: Bool
+    /**
+     * Its similarity to the enrolled voice (−1 to 1), when checked.
+     */
+    public var voiceSimilarity: Float?
+    /**
+     * How the digits were prompted: `all_at_once` or `one_at_a_time`.
+     */
+    public var promptMode: String
     /**
      * Speech onset after the end of the prompt, milliseconds.
      */
@@ -2090,15 +2115,34 @@ public struct AttestationSummary: Equatable, Hashable {
          * The digits read aloud, one per byte.
          */challengeDigits: Data, 
         /**
-         * True when the challenge was supplied from outside the device (a recording replayed
-         * against its known digits), not drawn on the device.
-         */challengeSupplied: Bool, 
+         * Where the challenge came from: `drawn` (on the device, for this session), `seeded`
+         * (a test seed) or `supplied` (a recording replayed against its known digits).
+         */challengeOrigin: String, 
+        /**
+         * The configuration the device ran: `production`, `recording_replay` or `custom`.
+         */profile: String, 
         /**
          * Audio-visual synchrony, −1 to 1.
          */avSync: Float, 
         /**
-         * Digits of the challenge recognised, in order.
+         * How the digits were checked: `voice_templates`, `speaker_independent_model` or
+         * `count_only` (only the number of words and their timing).
+         */digitCheck: String, 
+        /**
+         * Digits of the challenge heard in their place.
+         */digitsHeard: UInt32, 
+        /**
+         * Digits of the challenge verified, in order (0 with `count_only`).
          */digitsMatched: UInt32, 
+        /**
+         * Whether the voice was compared with the enrolled voice.
+         */voiceChecked: Bool, 
+        /**
+         * Its similarity to the enrolled voice (−1 to 1), when checked.
+         */voiceSimilarity: Float?, 
+        /**
+         * How the digits were prompted: `all_at_once` or `one_at_a_time`.
+         */promptMode: String, 
         /**
          * Speech onset after the end of the prompt, milliseconds.
          */speechOnsetMs: Int32, 
@@ -2127,9 +2171,15 @@ public struct AttestationSummary: Equatable, Hashable {
         self.timeUnix = timeUnix
         self.serverNonce = serverNonce
         self.challengeDigits = challengeDigits
-        self.challengeSupplied = challengeSupplied
+        self.challengeOrigin = challengeOrigin
+        self.profile = profile
         self.avSync = avSync
+        self.digitCheck = digitCheck
+        self.digitsHeard = digitsHeard
         self.digitsMatched = digitsMatched
+        self.voiceChecked = voiceChecked
+        self.voiceSimilarity = voiceSimilarity
+        self.promptMode = promptMode
         self.speechOnsetMs = speechOnsetMs
         self.faceContinuity = faceContinuity
         self.padScore = padScore
@@ -2162,9 +2212,15 @@ public struct FfiConverterTypeAttestationSummary: FfiConverterRustBuffer {
                 timeUnix: FfiConverterUInt64.read(from: &buf), 
                 serverNonce: FfiConverterData.read(from: &buf), 
                 challengeDigits: FfiConverterData.read(from: &buf), 
-                challengeSupplied: FfiConverterBool.read(from: &buf), 
+                challengeOrigin: FfiConverterString.read(from: &buf), 
+                profile: FfiConverterString.read(from: &buf), 
                 avSync: FfiConverterFloat.read(from: &buf), 
+                digitCheck: FfiConverterString.read(from: &buf), 
+                digitsHeard: FfiConverterUInt32.read(from: &buf), 
                 digitsMatched: FfiConverterUInt32.read(from: &buf), 
+                voiceChecked: FfiConverterBool.read(from: &buf), 
+                voiceSimilarity: FfiConverterOptionFloat.read(from: &buf), 
+                promptMode: FfiConverterString.read(from: &buf), 
                 speechOnsetMs: FfiConverterInt32.read(from: &buf), 
                 faceContinuity: FfiConverterFloat.read(from: &buf), 
                 padScore: FfiConverterOptionFloat.read(from: &buf), 
@@ -2183,9 +2239,15 @@ public struct FfiConverterTypeAttestationSummary: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.timeUnix, into: &buf)
         FfiConverterData.write(value.serverNonce, into: &buf)
         FfiConverterData.write(value.challengeDigits, into: &buf)
-        FfiConverterBool.write(value.challengeSupplied, into: &buf)
+        FfiConverterString.write(value.challengeOrigin, into: &buf)
+        FfiConverterString.write(value.profile, into: &buf)
         FfiConverterFloat.write(value.avSync, into: &buf)
+        FfiConverterString.write(value.digitCheck, into: &buf)
+        FfiConverterUInt32.write(value.digitsHeard, into: &buf)
         FfiConverterUInt32.write(value.digitsMatched, into: &buf)
+        FfiConverterBool.write(value.voiceChecked, into: &buf)
+        FfiConverterOptionFloat.write(value.voiceSimilarity, into: &buf)
+        FfiConverterString.write(value.promptMode, into: &buf)
         FfiConverterInt32.write(value.speechOnsetMs, into: &buf)
         FfiConverterFloat.write(value.faceContinuity, into: &buf)
         FfiConverterOptionFloat.write(value.padScore, into: &buf)
@@ -4816,6 +4878,106 @@ public func FfiConverterTypeUtterance_lower(_ value: Utterance) -> RustBuffer {
 
 
 /**
+ * What the verifier accepts beyond authenticity; every field `false` is the authority's
+ * default (production results with a challenge drawn on the device and verified digits).
+ */
+public struct VerifyOptions: Equatable, Hashable {
+    /**
+     * Accept a challenge supplied from outside the device (a replayed recording).
+     */
+    public var acceptSuppliedChallenge: Bool
+    /**
+     * Accept a challenge drawn from a test seed.
+     */
+    public var acceptSeededChallenge: Bool
+    /**
+     * Accept the recording-replay configuration.
+     */
+    public var acceptRecordingReplay: Bool
+    /**
+     * Accept settings changed from the production defaults.
+     */
+    public var acceptCustomProfile: Bool
+    /**
+     * Accept digits that were only counted, not verified.
+     */
+    public var acceptCountOnly: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Accept a challenge supplied from outside the device (a replayed recording).
+         */acceptSuppliedChallenge: Bool = false, 
+        /**
+         * Accept a challenge drawn from a test seed.
+         */acceptSeededChallenge: Bool = false, 
+        /**
+         * Accept the recording-replay configuration.
+         */acceptRecordingReplay: Bool = false, 
+        /**
+         * Accept settings changed from the production defaults.
+         */acceptCustomProfile: Bool = false, 
+        /**
+         * Accept digits that were only counted, not verified.
+         */acceptCountOnly: Bool = false) {
+        self.acceptSuppliedChallenge = acceptSuppliedChallenge
+        self.acceptSeededChallenge = acceptSeededChallenge
+        self.acceptRecordingReplay = acceptRecordingReplay
+        self.acceptCustomProfile = acceptCustomProfile
+        self.acceptCountOnly = acceptCountOnly
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifyOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifyOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifyOptions {
+        return
+            try VerifyOptions(
+                acceptSuppliedChallenge: FfiConverterBool.read(from: &buf), 
+                acceptSeededChallenge: FfiConverterBool.read(from: &buf), 
+                acceptRecordingReplay: FfiConverterBool.read(from: &buf), 
+                acceptCustomProfile: FfiConverterBool.read(from: &buf), 
+                acceptCountOnly: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifyOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.acceptSuppliedChallenge, into: &buf)
+        FfiConverterBool.write(value.acceptSeededChallenge, into: &buf)
+        FfiConverterBool.write(value.acceptRecordingReplay, into: &buf)
+        FfiConverterBool.write(value.acceptCustomProfile, into: &buf)
+        FfiConverterBool.write(value.acceptCountOnly, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyOptions_lift(_ buf: RustBuffer) throws -> VerifyOptions {
+    return try FfiConverterTypeVerifyOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyOptions_lower(_ value: VerifyOptions) -> RustBuffer {
+    return FfiConverterTypeVerifyOptions.lower(value)
+}
+
+
+/**
  * A face action the person is asked to perform (enrolment's liveness step).
  */
 
@@ -6751,26 +6913,26 @@ public func engineVersion() -> String  {
  * Verifies a signed attestation (the `attestation_json` of a certified session) the way
  * the authority's backend does: the exact canonical envelope, the signature by
  * `device_public_key` (32 bytes, the device's registered key), consistent content, the
- * `expected_server_nonce` (16 bytes) the server issued for the session, and — unless
- * `accept_supplied_challenge` — a challenge drawn on the device (a replayed recording's
- * supplied challenge is refused). Returns the verified content.
+ * `expected_server_nonce` (16 bytes) the server issued for the session, and what `options`
+ * do not accept (by default: a challenge not drawn on the device, a configuration other
+ * than production, digits only counted). Returns the verified content.
  *
  * Each call checks one attestation on its own: it does **not** remember server nonces
  * between calls. A backend records the nonce of every accepted attestation in its own
  * store (a unique key) and refuses a second use.
  *
  * Errors: [`LifecertError::TamperedOrWrongKey`] for anything refused (altered or
- * re-encoded envelope, another key, another nonce, a supplied challenge);
+ * re-encoded envelope, another key, another nonce, what `options` refuse);
  * [`LifecertError::BadInput`] for a key or nonce of the wrong length.
  */
-public func verifyAttestation(json: String, devicePublicKey: Data, expectedServerNonce: Data, acceptSuppliedChallenge: Bool)throws  -> AttestationSummary  {
+public func verifyAttestation(json: String, devicePublicKey: Data, expectedServerNonce: Data, options: VerifyOptions)throws  -> AttestationSummary  {
     return try  FfiConverterTypeAttestationSummary_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
         uniffiCallStatus in
     uniffi_lifecert_ffi_fn_func_verify_attestation(
         FfiConverterString.lower(json),
         FfiConverterData.lower(devicePublicKey),
         FfiConverterData.lower(expectedServerNonce),
-        FfiConverterBool.lower(acceptSuppliedChallenge),uniffiCallStatus
+        FfiConverterTypeVerifyOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -6886,7 +7048,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_func_engine_version() != 12272) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_func_verify_attestation() != 16870) {
+    if (uniffi_lifecert_ffi_checksum_func_verify_attestation() != 303) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_func_validate_id_number() != 11932) {

@@ -483,7 +483,7 @@ RustBuffer uniffi_lifecert_ffi_fn_func_engine_version(RustCallStatus *_Nonnull o
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_FN_FUNC_VERIFY_ATTESTATION
 #define UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_FN_FUNC_VERIFY_ATTESTATION
-RustBuffer uniffi_lifecert_ffi_fn_func_verify_attestation(RustBuffer json, RustBuffer device_public_key, RustBuffer expected_server_nonce, int8_t accept_supplied_challenge, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_lifecert_ffi_fn_func_verify_attestation(RustBuffer json, RustBuffer device_public_key, RustBuffer expected_server_nonce, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_FN_FUNC_VALIDATE_ID_NUMBER

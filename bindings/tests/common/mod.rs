@@ -5,7 +5,7 @@
 use lifecert_ffi::{
     CertificationKeys, CertificationOutcome, CertificationRequest, CertificationSession,
     ChallengeSource, Engine, EngineOptions, EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest,
-    FrameInput, PixelFormat, UtteranceKind,
+    FrameInput, PixelFormat, RetireeCategory, UtteranceKind,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -118,9 +118,10 @@ pub fn certification_request(sealed: Vec<u8>, challenge: ChallengeSource) -> Cer
         proxy_relation: Some("child".into()),
         sealed_template: sealed,
         authority_public_key: None,
-        sealed_voice_templates: None,
+        sealed_voice_profile: None,
         server_nonce: SERVER_NONCE.to_vec(),
         certification_year: 2026,
+        retiree_category: RetireeCategory::Provincial,
         now_unix: NOW,
         previous_failures: 0,
         language: "en".into(),

@@ -171,8 +171,8 @@ def enrolment_request(ffi, **changes):
 
 def certification_request(ffi, sealed, challenge=None, **changes):
     fields = dict(name=NAME, id_number=ID_NUMBER, proxy_relation="child", sealed_template=sealed,
-                  server_nonce=SERVER_NONCE, certification_year=2026, now_unix=NOW,
-                  language="en",
+                  server_nonce=SERVER_NONCE, certification_year=2026,
+                  retiree_category=ffi.RetireeCategory.PROVINCIAL, now_unix=NOW, language="en",
                   challenge=challenge or ffi.ChallengeSource.SUPPLIED(digits=bytes([2])))
     fields.update(changes)
     return ffi.CertificationRequest(**fields)

@@ -14,6 +14,13 @@ ENROL_CLIP = "video_talking/grid_pwij3p.mpg"  # "place white in j three please"
 CERTIFY_CLIP = "video_talking/grid_id2_vcd_swwp2s.mpg"  # "set white with p two soon"
 
 
+def replay_options(ffi):
+    """What a replayed recording needs the verifier to accept: its supplied challenge, the
+    recording-replay configuration, and digits only counted (no voice templates)."""
+    return ffi.VerifyOptions(accept_supplied_challenge=True, accept_recording_replay=True,
+                             accept_count_only=True)
+
+
 @pytest.fixture(scope="module")
 def clips():
     data = eval_data_dir()
@@ -56,7 +63,7 @@ def enrolled(ffi, recordings_engine, keys, clips):
 
 def test_enrolment_gives_a_sealed_template_and_a_review_package(ffi, enrolled):
     assert len(enrolled.sealed_template) > 100
-    assert enrolled.sealed_voice_templates is None
+    assert enrolled.sealed_voice_profile is None
     assert len(enrolled.subject_hex) == 64
     package = enrolled.package
     assert package.frame_count == 5 == len(package.frames)
@@ -90,8 +97,12 @@ def test_the_genuine_clip_is_certified_and_the_attestation_verifies(
     assert "2026" in outcome.result_text.text
 
     summary = ffi.verify_attestation(outcome.attestation_json, keys.device_public(),
-                                     SERVER_NONCE, True)
-    assert summary.challenge_supplied
+                                     SERVER_NONCE, replay_options(ffi))
+    assert summary.challenge_origin == "supplied"
+    assert summary.profile == "recording_replay"
+    assert summary.digit_check == "count_only"
+    assert (summary.digits_heard, summary.digits_matched) == (1, 0)
+    assert not summary.voice_checked
     assert summary.challenge_digits == bytes([2])
     assert summary.certification_year == 2026
     assert summary.subject_hex == enrolled.subject_hex
@@ -102,13 +113,14 @@ def test_the_genuine_clip_is_certified_and_the_attestation_verifies(
     assert NOW <= summary.time_unix <= NOW + 3
     with pytest.raises(ffi.LifecertError.TamperedOrWrongKey) as e:
         ffi.verify_attestation(outcome.attestation_json, keys.device_public(), SERVER_NONCE,
-                               False)
+                               ffi.VerifyOptions())
     assert "supplied" in e.value.reason
     with pytest.raises(ffi.LifecertError.TamperedOrWrongKey):
-        ffi.verify_attestation(outcome.attestation_json, keys.device_public(), bytes(16), True)
+        ffi.verify_attestation(outcome.attestation_json, keys.device_public(), bytes(16),
+                               replay_options(ffi))
     with pytest.raises(ffi.LifecertError.TamperedOrWrongKey):
         ffi.verify_attestation(outcome.attestation_json, Keystore(ffi).device_public(),
-                               SERVER_NONCE, True)
+                               SERVER_NONCE, replay_options(ffi))
     # After the end, the session refuses every call.
     with pytest.raises(ffi.LifecertError.BadInput):
         session.push_audio([0] * 320, 3100)
@@ -193,4 +205,4 @@ def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, as
         enrolment.give_consent(True)
     # Every variant derives from the one error type.
     with pytest.raises(ffi.LifecertError):
-        ffi.verify_attestation("{}", keys.device_public(), SERVER_NONCE, True)
+        ffi.verify_attestation("{}", keys.device_public(), SERVER_NONCE, replay_options(ffi))

@@ -21,6 +21,7 @@ use lifecert_core::certification::{
 use lifecert_core::challenge::{DigitChallenge, Nonce};
 use lifecert_core::liveness::Verdict;
 use lifecert_core::messages::Language;
+use lifecert_core::result_texts::RetireeCategory;
 use lifecert_core::ModelSource;
 use serde_json::json;
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ pub struct CertifyArgs {
     pub template: PathBuf,
     /// Sealed voice templates, if any.
     pub voice_templates: Option<PathBuf>,
+    /// Where the retiree lives (the success text and the SMS differ).
+    pub category: RetireeCategory,
     /// The retiree's name.
     pub name: String,
     /// The retiree's ID number.
@@ -164,7 +167,7 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
     let voice_templates = args
         .voice_templates
         .as_ref()
-        .map(|p| read(p, "voice templates"))
+        .map(|p| read(p, "voice profile"))
         .transpose()?;
     let server_nonce = match &args.nonce {
         Some(hex) => Nonce::from_hex(hex).map_err(|e| (EXIT_BAD_INPUT, format!("--nonce: {e}")))?,
@@ -207,6 +210,7 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
         voice_templates,
         server_nonce,
         certification_year: year,
+        retiree_category: args.category,
         now_unix: now,
         previous_failures: args.previous_failures,
         language: args.lang,
@@ -323,7 +327,11 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
                     "outcome": "certified",
                     "distance": c.face_match.distance,
                     "threshold": c.face_match.threshold,
-                    "challenge_supplied": args.challenge.is_some(),
+                    "challenge_origin": if args.challenge.is_some() { "supplied" } else { "drawn" },
+                    "digit_check": c.liveness.evidence.digit_check.map(|d| d.id()),
+                    "voice": c.liveness.evidence.voice,
+                    "result_text": c.result_text.text,
+                    "sms_text": c.sms_text.text,
                     "server_nonce": server_nonce.to_hex(),
                 })
             );
@@ -337,6 +345,9 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
                     "reason": n.failure.id(),
                     "message": n.message.text,
                     "retry_allowed": n.retry_allowed,
+                    "digit_check": n.liveness.as_ref().and_then(|v| v.evidence.digit_check.map(|d| d.id())),
+                    "voice": n.liveness.as_ref().map(|v| v.evidence.voice),
+                    "sync_failure": n.liveness.as_ref().and_then(|v| v.evidence.sync_failure.as_ref().map(ToString::to_string)),
                 })
             );
             Err((EXIT_NOT_PASSED, format!("not certified: {reason}")))

@@ -17,9 +17,11 @@ use lifecert_core::identity::SubjectReference;
 use lifecert_core::messages::Language;
 use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
 use lifecert_core::templates::descriptor_model;
+use lifecert_core::voice_enrollment::profile_from_recordings;
+use lifecert_core::voice_store::seal_voice_profile;
 use lifecert_core::ModelSource;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How many frames each photo is shown for (a still photo held for 0.2 s).
@@ -50,6 +52,60 @@ pub struct EnrollArgs {
     pub report: Option<PathBuf>,
     /// The key file.
     pub keys: Option<PathBuf>,
+    /// Recordings of the person speaking, for the voice profile.
+    pub voice: Vec<PathBuf>,
+    /// A recording of the person reading 0–9, for the digit templates.
+    pub voice_digits: Option<PathBuf>,
+    /// Where the sealed voice profile goes (default `<out>.voice`).
+    pub voice_out: Option<PathBuf>,
+}
+
+/// Decodes a recording's sound as 16 kHz mono samples in [-1, 1].
+fn voice_recording(path: &Path) -> Result<Vec<f32>, CommandError> {
+    let pcm = lifecert_cli::media::audio_16k_mono(path)
+        .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))?;
+    Ok(pcm.iter().map(|&s| f32::from(s) / 32768.0).collect())
+}
+
+/// The voice profile of the `--voice` / `--voice-digits` recordings, sealed for `subject`,
+/// written to `--voice-out`; `None` when no voice was given.
+fn enrol_voice(
+    engine: &lifecert_core::Engine,
+    keys: &lifecert_cli::keys::Keys,
+    subject: &SubjectReference,
+    args: &EnrollArgs,
+) -> Result<Option<serde_json::Value>, CommandError> {
+    if args.voice.is_empty() && args.voice_digits.is_none() {
+        return Ok(None);
+    }
+    let recordings = args
+        .voice
+        .iter()
+        .map(|p| voice_recording(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let digits = args
+        .voice_digits
+        .as_deref()
+        .map(voice_recording)
+        .transpose()?;
+    let refs: Vec<&[f32]> = recordings.iter().map(Vec::as_slice).collect();
+    let profile = profile_from_recordings(engine, &refs, digits.as_deref())
+        .map_err(|e| (EXIT_BAD_INPUT, format!("voice: {e}")))?;
+    let sealed = seal_voice_profile(&profile, keys.sealing_key(), subject)
+        .map_err(|e| (EXIT_INTERNAL, e.to_string()))?;
+    let out = args.voice_out.clone().unwrap_or_else(|| {
+        let mut name = args.out.clone().into_os_string();
+        name.push(".voice");
+        PathBuf::from(name)
+    });
+    recording::write_file(&out, &sealed)?;
+    eprintln!("lifecert: voice profile sealed to {}", out.display());
+    Ok(Some(json!({
+        "file": out.display().to_string(),
+        "speaker": profile.speaker.is_some(),
+        "digit_templates": profile.digits.is_some(),
+        "speech_ms": profile.speaker.as_ref().map(|s| s.enrolled_speech_ms),
+    })))
 }
 
 fn photo_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CommandError> {
@@ -245,6 +301,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
         "lifecert: template issued with the local authority key and sealed to {}",
         args.out.display()
     );
+    let voice = enrol_voice(&engine, &keys, &subject, args)?;
     println!(
         "{}",
         json!({
@@ -259,6 +316,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
             })).collect::<Vec<_>>(),
             "id_front_distance": e.package.id_front_match.map(|m| m.0),
             "template": args.out.display().to_string(),
+            "voice": voice,
         })
     );
     Ok(())

@@ -43,6 +43,9 @@ fn error_id(e: &AttestationError) -> &'static str {
         AttestationError::NonceMismatch => "nonce_mismatch",
         AttestationError::NonceReused => "nonce_reused",
         AttestationError::SuppliedChallengeRefused => "supplied_challenge_refused",
+        AttestationError::SeededChallengeRefused => "seeded_challenge_refused",
+        AttestationError::ProfileRefused(_) => "profile_refused",
+        AttestationError::CountOnlyRefused => "count_only_refused",
         AttestationError::Ledger(_) => "ledger",
         _ => "refused",
     }
@@ -78,13 +81,13 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
 }
 
 /// Runs the command. Exit codes: 0 valid; [`EXIT_INVALID`] refused (bad signature, changed
-/// bytes, wrong key, nonce mismatch, supplied challenge, malformed); [`EXIT_BAD_INPUT`] for
+/// bytes, wrong key, nonce mismatch, what `policy` refuses, malformed); [`EXIT_BAD_INPUT`] for
 /// an unreadable file, key or nonce argument.
 pub fn run(
     result: &Path,
     key: &str,
     nonce: Option<&str>,
-    accept_supplied_challenge: bool,
+    policy: &VerifyPolicy,
 ) -> Result<(), CommandError> {
     let key = load_public_key(key).map_err(|e| (EXIT_BAD_INPUT, format!("--key: {e}")))?;
     let given_nonce = nonce
@@ -142,11 +145,8 @@ pub fn run(
             (claimed.unwrap_or(Nonce([0; 16])), "payload")
         }
     };
-    let policy = VerifyPolicy {
-        accept_supplied_challenge,
-    };
     let mut ledger = InMemoryNonceLedger::new();
-    match verify_attestation_with(&json, &key, &expected, &mut ledger, &policy) {
+    match verify_attestation_with(&json, &key, &expected, &mut ledger, policy) {
         Ok(attestation) => print_json(&Verified {
             valid: true,
             device_public_key: key.to_hex(),

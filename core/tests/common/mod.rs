@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: where the evaluation data is, one analyzer.
 #![allow(dead_code)]
 
+pub mod grid;
 pub mod media;
 
 use lifecert_core::{Analyzer, Config};

@@ -17,7 +17,9 @@ import uniffi.lifecert_ffi.EnrollmentOutcome
 import uniffi.lifecert_ffi.EnrollmentRequest
 import uniffi.lifecert_ffi.FrameInput
 import uniffi.lifecert_ffi.PixelFormat
+import uniffi.lifecert_ffi.RetireeCategory
 import uniffi.lifecert_ffi.UtteranceKind
+import uniffi.lifecert_ffi.VerifyOptions
 import uniffi.lifecert_ffi.devicePublicKey
 import uniffi.lifecert_ffi.generateDeviceKey
 import uniffi.lifecert_ffi.generateSealingKey
@@ -30,6 +32,10 @@ const val ID_NUMBER = "11010519491231002X"
 /** 2026-12-02 12:00 Beijing time. */
 const val NOW: ULong = 1_796_184_000uL
 val SERVER_NONCE = ByteArray(16) { 5 }
+
+/** What a replayed recording needs the verifier to accept: its supplied challenge, the
+ *  recording-replay configuration, and digits only counted (no voice templates). */
+val REPLAY = VerifyOptions(acceptSuppliedChallenge = true, acceptRecordingReplay = true, acceptCountOnly = true)
 
 /**
  * The shared evaluation data (`LIFECERT_EVAL_DATA`, default ../shared/data relative to the repository
@@ -131,6 +137,7 @@ fun certificationRequest(
     sealedTemplate = sealed,
     serverNonce = serverNonce,
     certificationYear = 2026u,
+    retireeCategory = RetireeCategory.PROVINCIAL,
     nowUnix = NOW,
     language = "en",
     challenge = challenge,

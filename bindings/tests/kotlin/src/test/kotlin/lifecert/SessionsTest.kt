@@ -26,6 +26,7 @@ import uniffi.lifecert_ffi.LifecertException
 import uniffi.lifecert_ffi.PixelFormat
 import uniffi.lifecert_ffi.SessionPhase
 import uniffi.lifecert_ffi.UtteranceKind
+import uniffi.lifecert_ffi.VerifyOptions
 import uniffi.lifecert_ffi.verifyAttestation
 
 /**
@@ -117,8 +118,12 @@ class SessionsTest {
             assertEquals("certification_success", c.resultText.messageId)
             assertTrue("2026" in c.resultText.text)
 
-            val summary = verifyAttestation(c.attestationJson, keys.devicePublic(), SERVER_NONCE, true)
-            assertTrue(summary.challengeSupplied)
+            val summary = verifyAttestation(c.attestationJson, keys.devicePublic(), SERVER_NONCE, REPLAY)
+            assertEquals("supplied", summary.challengeOrigin)
+            assertEquals("recording_replay", summary.profile)
+            assertEquals("count_only", summary.digitCheck)
+            assertEquals(0u, summary.digitsMatched)
+            assertFalse(summary.voiceChecked)
             assertArrayEquals(byteArrayOf(2), summary.challengeDigits)
             assertEquals(2026.toUShort(), summary.certificationYear)
             assertEquals(enrolled.subjectHex, summary.subjectHex)
@@ -127,14 +132,14 @@ class SessionsTest {
             assertTrue(summary.faceAccepted && abs(summary.faceDistance - c.faceDistance) < 1e-6f)
             assertTrue(summary.timeUnix in NOW..NOW + 3uL)
             val refused = assertThrows<LifecertException.TamperedOrWrongKey> {
-                verifyAttestation(c.attestationJson, keys.devicePublic(), SERVER_NONCE, false)
+                verifyAttestation(c.attestationJson, keys.devicePublic(), SERVER_NONCE, VerifyOptions())
             }
             assertTrue("supplied" in refused.reason, refused.reason)
             assertThrows<LifecertException.TamperedOrWrongKey> {
-                verifyAttestation(c.attestationJson, keys.devicePublic(), ByteArray(16), true)
+                verifyAttestation(c.attestationJson, keys.devicePublic(), ByteArray(16), REPLAY)
             }
             assertThrows<LifecertException.TamperedOrWrongKey> {
-                verifyAttestation(c.attestationJson, Keystore().devicePublic(), SERVER_NONCE, true)
+                verifyAttestation(c.attestationJson, Keystore().devicePublic(), SERVER_NONCE, REPLAY)
             }
             // After the end, the session refuses every call.
             assertThrows<LifecertException.BadInput> { session.pushAudio(List(320) { 0.toShort() }, 3100uL) }
@@ -221,7 +226,7 @@ class SessionsTest {
         }
         // Every variant is a LifecertException.
         val any: LifecertException = assertThrows<LifecertException> {
-            verifyAttestation("{}", keys.devicePublic(), SERVER_NONCE, true)
+            verifyAttestation("{}", keys.devicePublic(), SERVER_NONCE, REPLAY)
         }
         assertTrue(any is LifecertException.TamperedOrWrongKey)
     }
