@@ -12,7 +12,8 @@
 //! 3. **Verification** by the core (`verify_attestation_with`) against the device's
 //!    registered key and the nonce, on a blocking thread, with the PostgreSQL ledger
 //!    consuming the nonce in this request's transaction (422 `attestation_invalid`,
-//!    `nonce_mismatch`, `challenge_supplied`; 409 `nonce_used` for the loser of a race).
+//!    `nonce_mismatch`, `challenge_supplied`, `challenge_seeded`, `profile_refused`,
+//!    `count_only`; 409 `nonce_used` for the loser of a race).
 //! 4. **Policy** ([`crate::policy`]): subject and year of the nonce, approved models, clock,
 //!    a pass (422 with the policy's code).
 //! 5. **Record**: the certification (subject, year, proxy relation, the verified payload as
@@ -218,6 +219,21 @@ fn verification_refusal(e: &AttestationError, ledger: Option<NonceState>) -> Api
             "challenge_supplied",
             "the digits were supplied from outside the device (a recording was processed); \
              such a result proves nothing about a living person and is refused",
+        ),
+        (AttestationError::SeededChallengeRefused, _) => ApiError::unprocessable(
+            "challenge_seeded",
+            "the digits were drawn from a test seed, not the device's secure random generator",
+        ),
+        (AttestationError::ProfileRefused(p), _) => ApiError::unprocessable(
+            "profile_refused",
+            format!(
+                "the phone ran the {} configuration, not the production one",
+                p.id()
+            ),
+        ),
+        (AttestationError::CountOnlyRefused, _) => ApiError::unprocessable(
+            "count_only",
+            "the spoken digits were only counted, not verified",
         ),
         (other, _) => ApiError::unprocessable(
             "attestation_invalid",
@@ -469,6 +485,7 @@ pub async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lifecert_core::attestation::ConfigProfile;
 
     #[test]
     fn proxies_are_stored_by_relation() {
@@ -504,6 +521,13 @@ mod tests {
                 "challenge_supplied",
             ),
             (AttestationError::NonceReused, None, 409, "nonce_used"),
+            (AttestationError::CountOnlyRefused, None, 422, "count_only"),
+            (
+                AttestationError::ProfileRefused(ConfigProfile::RecordingReplay),
+                None,
+                422,
+                "profile_refused",
+            ),
             (
                 AttestationError::Ledger("x".into()),
                 Some(NonceState::Expired),

@@ -115,7 +115,8 @@ fn summary(p: &EnrolmentPackage) -> serde_json::Value {
             "attempts": v.attempts,
         })),
         "pad_score": p.pad_score,
-        "voice_templates": p.voice_templates,
+        "voice": p.voice,
+        "voice_recording": p.voice_recording_wav.is_some(),
     })
 }
 

@@ -97,9 +97,9 @@ impl Authority {
         config.validate()?;
         let keys = AuthorityKeys::load(&config.keys)?;
         let policy = Policy::new(config.policy.clone())?;
-        if config.policy.accept_supplied_challenge_for_testing_only {
+        if config.policy.accept_replayed_recordings_for_testing_only {
             tracing::warn!(
-                "policy.accept_supplied_challenge_for_testing_only is ON: results of processed \
+                "policy.accept_replayed_recordings_for_testing_only is ON: results of replayed \
                  recordings are accepted. Never run a production service like this."
             );
         }

@@ -2,8 +2,10 @@
 //!
 //! `lifecert_core::attestation::verify_attestation_with` checks what the device signed
 //! (canonical envelope, signature under the registered device key, consistent values, the
-//! server nonce, no supplied challenge unless [`VerifyPolicy`] allows it, the ledger). What
-//! the *service* requires on top, on the verified content ([`Policy::check`]):
+//! server nonce, then its [`VerifyPolicy`]: a challenge drawn on the device, the production
+//! configuration, digits verified rather than only counted; then the ledger). The service
+//! runs it with the core's defaults ([`Policy::verify_policy`]). What the *service* requires
+//! on top, on the verified content ([`Policy::check`]):
 //!
 //! * the device presenting the result is the one the nonce was issued to
 //!   ([`Policy::check_device`], before verification: its registered key is the one the
@@ -15,13 +17,15 @@
 //!   models (the face descriptor) are among them;
 //! * the device's clock agrees with the server's: the stated time is after the nonce was
 //!   issued and not in the future, within [`PolicyConfig::max_clock_skew_secs`];
-//! * it is a pass: the face was accepted, every digit of the challenge was recognised, and
-//!   the speech started after the prompt ended.
+//! * it is a pass: the face was accepted, every digit of the challenge was recognised (or,
+//!   where only counting is accepted, heard), and the speech started after the prompt ended.
 //!
-//! Supplied challenges (a recording processed against the digits it contains) are refused.
-//! The only way to accept them is the test-only allowance
-//! [`PolicyConfig::accept_supplied_challenge_for_testing_only`], off by default; the service
-//! logs a warning at start-up when it is on.
+//! Results of recordings (a clip certified against the digits it contains: a supplied
+//! challenge, the recording-replay configuration, digits only counted) are refused. The only
+//! way to accept them is the test-only allowance
+//! [`PolicyConfig::accept_replayed_recordings_for_testing_only`], off by default; the service
+//! logs a warning at start-up when it is on. Seeded challenges and custom configurations are
+//! never accepted.
 
 use lifecert_core::attestation::{Attestation, VerifyPolicy};
 use lifecert_core::identity::{Date, SubjectReference};
@@ -39,10 +43,15 @@ const MAX_MODEL_FILE: u64 = 512 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
-    /// TEST ONLY: accept attestations whose challenge was supplied from outside the device
-    /// (a recording certified against the digits it contains — proof of nothing about a
-    /// living person now). Default `false`; never enable it in production.
-    pub accept_supplied_challenge_for_testing_only: bool,
+    /// TEST ONLY: accept the results of recordings replayed through `lifecert certify
+    /// --challenge` (challenge supplied from outside the device, recording-replay
+    /// configuration, digits only counted) — proof of nothing about a living person now.
+    /// Default `false`; never enable it in production.
+    pub accept_replayed_recordings_for_testing_only: bool,
+    /// Accept results whose spoken digits were only counted, not verified (a retiree
+    /// enrolled without the voice reading, on a phone without the speaker-independent digit
+    /// model). Default `false` (the core's default): the digits' content is then unchecked.
+    pub accept_count_only: bool,
     /// Models an attestation may name (file name and lower-case SHA-256). Default empty.
     pub allowed_models: Vec<ModelInfo>,
     /// A folder whose files are all added to the allow-list with their SHA-256 (e.g. the
@@ -59,7 +68,8 @@ pub struct PolicyConfig {
 impl Default for PolicyConfig {
     fn default() -> Self {
         Self {
-            accept_supplied_challenge_for_testing_only: false,
+            accept_replayed_recordings_for_testing_only: false,
+            accept_count_only: false,
             allowed_models: Vec::new(),
             allowed_models_dir: None,
             required_models: vec![DESCRIPTOR_FILE.to_owned()],
@@ -234,13 +244,16 @@ impl Policy {
         &self.config
     }
 
-    /// The core verifier's policy: supplied challenges refused unless the test-only
-    /// allowance is on.
+    /// The core verifier's policy: the core's defaults (drawn challenge, production
+    /// configuration, verified digits), except what the configuration allows.
     pub fn verify_policy(&self) -> VerifyPolicy {
+        let replay = self.config.accept_replayed_recordings_for_testing_only;
         // The struct update keeps the core's defaults for any field the core adds later.
         #[allow(clippy::needless_update)]
         VerifyPolicy {
-            accept_supplied_challenge: self.config.accept_supplied_challenge_for_testing_only,
+            accept_supplied_challenge: replay,
+            accept_recording_replay: replay,
+            accept_count_only: replay || self.config.accept_count_only,
             ..VerifyPolicy::default()
         }
     }
@@ -330,12 +343,20 @@ impl Policy {
         if !a.face_match.accepted {
             return Err(PolicyRefusal::NotAPass("the face was not accepted"));
         }
-        if a.liveness.digits_matched as usize != a.challenge.digits.len() {
+        let l = &a.liveness;
+        let digits = a.challenge.digits.len();
+        if l.digit_check.verifies_content() && l.digits_matched as usize != digits {
             return Err(PolicyRefusal::NotAPass(
                 "not every digit of the challenge was recognised",
             ));
         }
-        if a.liveness.speech_onset_ms < 0 {
+        // Only counted (accepted by the verifier's policy): every digit must have been heard.
+        if !l.digit_check.verifies_content() && l.digits_heard as usize != digits {
+            return Err(PolicyRefusal::NotAPass(
+                "not every digit of the challenge was heard",
+            ));
+        }
+        if l.speech_onset_ms < 0 {
             return Err(PolicyRefusal::NotAPass(
                 "the speech started before the prompt ended",
             ));
@@ -347,8 +368,11 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifecert_core::attestation::{LivenessSummary, PerformedBy, ATTESTATION_VERSION};
+    use lifecert_core::attestation::{
+        ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy, ATTESTATION_VERSION,
+    };
     use lifecert_core::challenge::{DigitChallenge, Nonce};
+    use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
     use lifecert_core::templates::MatchResult;
 
     fn descriptor() -> ModelInfo {
@@ -378,10 +402,15 @@ mod tests {
                 nonce: Nonce([2; 16]),
                 digits: vec![2, 5, 8],
             },
-            challenge_supplied: false,
+            challenge_origin: ChallengeOrigin::Drawn,
+            profile: ConfigProfile::Production,
             liveness: LivenessSummary {
                 av_sync: 0.6,
+                digit_check: DigitCheck::SpeakerIndependentModel,
+                digits_heard: 3,
                 digits_matched: 3,
+                voice: VoiceMatch::NotChecked,
+                prompt_mode: PromptMode::AllAtOnce,
                 speech_onset_ms: 400,
                 face_continuity: 1.0,
                 pad_score: None,
@@ -408,7 +437,34 @@ mod tests {
         policy()
             .check(&attestation(), &binding(), 1_770_000_200)
             .unwrap();
-        assert!(!policy().verify_policy().accept_supplied_challenge);
+        // The core's defaults: nothing of a recording is accepted.
+        assert_eq!(policy().verify_policy(), VerifyPolicy::default());
+        let testing = Policy::new(PolicyConfig {
+            accept_replayed_recordings_for_testing_only: true,
+            ..policy().config().clone()
+        })
+        .unwrap()
+        .verify_policy();
+        assert!(
+            testing.accept_supplied_challenge
+                && testing.accept_recording_replay
+                && testing.accept_count_only
+        );
+        assert!(!testing.accept_seeded_challenge && !testing.accept_custom_profile);
+    }
+
+    #[test]
+    fn counted_digits_must_all_be_heard() {
+        let p = policy();
+        let mut a = attestation();
+        a.liveness.digit_check = DigitCheck::CountOnly;
+        a.liveness.digits_matched = 0;
+        p.check(&a, &binding(), 1_770_000_200).unwrap();
+        a.liveness.digits_heard = 2;
+        assert_eq!(
+            p.check(&a, &binding(), 1_770_000_200).map_err(|e| e.code()),
+            Err("not_a_pass")
+        );
     }
 
     #[test]

@@ -50,13 +50,17 @@ pub struct ReviewConfigError(pub String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReviewConfig {
-    /// Days staff have to decide a package. Default 7.
+    /// Days staff have to decide a package, counted from the service's receipt (the
+    /// package's own deadline is the phone's clock). Default 7
+    /// (`lifecert_core::enrollment::REVIEW_PERIOD_SECS`, the Qinghai rule).
     pub deadline_days: u16,
 }
 
 impl Default for ReviewConfig {
     fn default() -> Self {
-        Self { deadline_days: 7 }
+        Self {
+            deadline_days: (lifecert_core::enrollment::REVIEW_PERIOD_SECS / 86_400) as u16,
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 
 use crate::support::{self, device, passing, sign, subject, Options, TestServer};
 use lifecert_authority::outbox;
-use lifecert_core::attestation::{PerformedBy, ProxyRelation};
+use lifecert_core::attestation::{ChallengeOrigin, ConfigProfile, PerformedBy, ProxyRelation};
+use lifecert_core::liveness::DigitCheck;
 use lifecert_core::models::ModelInfo;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -280,7 +281,7 @@ async fn an_expired_or_unknown_nonce_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_supplied_challenge_and_the_policy_s_refusals_write_nothing() {
+async fn recordings_and_the_policy_s_refusals_write_nothing() {
     let s = support::start(Options::default()).await;
     let (subject, device, nonce, year) = session(&s).await;
     let before = s.counts().await;
@@ -293,8 +294,25 @@ async fn a_supplied_challenge_and_the_policy_s_refusals_write_nothing() {
     let cases = vec![
         refused(
             "challenge_supplied",
+            Box::new(|a| a.challenge_origin = ChallengeOrigin::Supplied),
+        ),
+        refused(
+            "challenge_seeded",
+            Box::new(|a| a.challenge_origin = ChallengeOrigin::Seeded),
+        ),
+        refused(
+            "profile_refused",
+            Box::new(|a| a.profile = ConfigProfile::RecordingReplay),
+        ),
+        refused(
+            "profile_refused",
+            Box::new(|a| a.profile = ConfigProfile::Custom),
+        ),
+        refused(
+            "count_only",
             Box::new(|a| {
-                a.challenge_supplied = true;
+                a.liveness.digit_check = DigitCheck::CountOnly;
+                a.liveness.digits_matched = 0;
             }),
         ),
         refused(

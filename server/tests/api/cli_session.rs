@@ -3,11 +3,11 @@
 //! recording replayed against the digit it contains, as `tests/cli_certify.rs` does), and
 //! submit the signed result.
 //!
-//! Such a result says `challenge_supplied: true`, which the service refuses by default —
-//! checked first, with nothing written — and accepts only under the test-only allowance
-//! (a second service on the same database): accepted once, then the same result is a
-//! retry (200, the same record, no second SMS) and a second session for the year is
-//! refused.
+//! Such a result says so (challenge supplied, recording-replay configuration, digits only
+//! counted), and the service refuses it by default — checked first, with nothing written —
+//! and accepts it only under the test-only allowance (a second service on the same
+//! database): accepted once, then the same result is a retry (200, the same record, no
+//! second SMS) and a second session for the year is refused.
 
 use crate::support::{self, Options};
 use lifecert_core::identity::{Date, IdNumber, SubjectKey, SubjectReference};
@@ -145,7 +145,7 @@ async fn a_session_certified_by_the_cli_is_accepted_once_and_refused_the_second_
 
     let strict = support::start(Options::default()).await;
     let lenient = support::start(Options {
-        accept_supplied_challenge: true,
+        accept_replays: true,
         database_url: Some(strict.database_url.clone()),
         keys_dir: Some(strict.keys_dir.clone()),
         ..Options::default()

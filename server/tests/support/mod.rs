@@ -9,10 +9,12 @@ use lifecert_authority::config::Config;
 use lifecert_authority::keys;
 use lifecert_authority::{serve, Authority};
 use lifecert_core::attestation::{
-    sign_attestation, Attestation, LivenessSummary, PerformedBy, ATTESTATION_VERSION,
+    sign_attestation, Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy,
+    ATTESTATION_VERSION,
 };
 use lifecert_core::challenge::{DigitChallenge, Nonce};
 use lifecert_core::identity::SubjectReference;
+use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
 use lifecert_core::models::ModelInfo;
 use lifecert_core::sealing::SigningKeyPair;
 use lifecert_core::templates::MatchResult;
@@ -32,8 +34,8 @@ pub fn repo() -> PathBuf {
 /// Options of a test service.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// The test-only allowance of supplied challenges.
-    pub accept_supplied_challenge: bool,
+    /// The test-only allowance of replayed recordings.
+    pub accept_replays: bool,
     /// Use this database (else a fresh one).
     pub database_url: Option<String>,
     /// Use these keys (else fresh ones).
@@ -103,7 +105,7 @@ pub async fn start(options: Options) -> TestServer {
     config.keys = keys::KeyConfig::in_dir(&keys_dir);
     config.staff.token_file = Some(token_file);
     config.policy.allowed_models_dir = Some(repo().join("models"));
-    config.policy.accept_supplied_challenge_for_testing_only = options.accept_supplied_challenge;
+    config.policy.accept_replayed_recordings_for_testing_only = options.accept_replays;
     let authority = Authority::start(config).await.expect("the service starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -345,10 +347,18 @@ pub fn passing(subject: &SubjectReference, nonce: &Nonce, year: u16) -> Attestat
             nonce: Nonce(lifecert_core::sealing::random_bytes::<16>().unwrap()),
             digits: vec![2, 5, 8],
         },
-        challenge_supplied: false,
+        challenge_origin: ChallengeOrigin::Drawn,
+        profile: ConfigProfile::Production,
         liveness: LivenessSummary {
             av_sync: 0.58,
+            digit_check: DigitCheck::VoiceTemplates,
+            digits_heard: 3,
             digits_matched: 3,
+            voice: VoiceMatch::Checked {
+                similarity: 0.81,
+                threshold: 0.7,
+            },
+            prompt_mode: PromptMode::AllAtOnce,
             speech_onset_ms: 610,
             face_continuity: 1.0,
             pad_score: None,
