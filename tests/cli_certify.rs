@@ -197,7 +197,11 @@ fn a_genuine_replay_is_certified_and_the_backend_verifies_it() {
         .arg("verify")
         .arg(&kept)
         .args(["--key", &key, "--nonce", "000102030405060708090a0b0c0d0e0e"])
-        .arg("--accept-supplied-challenge"));
+        .args([
+            "--accept-supplied-challenge",
+            "--accept-recording-replay",
+            "--accept-count-only",
+        ]));
     assert_eq!(
         verified.status.code(),
         Some(0),

@@ -303,3 +303,32 @@ fn a_playlist_is_not_followed_even_under_a_video_name() {
     // The clip itself (MPEG-TS) is a recording and is read.
     assert_eq!(probe(&clip).unwrap().width, 64);
 }
+
+#[test]
+fn an_id_photo_that_is_not_jpg_or_png_is_refused_with_what_to_do() {
+    let dir = temp_dir();
+    let gif = dir.path().join("card.gif");
+    let mut bytes = b"GIF89a".to_vec();
+    bytes.extend_from_slice(&[1, 0, 1, 0, 0x80, 0, 0]);
+    bytes.extend_from_slice(&[0; 64]);
+    std::fs::write(&gif, bytes).unwrap();
+    for (lang, told) in [
+        ("en", "Please use a JPG or PNG photo of the ID card"),
+        ("zh-Hans", "身份证照片请用JPG或PNG格式"),
+    ] {
+        let out = run(lifecert()
+            .args([
+                "enroll", "--name", NAME, "--id", ID, "--lang", lang, "--keys",
+            ])
+            .arg(dir.path().join("keys.json"))
+            .arg("--out")
+            .arg(dir.path().join("t.sealed"))
+            .arg("--id-front")
+            .arg(&gif)
+            .arg("--photos")
+            .arg(repo().join("samples/astronaut.png")));
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(told), "{lang}: {}", stderr(&out));
+        assert!(!dir.path().join("t.sealed").exists(), "nothing enrolled");
+    }
+}

@@ -341,7 +341,8 @@ impl EnrollmentSession {
     /// enrolled face against. After both sides the session moves on to the face.
     ///
     /// Errors: [`LifecertError::BadInput`] for a file that is not a usable photo (format,
-    /// size) or outside the ID-photo phase; [`LifecertError::FaceNotUsable`] for a front
+    /// size) or outside the ID-photo phase — its reason starts with the sentence to show
+    /// and say, in the session's language (e.g. "please use a JPG or PNG photo"); [`LifecertError::FaceNotUsable`] for a front
     /// without exactly one portrait or a back with a face (take the photo again).
     pub fn add_id_document(
         &self,
@@ -350,7 +351,14 @@ impl EnrollmentSession {
     ) -> Result<EnrollmentUpdate, LifecertError> {
         let _span = tracing::debug_span!("ffi_enrollment_id_document").entered();
         self.session
-            .with(|s| Ok(s.add_id_document(side.into(), &bytes)?.into()))
+            .with(|s| match s.add_id_document(side.into(), &bytes) {
+                Ok(update) => Ok(update.into()),
+                // The person is told what to do in their language; the technical cause follows.
+                Err(e) => Err(match s.id_photo_message(&e) {
+                    Some(told) => LifecertError::from(e).with_reason_prefix(&told),
+                    None => e.into(),
+                }),
+            })
     }
 
     /// Goes on to the face without (more) ID-card photos.

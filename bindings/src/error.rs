@@ -167,6 +167,28 @@ fn seal_kind(e: &SealError) -> Kind {
     }
 }
 
+impl LifecertError {
+    /// The same error with `told` (the sentence for the person) before its reason: `told —
+    /// reason`.
+    pub(crate) fn with_reason_prefix(self, told: &str) -> Self {
+        let join = |reason: String| format!("{told} — {reason}");
+        match self {
+            Self::BadInput { reason } => Self::BadInput {
+                reason: join(reason),
+            },
+            Self::FaceNotUsable { reason } => Self::FaceNotUsable {
+                reason: join(reason),
+            },
+            Self::TamperedOrWrongKey { reason } => Self::TamperedOrWrongKey {
+                reason: join(reason),
+            },
+            Self::Internal { reason } => Self::Internal {
+                reason: join(reason),
+            },
+        }
+    }
+}
+
 impl From<CoreError> for LifecertError {
     fn from(e: CoreError) -> Self {
         core_kind(&e).with(e.to_string())

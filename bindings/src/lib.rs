@@ -29,6 +29,7 @@ mod frame;
 mod identity;
 mod keys;
 mod logging;
+mod review;
 mod session;
 
 pub use attestation::{verify_attestation, AttestationSummary, ModelRef, VerifyOptions};
@@ -52,6 +53,7 @@ pub use keys::{
     CertificationKeys, EnrollmentKeys,
 };
 pub use logging::{clear_log_sink, set_log_sink, LogLevel, LogSink};
+pub use review::review_text;
 pub use session::{
     Action, ActionPrompt, LivenessReport, SessionPhase, Utterance, UtteranceKind, MAX_TIMESTAMP_MS,
 };

@@ -495,6 +495,16 @@ impl EnrollmentSession {
         Ok(u)
     }
 
+    /// What to tell the person about a refused ID photo ([`Self::add_id_document`]'s error),
+    /// in the session's language: JPG or PNG only, at most 1 MB, a clear front, the back
+    /// the right way round. `None` for an error no new photo fixes.
+    pub fn id_photo_message(&self, error: &crate::Error) -> Option<String> {
+        match error {
+            crate::Error::IdDocument(d) => d.message(self.engine.messages(), self.language),
+            _ => None,
+        }
+    }
+
     /// Goes on to the face without (more) ID photos.
     pub fn continue_without_more_documents(&mut self) -> Result<EnrollmentUpdate> {
         self.expect("continue_without_more_documents", &[Phase::IdDocuments])?;

@@ -327,6 +327,45 @@ pub enum IdDocumentError {
     Engine(Box<Error>),
 }
 
+/// The ID-photo refusal message ids, with their placeholders (none), checked by the message
+/// loader.
+pub(crate) const ID_PHOTO_TEXT_IDS: [(&str, &[&str]); 5] = [
+    ("id_photo_format", &[]),
+    ("id_photo_too_large", &[]),
+    ("id_photo_unreadable", &[]),
+    ("id_photo_no_portrait", &[]),
+    ("id_photo_back_has_face", &[]),
+];
+
+impl IdDocumentError {
+    /// The id of the sentence that tells the person what to do about this refused photo (JPG
+    /// or PNG only, at most 1 MB, a clear front, the back the right way round), or `None`
+    /// for an internal failure that no new photo fixes.
+    pub fn message_id(&self) -> Option<&'static str> {
+        match self {
+            Self::UnsupportedFormat { .. } | Self::NotAnImage => Some("id_photo_format"),
+            Self::InputTooLarge { .. }
+            | Self::TooManyPixels { .. }
+            | Self::ImageTooLarge(_)
+            | Self::TooLargeToFit { .. } => Some("id_photo_too_large"),
+            Self::Empty | Self::Corrupt(_) => Some("id_photo_unreadable"),
+            Self::NoFaceOnFront | Self::SeveralFacesOnFront { .. } => Some("id_photo_no_portrait"),
+            Self::FaceOnBack { .. } => Some("id_photo_back_has_face"),
+            Self::Encode(_) | Self::Engine(_) => None,
+        }
+    }
+
+    /// The sentence for [`Self::message_id`] in `lang`, or `None` for an internal failure.
+    pub fn message(
+        &self,
+        messages: &crate::messages::Messages,
+        lang: crate::messages::Language,
+    ) -> Option<String> {
+        self.message_id()
+            .map(|id| messages.text(id, lang).to_string())
+    }
+}
+
 impl From<Error> for IdDocumentError {
     fn from(e: Error) -> Self {
         Self::Engine(Box::new(e))

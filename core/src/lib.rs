@@ -37,6 +37,7 @@ pub mod pose;
 pub mod quality;
 pub mod resample;
 pub mod result_texts;
+pub mod review;
 pub mod sealing;
 pub mod session;
 pub mod speaker;

@@ -227,6 +227,12 @@ pub fn required_ids() -> Vec<&'static str> {
         )
         .chain(crate::liveness::LIVENESS_TEXT_IDS.iter().map(|(id, _)| *id))
         .chain(crate::session::SESSION_TEXT_IDS.iter().map(|(id, _)| *id))
+        .chain(crate::review::REVIEW_TEXT_IDS.iter().map(|(id, _)| *id))
+        .chain(
+            crate::id_document::ID_PHOTO_TEXT_IDS
+                .iter()
+                .map(|(id, _)| *id),
+        )
         .collect()
 }
 
@@ -373,6 +379,8 @@ fn check_placeholders(id: &str, texts: &[String; 3]) -> Result<(), MessageError>
         .chain(crate::result_texts::RESULT_TEXT_IDS.iter())
         .chain(crate::liveness::LIVENESS_TEXT_IDS.iter())
         .chain(crate::session::SESSION_TEXT_IDS.iter())
+        .chain(crate::review::REVIEW_TEXT_IDS.iter())
+        .chain(crate::id_document::ID_PHOTO_TEXT_IDS.iter())
         .find(|(known, _)| *known == id)
         .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
         .or_else(|| {

@@ -730,17 +730,36 @@ fn digit_sessions_on_grid_clips() {
         let sync = c.verdict.evidence.av_sync.expect("av sync measured");
         assert!(sync.aperture_spread < 0.005, "{}: {sync:?}", c.label);
     }
-    // Genuine sessions: all seven pass (measured; speech onsets 0.16–0.64 s after the prompt,
-    // own-audio correlation 0.32–0.48).
+    // Genuine sessions on whole GRID sentences ("bin blue at f two now": six words, one of
+    // them the digit) with the production synchrony check: 5 of 7 pass. The two others
+    // (grid_bbaf2n 0.303, grid_lbbc2a 0.292) fall under the answer-correlation threshold
+    // (0.35), which is calibrated on what the product asks for — the digits alone, where own
+    // answers pass 39 of 40 (`core/tests/av_sync_eval.rs`) — while a sentence pools words
+    // that barely move this speaker's mouth. Nothing else refuses them.
     let (rejected, n) = errors_of(&rates, GENUINE_DIGITS);
     assert_eq!(n, 7);
-    assert_eq!(rejected, 0, "{rejected}/{n} genuine sessions rejected");
-    // Another speaker's audio over a talking face: synchrony on 3-s GRID sentences separates
-    // own from other audio only partly (see `core/tests/voice.rs`); reported, bounded loosely.
+    assert!(
+        rejected <= 2,
+        "{rejected}/{n} genuine sentence sessions rejected"
+    );
+    for c in cases
+        .iter()
+        .filter(|c| c.group == GENUINE_DIGITS && !c.accepted())
+    {
+        assert_eq!(
+            c.verdict.reason,
+            Some(FailReason::LipsOutOfSync),
+            "{}: a genuine sentence refused for another reason",
+            c.label
+        );
+    }
+    // Another speaker's audio over a talking face, synchrony alone (no voice templates
+    // here): 27 of 42 accepted before the per-answer synchrony check, 9 of 42 (21 %) with it.
+    // The voice check against enrolment refuses the rest (`core/tests/attack_eval.rs`).
     let (accepted, n) = errors_of(&rates, CROSS_AUDIO);
     assert_eq!(n, 42);
     assert!(
-        accepted * 10 <= n * 7,
+        accepted * 100 <= n * 25,
         "{accepted}/{n} dubbed videos accepted"
     );
 }

@@ -168,3 +168,19 @@ def test_engine_is_shared_between_threads(ffi, engine, astronaut):
     for t in threads:
         t.join()
     assert results == [1, 1, 1]
+
+
+def test_a_review_decision_is_told_kindly_in_every_language(ffi):
+    approved = ffi.review_text(None, "en")
+    assert "approved" in approved
+    refused = {code: ffi.review_text(code, "zh-Hans") for code in
+               ["face_not_clear", "not_the_card_holder", "id_document_unreadable",
+                "voice_not_clear", "liveness_in_doubt", "other"]}
+    assert len(set(refused.values())) == len(refused), "each reason reads differently"
+    assert "光线" in refused["face_not_clear"]
+    assert "身份证" in refused["not_the_card_holder"]
+    assert ffi.review_text("face_not_clear", "zh-Hant") != refused["face_not_clear"]
+    with pytest.raises(ffi.LifecertError.BadInput):
+        ffi.review_text("looks_dead", "en")
+    with pytest.raises(ffi.LifecertError.BadInput):
+        ffi.review_text(None, "fr")

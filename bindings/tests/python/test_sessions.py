@@ -206,3 +206,19 @@ def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, as
     # Every variant derives from the one error type.
     with pytest.raises(ffi.LifecertError):
         ffi.verify_attestation("{}", keys.device_public(), SERVER_NONCE, replay_options(ffi))
+
+
+def test_a_refused_id_photo_says_what_to_do_in_the_persons_language(ffi, recordings_engine, keys):
+    """JPG/PNG only, at most 1 MB: a GIF and an oversized file are refused with the sentence to show."""
+    session = recordings_engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
+    session.give_consent(True)
+    gif = b"GIF89a" + bytes([1, 0, 1, 0, 0x80, 0, 0]) + bytes(64)
+    with pytest.raises(ffi.LifecertError.BadInput) as e:
+        session.add_id_document(ffi.DocumentSide.FRONT, gif)
+    assert e.value.reason.startswith("身份证照片请用JPG或PNG格式"), e.value.reason
+    oversized = b"\xff\xd8\xff\xe0" + bytes(1_100_000)
+    with pytest.raises(ffi.LifecertError.BadInput) as e:
+        session.add_id_document(ffi.DocumentSide.FRONT, oversized)
+    assert "1MB" in e.value.reason, e.value.reason
+    # The session is still waiting for the photos: the person can simply take another.
+    assert session.phase() == ffi.SessionPhase.ID_DOCUMENTS

@@ -206,9 +206,14 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
     ] {
         if let Some(p) = path {
             let bytes = read_id(p)?;
-            session
-                .add_id_document(side, &bytes)
-                .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", p.display())))?;
+            session.add_id_document(side, &bytes).map_err(|e| {
+                // What the person is told (JPG or PNG, at most 1 MB, …), then the cause.
+                let told = session
+                    .id_photo_message(&e)
+                    .map(|t| format!("{t} "))
+                    .unwrap_or_default();
+                (EXIT_BAD_INPUT, format!("{told}({}: {e})", p.display()))
+            })?;
             eprintln!("lifecert: ID photo {} accepted ({side:?})", p.display());
         }
     }
