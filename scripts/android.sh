@@ -23,11 +23,11 @@ lib="$target_dir/debug/liblifecert_ffi.so"
 generated=bindings/generated/kotlin
 
 prepare() {
-  echo "== cargo build -p lifecert-ffi -p uniffi-bindgen (host library, as scripts/bindings.sh)"
-  cargo build -q -p lifecert-ffi -p uniffi-bindgen
+  echo "== cargo build --workspace (host library, as scripts/bindings.sh)"
+  cargo build -q --workspace
   echo "== uniffi-bindgen generate (kotlin) -> $generated/"
   rm -rf "$generated"
-  cargo run -q -p uniffi-bindgen -- generate --library "$lib" --language kotlin --no-format --out-dir "$generated" >/dev/null
+  "$target_dir/debug/uniffi-bindgen" generate --library "$lib" --language kotlin --no-format --out-dir "$generated" >/dev/null
 }
 
 apk() {

@@ -28,15 +28,15 @@ esac
 generated=bindings/generated
 
 build() {
-  echo "== cargo build -p lifecert-ffi -p uniffi-bindgen"
-  cargo build -q -p lifecert-ffi -p uniffi-bindgen
+  echo "== cargo build --workspace (the library and uniffi-bindgen with the features cargo test used: tract compiled once)"
+  cargo build -q --workspace
 }
 
 # generate LANGUAGE OUT_DIR: the bindings of the built library, unformatted (so the output does not depend on
 # whether ktlint/swiftformat happen to be installed).
 generate() {
   rm -rf "$2"
-  cargo run -q -p uniffi-bindgen -- generate --library "$lib" --language "$1" --no-format --out-dir "$2" >/dev/null
+  "$target_dir/debug/uniffi-bindgen" generate --library "$lib" --language "$1" --no-format --out-dir "$2" >/dev/null
 }
 
 generate_all() {
@@ -104,7 +104,7 @@ case "$mode" in
     echo "== Kotlin"
     maven -q test -Dtest=PushFrameTimingTest -Dlifecert.bench.iterations="${ITERATIONS:-50}"
     echo "== Rust (criterion)"
-    cargo bench -q --profile dev -p lifecert-ffi --bench push_frame
+    cargo bench -q --profile dev --workspace --bench push_frame
     ;;
   *)
     echo "usage: $0 [generate|check|test|bench]" >&2

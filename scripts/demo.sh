@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 out=out/demo
 mkdir -p "$out"
 keys="$out/keys.json"   # stands in for the phone's keystore and the authority's key
-cargo build -q -p lifecert-cli
+cargo build -q --workspace --bin lifecert
 lifecert=target/debug/lifecert
 id=11010519491231002X   # a specimen resident ID number (valid check digit)
 
