@@ -1312,7 +1312,8 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
      * enrolled face against. After both sides the session moves on to the face.
      *
      * Errors: [`LifecertError::BadInput`] for a file that is not a usable photo (format,
-     * size) or outside the ID-photo phase; [`LifecertError::FaceNotUsable`] for a front
+     * size) or outside the ID-photo phase — its reason starts with the sentence to show
+     * and say, in the session's language (e.g. "please use a JPG or PNG photo"); [`LifecertError::FaceNotUsable`] for a front
      * without exactly one portrait or a back with a face (take the photo again).
      */
     func addIdDocument(side: DocumentSide, bytes: Data) throws  -> EnrollmentUpdate
@@ -1479,7 +1480,8 @@ open class EnrollmentSession: EnrollmentSessionProtocol, @unchecked Sendable {
      * enrolled face against. After both sides the session moves on to the face.
      *
      * Errors: [`LifecertError::BadInput`] for a file that is not a usable photo (format,
-     * size) or outside the ID-photo phase; [`LifecertError::FaceNotUsable`] for a front
+     * size) or outside the ID-photo phase — its reason starts with the sentence to show
+     * and say, in the session's language (e.g. "please use a JPG or PNG photo"); [`LifecertError::FaceNotUsable`] for a front
      * without exactly one portrait or a back with a face (take the photo again).
      */
 open func addIdDocument(side: DocumentSide, bytes: Data)throws  -> EnrollmentUpdate  {
@@ -2388,10 +2390,12 @@ public struct CertificationRequest: Equatable, Hashable {
      */
     public var authorityPublicKey: Data?
     /**
-     * The person's sealed voice templates, when enrolled: the spoken digits are then
-     * checked one by one against the person's voice.
+     * The person's sealed voice profile, when a voice was enrolled
+     * (`EnrollmentOutcome::Enrolled.sealed_voice_profile`): the answer's voice is then
+     * compared with the enrolled voice, and with digit templates the spoken digits are
+     * verified one by one.
      */
-    public var sealedVoiceTemplates: Data?
+    public var sealedVoiceProfile: Data?
     /**
      * The 16-byte nonce the authority's server issued for this session.
      */
@@ -2400,6 +2404,11 @@ public struct CertificationRequest: Equatable, Hashable {
      * The certification year (认证年度).
      */
     public var certificationYear: UInt16
+    /**
+     * Where the retiree lives relative to the paying province: the success text and the
+     * SMS differ.
+     */
+    public var retireeCategory: RetireeCategory
     /**
      * Unix seconds at the session's start (the device clock; the attestation's time
      * counts on from it with the session's timestamps).
@@ -2447,15 +2456,21 @@ public struct CertificationRequest: Equatable, Hashable {
          * this device.
          */authorityPublicKey: Data? = nil, 
         /**
-         * The person's sealed voice templates, when enrolled: the spoken digits are then
-         * checked one by one against the person's voice.
-         */sealedVoiceTemplates: Data? = nil, 
+         * The person's sealed voice profile, when a voice was enrolled
+         * (`EnrollmentOutcome::Enrolled.sealed_voice_profile`): the answer's voice is then
+         * compared with the enrolled voice, and with digit templates the spoken digits are
+         * verified one by one.
+         */sealedVoiceProfile: Data? = nil, 
         /**
          * The 16-byte nonce the authority's server issued for this session.
          */serverNonce: Data, 
         /**
          * The certification year (认证年度).
          */certificationYear: UInt16, 
+        /**
+         * Where the retiree lives relative to the paying province: the success text and the
+         * SMS differ.
+         */retireeCategory: RetireeCategory, 
         /**
          * Unix seconds at the session's start (the device clock; the attestation's time
          * counts on from it with the session's timestamps).
@@ -2476,9 +2491,10 @@ public struct CertificationRequest: Equatable, Hashable {
         self.proxyRelation = proxyRelation
         self.sealedTemplate = sealedTemplate
         self.authorityPublicKey = authorityPublicKey
-        self.sealedVoiceTemplates = sealedVoiceTemplates
+        self.sealedVoiceProfile = sealedVoiceProfile
         self.serverNonce = serverNonce
         self.certificationYear = certificationYear
+        self.retireeCategory = retireeCategory
         self.nowUnix = nowUnix
         self.previousFailures = previousFailures
         self.language = language
@@ -2506,9 +2522,10 @@ public struct FfiConverterTypeCertificationRequest: FfiConverterRustBuffer {
                 proxyRelation: FfiConverterOptionString.read(from: &buf), 
                 sealedTemplate: FfiConverterData.read(from: &buf), 
                 authorityPublicKey: FfiConverterOptionData.read(from: &buf), 
-                sealedVoiceTemplates: FfiConverterOptionData.read(from: &buf), 
+                sealedVoiceProfile: FfiConverterOptionData.read(from: &buf), 
                 serverNonce: FfiConverterData.read(from: &buf), 
                 certificationYear: FfiConverterUInt16.read(from: &buf), 
+                retireeCategory: FfiConverterTypeRetireeCategory.read(from: &buf), 
                 nowUnix: FfiConverterUInt64.read(from: &buf), 
                 previousFailures: FfiConverterUInt32.read(from: &buf), 
                 language: FfiConverterString.read(from: &buf), 
@@ -2522,9 +2539,10 @@ public struct FfiConverterTypeCertificationRequest: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.proxyRelation, into: &buf)
         FfiConverterData.write(value.sealedTemplate, into: &buf)
         FfiConverterOptionData.write(value.authorityPublicKey, into: &buf)
-        FfiConverterOptionData.write(value.sealedVoiceTemplates, into: &buf)
+        FfiConverterOptionData.write(value.sealedVoiceProfile, into: &buf)
         FfiConverterData.write(value.serverNonce, into: &buf)
         FfiConverterUInt16.write(value.certificationYear, into: &buf)
+        FfiConverterTypeRetireeCategory.write(value.retireeCategory, into: &buf)
         FfiConverterUInt64.write(value.nowUnix, into: &buf)
         FfiConverterUInt32.write(value.previousFailures, into: &buf)
         FfiConverterString.write(value.language, into: &buf)
@@ -3132,13 +3150,34 @@ public struct EnrolmentPackage: Equatable, Hashable {
      */
     public var padScore: Float?
     /**
-     * Whether voice templates were made.
+     * Whether a voice print was made (certification then compares the answer's voice).
      */
-    public var voiceTemplates: Bool
+    public var voiceSpeaker: Bool
+    /**
+     * Whether digit templates were made from the reading of 0–9 (certification then
+     * verifies the spoken digits).
+     */
+    public var voiceDigitTemplates: Bool
+    /**
+     * Speech heard in the reading, milliseconds.
+     */
+    public var voiceSpeechMs: UInt64
+    /**
+     * The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
+     */
+    public var voiceRecordingWav: Data?
     /**
      * Frames refused by the quality gate.
      */
     public var rejectedFrames: UInt32
+    /**
+     * When the package was submitted for review (unix seconds).
+     */
+    public var submittedUnix: UInt64
+    /**
+     * Staff must approve or refuse it by then (unix seconds; 7 days after submission).
+     */
+    public var reviewDeadlineUnix: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3168,11 +3207,27 @@ public struct EnrolmentPackage: Equatable, Hashable {
          * The mean passive anti-spoofing score, when the models are loaded.
          */padScore: Float?, 
         /**
-         * Whether voice templates were made.
-         */voiceTemplates: Bool, 
+         * Whether a voice print was made (certification then compares the answer's voice).
+         */voiceSpeaker: Bool, 
+        /**
+         * Whether digit templates were made from the reading of 0–9 (certification then
+         * verifies the spoken digits).
+         */voiceDigitTemplates: Bool, 
+        /**
+         * Speech heard in the reading, milliseconds.
+         */voiceSpeechMs: UInt64, 
+        /**
+         * The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
+         */voiceRecordingWav: Data?, 
         /**
          * Frames refused by the quality gate.
-         */rejectedFrames: UInt32) {
+         */rejectedFrames: UInt32, 
+        /**
+         * When the package was submitted for review (unix seconds).
+         */submittedUnix: UInt64, 
+        /**
+         * Staff must approve or refuse it by then (unix seconds; 7 days after submission).
+         */reviewDeadlineUnix: UInt64) {
         self.frameCount = frameCount
         self.frames = frames
         self.documents = documents
@@ -3181,8 +3236,13 @@ public struct EnrolmentPackage: Equatable, Hashable {
         self.livenessPassed = livenessPassed
         self.liveness = liveness
         self.padScore = padScore
-        self.voiceTemplates = voiceTemplates
+        self.voiceSpeaker = voiceSpeaker
+        self.voiceDigitTemplates = voiceDigitTemplates
+        self.voiceSpeechMs = voiceSpeechMs
+        self.voiceRecordingWav = voiceRecordingWav
         self.rejectedFrames = rejectedFrames
+        self.submittedUnix = submittedUnix
+        self.reviewDeadlineUnix = reviewDeadlineUnix
     }
 
     
@@ -3209,8 +3269,13 @@ public struct FfiConverterTypeEnrolmentPackage: FfiConverterRustBuffer {
                 livenessPassed: FfiConverterOptionBool.read(from: &buf), 
                 liveness: FfiConverterOptionTypeLivenessReport.read(from: &buf), 
                 padScore: FfiConverterOptionFloat.read(from: &buf), 
-                voiceTemplates: FfiConverterBool.read(from: &buf), 
-                rejectedFrames: FfiConverterUInt32.read(from: &buf)
+                voiceSpeaker: FfiConverterBool.read(from: &buf), 
+                voiceDigitTemplates: FfiConverterBool.read(from: &buf), 
+                voiceSpeechMs: FfiConverterUInt64.read(from: &buf), 
+                voiceRecordingWav: FfiConverterOptionData.read(from: &buf), 
+                rejectedFrames: FfiConverterUInt32.read(from: &buf), 
+                submittedUnix: FfiConverterUInt64.read(from: &buf), 
+                reviewDeadlineUnix: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -3223,8 +3288,13 @@ public struct FfiConverterTypeEnrolmentPackage: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.livenessPassed, into: &buf)
         FfiConverterOptionTypeLivenessReport.write(value.liveness, into: &buf)
         FfiConverterOptionFloat.write(value.padScore, into: &buf)
-        FfiConverterBool.write(value.voiceTemplates, into: &buf)
+        FfiConverterBool.write(value.voiceSpeaker, into: &buf)
+        FfiConverterBool.write(value.voiceDigitTemplates, into: &buf)
+        FfiConverterUInt64.write(value.voiceSpeechMs, into: &buf)
+        FfiConverterOptionData.write(value.voiceRecordingWav, into: &buf)
         FfiConverterUInt32.write(value.rejectedFrames, into: &buf)
+        FfiConverterUInt64.write(value.submittedUnix, into: &buf)
+        FfiConverterUInt64.write(value.reviewDeadlineUnix, into: &buf)
     }
 }
 
@@ -4279,6 +4349,24 @@ public struct LivenessReport: Equatable, Hashable {
      */
     public var digitsVerified: UInt32?
     /**
+     * How the digits were checked: `voice_templates`, `speaker_independent_model` or
+     * `count_only`; `None` for an action challenge.
+     */
+    public var digitCheck: String?
+    /**
+     * Whether the answer's voice was compared with the enrolled voice.
+     */
+    public var voiceChecked: Bool
+    /**
+     * Its similarity to the enrolled voice (−1 to 1), when compared.
+     */
+    public var voiceSimilarity: Float?
+    /**
+     * The synchrony rule the answer failed, with its number (e.g. `answer correlation 0.12
+     * < 0.35`), if any.
+     */
+    public var syncFailure: String?
+    /**
      * Start of the answer relative to the end of the prompt, milliseconds (negative: the
      * person spoke before the prompt ended).
      */
@@ -4328,6 +4416,20 @@ public struct LivenessReport: Equatable, Hashable {
          * only the count and timing of the speech were checked).
          */digitsVerified: UInt32?, 
         /**
+         * How the digits were checked: `voice_templates`, `speaker_independent_model` or
+         * `count_only`; `None` for an action challenge.
+         */digitCheck: String?, 
+        /**
+         * Whether the answer's voice was compared with the enrolled voice.
+         */voiceChecked: Bool, 
+        /**
+         * Its similarity to the enrolled voice (−1 to 1), when compared.
+         */voiceSimilarity: Float?, 
+        /**
+         * The synchrony rule the answer failed, with its number (e.g. `answer correlation 0.12
+         * < 0.35`), if any.
+         */syncFailure: String?, 
+        /**
          * Start of the answer relative to the end of the prompt, milliseconds (negative: the
          * person spoke before the prompt ended).
          */speechOnsetMs: Int64?, 
@@ -4351,6 +4453,10 @@ public struct LivenessReport: Equatable, Hashable {
         self.actions = actions
         self.digitsHeard = digitsHeard
         self.digitsVerified = digitsVerified
+        self.digitCheck = digitCheck
+        self.voiceChecked = voiceChecked
+        self.voiceSimilarity = voiceSimilarity
+        self.syncFailure = syncFailure
         self.speechOnsetMs = speechOnsetMs
         self.avSync = avSync
         self.frames = frames
@@ -4381,6 +4487,10 @@ public struct FfiConverterTypeLivenessReport: FfiConverterRustBuffer {
                 actions: FfiConverterSequenceTypeAction.read(from: &buf), 
                 digitsHeard: FfiConverterUInt32.read(from: &buf), 
                 digitsVerified: FfiConverterOptionUInt32.read(from: &buf), 
+                digitCheck: FfiConverterOptionString.read(from: &buf), 
+                voiceChecked: FfiConverterBool.read(from: &buf), 
+                voiceSimilarity: FfiConverterOptionFloat.read(from: &buf), 
+                syncFailure: FfiConverterOptionString.read(from: &buf), 
                 speechOnsetMs: FfiConverterOptionInt64.read(from: &buf), 
                 avSync: FfiConverterOptionFloat.read(from: &buf), 
                 frames: FfiConverterUInt32.read(from: &buf), 
@@ -4397,6 +4507,10 @@ public struct FfiConverterTypeLivenessReport: FfiConverterRustBuffer {
         FfiConverterSequenceTypeAction.write(value.actions, into: &buf)
         FfiConverterUInt32.write(value.digitsHeard, into: &buf)
         FfiConverterOptionUInt32.write(value.digitsVerified, into: &buf)
+        FfiConverterOptionString.write(value.digitCheck, into: &buf)
+        FfiConverterBool.write(value.voiceChecked, into: &buf)
+        FfiConverterOptionFloat.write(value.voiceSimilarity, into: &buf)
+        FfiConverterOptionString.write(value.syncFailure, into: &buf)
         FfiConverterOptionInt64.write(value.speechOnsetMs, into: &buf)
         FfiConverterOptionFloat.write(value.avSync, into: &buf)
         FfiConverterUInt32.write(value.frames, into: &buf)
@@ -5105,8 +5219,15 @@ public enum CertificationOutcome: Equatable, Hashable {
          * The liveness verdict and its figures.
          */liveness: LivenessReport, 
         /**
-         * The result-screen text.
-         */resultText: Utterance
+         * The result-screen text (for the retiree's category, with the year).
+         */resultText: Utterance, 
+        /**
+         * The confirmation SMS the authority will send, to show on the result screen.
+         */smsText: Utterance, 
+        /**
+         * The voice profile refreshed with this answer's voice (sealed): store it in place
+         * of the old one. `None`: keep the old one.
+         */refreshedVoiceProfile: Data?
     )
     /**
      * Not certified: the reason, and whether to offer another try.
@@ -5160,7 +5281,7 @@ public struct FfiConverterTypeCertificationOutcome: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .certified(attestationJson: try FfiConverterString.read(from: &buf), faceDistance: try FfiConverterFloat.read(from: &buf), faceThreshold: try FfiConverterFloat.read(from: &buf), liveness: try FfiConverterTypeLivenessReport.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
+        case 1: return .certified(attestationJson: try FfiConverterString.read(from: &buf), faceDistance: try FfiConverterFloat.read(from: &buf), faceThreshold: try FfiConverterFloat.read(from: &buf), liveness: try FfiConverterTypeLivenessReport.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf), smsText: try FfiConverterTypeUtterance.read(from: &buf), refreshedVoiceProfile: try FfiConverterOptionData.read(from: &buf)
         )
         
         case 2: return .notCertified(failureId: try FfiConverterString.read(from: &buf), message: try FfiConverterTypeUtterance.read(from: &buf), retryAllowed: try FfiConverterBool.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf), liveness: try FfiConverterOptionTypeLivenessReport.read(from: &buf), faceDistance: try FfiConverterOptionFloat.read(from: &buf), faceThreshold: try FfiConverterOptionFloat.read(from: &buf), padScore: try FfiConverterOptionFloat.read(from: &buf)
@@ -5174,13 +5295,15 @@ public struct FfiConverterTypeCertificationOutcome: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .certified(attestationJson,faceDistance,faceThreshold,liveness,resultText):
+        case let .certified(attestationJson,faceDistance,faceThreshold,liveness,resultText,smsText,refreshedVoiceProfile):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(attestationJson, into: &buf)
             FfiConverterFloat.write(faceDistance, into: &buf)
             FfiConverterFloat.write(faceThreshold, into: &buf)
             FfiConverterTypeLivenessReport.write(liveness, into: &buf)
             FfiConverterTypeUtterance.write(resultText, into: &buf)
+            FfiConverterTypeUtterance.write(smsText, into: &buf)
+            FfiConverterOptionData.write(refreshedVoiceProfile, into: &buf)
             
         
         case let .notCertified(failureId,message,retryAllowed,resultText,liveness,faceDistance,faceThreshold,padScore):
@@ -5405,8 +5528,9 @@ public enum EnrollmentOutcome: Equatable, Hashable {
          * `CertificationRequest.sealed_template`.
          */sealedTemplate: Data, 
         /**
-         * The sealed voice templates, when recorded.
-         */sealedVoiceTemplates: Data?, 
+         * The sealed voice profile (voice print, digit templates), when a voice was
+         * enrolled: store it and give it to `CertificationRequest.sealed_voice_profile`.
+         */sealedVoiceProfile: Data?, 
         /**
          * The subject reference (64 hex digits) the seals are bound to.
          */subjectHex: String, 
@@ -5453,7 +5577,7 @@ public struct FfiConverterTypeEnrollmentOutcome: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .enrolled(sealedTemplate: try FfiConverterData.read(from: &buf), sealedVoiceTemplates: try FfiConverterOptionData.read(from: &buf), subjectHex: try FfiConverterString.read(from: &buf), package: try FfiConverterTypeEnrolmentPackage.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
+        case 1: return .enrolled(sealedTemplate: try FfiConverterData.read(from: &buf), sealedVoiceProfile: try FfiConverterOptionData.read(from: &buf), subjectHex: try FfiConverterString.read(from: &buf), package: try FfiConverterTypeEnrolmentPackage.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
         )
         
         case 2: return .notEnrolled(failureId: try FfiConverterString.read(from: &buf), message: try FfiConverterTypeUtterance.read(from: &buf), liveness: try FfiConverterOptionTypeLivenessReport.read(from: &buf)
@@ -5467,10 +5591,10 @@ public struct FfiConverterTypeEnrollmentOutcome: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .enrolled(sealedTemplate,sealedVoiceTemplates,subjectHex,package,resultText):
+        case let .enrolled(sealedTemplate,sealedVoiceProfile,subjectHex,package,resultText):
             writeInt(&buf, Int32(1))
             FfiConverterData.write(sealedTemplate, into: &buf)
-            FfiConverterOptionData.write(sealedVoiceTemplates, into: &buf)
+            FfiConverterOptionData.write(sealedVoiceProfile, into: &buf)
             FfiConverterString.write(subjectHex, into: &buf)
             FfiConverterTypeEnrolmentPackage.write(package, into: &buf)
             FfiConverterTypeUtterance.write(resultText, into: &buf)
@@ -5972,6 +6096,82 @@ public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffe
 
 
 /**
+ * Where the retiree lives relative to the province that pays the pension.
+ */
+
+public enum RetireeCategory: Equatable, Hashable {
+    
+    /**
+     * Lives in the province (省内).
+     */
+    case provincial
+    /**
+     * Lives outside the province (省外 / 异地居住): the texts say the result is recorded
+     * where they are insured.
+     */
+    case nonProvincial
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RetireeCategory: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRetireeCategory: FfiConverterRustBuffer {
+    typealias SwiftType = RetireeCategory
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RetireeCategory {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .provincial
+        
+        case 2: return .nonProvincial
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RetireeCategory, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .provincial:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .nonProvincial:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetireeCategory_lift(_ buf: RustBuffer) throws -> RetireeCategory {
+    return try FfiConverterTypeRetireeCategory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetireeCategory_lower(_ value: RetireeCategory) -> RustBuffer {
+    return FfiConverterTypeRetireeCategory.lower(value)
+}
+
+
+
+/**
  * Where a session is.
  */
 
@@ -6134,6 +6334,10 @@ public enum UtteranceKind: Equatable, Hashable {
      * The final result.
      */
     case result
+    /**
+     * The confirmation SMS that will follow (the authority sends it).
+     */
+    case sms
 
 
 
@@ -6165,6 +6369,8 @@ public struct FfiConverterTypeUtteranceKind: FfiConverterRustBuffer {
         
         case 5: return .result
         
+        case 6: return .sms
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6191,6 +6397,10 @@ public struct FfiConverterTypeUtteranceKind: FfiConverterRustBuffer {
         
         case .result:
             writeInt(&buf, Int32(5))
+        
+        
+        case .sms:
+            writeInt(&buf, Int32(6))
         
         }
     }
@@ -7029,6 +7239,21 @@ public func setLogSink(sink: LogSink, minLevel: LogLevel)throws   {try rustCallW
     )
 }
 }
+/**
+ * The sentence the retiree is told about a review decision, in `language` (`zh-Hans`,
+ * `zh-Hant` or `en`). `refusal_reason` is absent for an approval, else the authority's code
+ * (`face_not_clear`, `not_the_card_holder`, `id_document_unreadable`, `voice_not_clear`,
+ * `liveness_in_doubt`, `other`). Errors: `BadInput` for an unknown language or code.
+ */
+public func reviewText(refusalReason: String?, languageTag: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
+        uniffiCallStatus in
+    uniffi_lifecert_ffi_fn_func_review_text(
+        FfiConverterOptionString.lower(refusalReason),
+        FfiConverterString.lower(languageTag),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -7070,6 +7295,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_func_set_log_sink() != 44124) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_lifecert_ffi_checksum_func_review_text() != 52728) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_certificationsession_end_of_input() != 38278) {
@@ -7126,7 +7354,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_guidancesession_reset() != 64727) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_add_id_document() != 28686) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_add_id_document() != 52707) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_continue_without_more_documents() != 58092) {

@@ -525,6 +525,11 @@ void uniffi_lifecert_ffi_fn_func_clear_log_sink(RustCallStatus *_Nonnull out_sta
 void uniffi_lifecert_ffi_fn_func_set_log_sink(uint64_t sink, RustBuffer min_level, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_FN_FUNC_REVIEW_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_FN_FUNC_REVIEW_TEXT
+RustBuffer uniffi_lifecert_ffi_fn_func_review_text(RustBuffer refusal_reason, RustBuffer language_tag, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_LIFECERT_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_LIFECERT_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_lifecert_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -836,6 +841,12 @@ uint16_t uniffi_lifecert_ffi_checksum_func_clear_log_sink(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_CHECKSUM_FUNC_SET_LOG_SINK
 uint16_t uniffi_lifecert_ffi_checksum_func_set_log_sink(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_CHECKSUM_FUNC_REVIEW_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_LIFECERT_FFI_CHECKSUM_FUNC_REVIEW_TEXT
+uint16_t uniffi_lifecert_ffi_checksum_func_review_text(void
     
 );
 #endif

@@ -3,6 +3,9 @@ library: speaker B of the GRID corpus enrols from one clip and is certified from
 (replayed against the digit it contains), the attestation is verified, a still photo with the
 real voice is not certified; and the error mapping on bad input."""
 
+import struct
+import zlib
+
 import pytest
 
 from conftest import (
@@ -209,16 +212,21 @@ def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, as
 
 
 def test_a_refused_id_photo_says_what_to_do_in_the_persons_language(ffi, recordings_engine, keys):
-    """JPG/PNG only, at most 1 MB: a GIF and an oversized file are refused with the sentence to show."""
+    """JPG/PNG only (a larger photo is shrunk to 1 MB; one too large to decode is refused): a GIF and a
+    picture too large to use are refused with the sentence to show, in the session's language."""
     session = recordings_engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
     session.give_consent(True)
     gif = b"GIF89a" + bytes([1, 0, 1, 0, 0x80, 0, 0]) + bytes(64)
     with pytest.raises(ffi.LifecertError.BadInput) as e:
         session.add_id_document(ffi.DocumentSide.FRONT, gif)
     assert e.value.reason.startswith("身份证照片请用JPG或PNG格式"), e.value.reason
-    oversized = b"\xff\xd8\xff\xe0" + bytes(1_100_000)
+    # A 100-byte PNG whose header claims 8192 x 8192 16-bit RGBA: refused before decoding.
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    huge = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8192, 8192, 16, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
     with pytest.raises(ffi.LifecertError.BadInput) as e:
-        session.add_id_document(ffi.DocumentSide.FRONT, oversized)
-    assert "1MB" in e.value.reason, e.value.reason
+        session.add_id_document(ffi.DocumentSide.FRONT, huge)
+    assert e.value.reason.startswith("这张照片太大了"), e.value.reason
     # The session is still waiting for the photos: the person can simply take another.
     assert session.phase() == ffi.SessionPhase.ID_DOCUMENTS

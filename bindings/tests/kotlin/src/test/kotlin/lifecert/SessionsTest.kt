@@ -86,7 +86,7 @@ class SessionsTest {
     fun enrolmentGivesASealedTemplateAndAReviewPackage() {
         val e = enrolled
         assertTrue(e.sealedTemplate.size > 100)
-        assertNull(e.sealedVoiceTemplates)
+        assertNull(e.sealedVoiceProfile)
         assertEquals(64, e.subjectHex.length)
         val p = e.`package`
         assertEquals(5u, p.frameCount)
