@@ -39,7 +39,7 @@ class DemoApplication : Application(), LifecertHost {
 
         override fun enrolled(person: Person, outcome: EnrollmentOutcome.Enrolled) {
             enrolled.writeBytes(outcome.sealedTemplate) // sealed by the core: unreadable without the sealing key
-            outcome.sealedVoiceTemplates?.let(voice::writeBytes) ?: voice.delete()
+            outcome.sealedVoiceProfile?.let(voice::writeBytes) ?: voice.delete()
         }
 
         override fun notEnrolled(person: Person, failureId: String) = Log.i(TAG, "not enrolled: $failureId").let {}
@@ -50,7 +50,7 @@ class DemoApplication : Application(), LifecertHost {
             if (!enrolled.isFile) return null
             return CertificationInputs(
                 sealedTemplate = enrolled.readBytes(),
-                sealedVoiceTemplates = voice.takeIf { it.isFile }?.readBytes(),
+                sealedVoiceProfile = voice.takeIf { it.isFile }?.readBytes(),
                 serverNonce = ByteArray(16).also(SecureRandom()::nextBytes),
                 certificationYear = Calendar.getInstance().get(Calendar.YEAR),
                 nowUnix = System.currentTimeMillis() / 1000,
