@@ -87,6 +87,9 @@ class ControllerTest {
         assertEquals(NextStep.DONE, result.next)
         assertEquals("All done. Your 2026 pension certification is complete", result.text)
         assertNull(result.reason)
+        // The confirmation SMS the core wrote (provincial text, masked name, the year) is on the result screen.
+        val sms = result.smsText ?: error("no SMS text on the result screen")
+        assertTrue("SMS: $sms", sms.contains("2026") && !sms.contains("张三"))
 
         // The prompt was spoken in the session's language, and the digits were shown while it was read.
         assertTrue(phone.speech.said.any { it.text == "Please read these numbers aloud: 2" && it.language == "en" })
