@@ -6,6 +6,7 @@ pub mod framing;
 pub mod grid;
 pub mod media;
 pub mod shell;
+pub mod subject;
 
 use lifecert_core::{Analyzer, Config};
 use std::path::PathBuf;
