@@ -225,11 +225,12 @@ enum Voice {
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
     Genuine,
-    /// The subject says nothing to the first prompt of a session (he missed it), then
-    /// answers as [`Kind::Genuine`]: the session's own retry must let him pass.
+    /// The subject says nothing to the first prompt of his first session (he missed it), then
+    /// answers as [`Kind::Genuine`]: the session's own retry (production) or his next session
+    /// (replay: one attempt per session) must let him pass.
     GenuineRetry,
-    /// The subject reads wrong digits to the first prompt of a session (his own words, the
-    /// next digits), then answers as [`Kind::Genuine`].
+    /// The subject reads wrong digits to the first prompt of his first session (his own words
+    /// for the next digits), then answers as [`Kind::Genuine`].
     GenuineAfterMistake,
     /// The subject's spliced digit video with another voice at his word onsets.
     Dub(Voice),
@@ -269,7 +270,7 @@ fn rows(d: &Data) -> Vec<Row> {
     rows.push(Row {
         id: "genuine:retry".into(),
         class: "genuine",
-        label: "genuine, silent to the session's first prompt, then answering".into(),
+        label: "genuine, silent to the first prompt, then answering".into(),
         kind: Kind::GenuineRetry,
         templates: true,
         trials: 2 * scale,
@@ -277,7 +278,7 @@ fn rows(d: &Data) -> Vec<Row> {
     rows.push(Row {
         id: "genuine:mistake".into(),
         class: "genuine",
-        label: "genuine, wrong digits to the session's first prompt, then right".into(),
+        label: "genuine, wrong digits to the first prompt, then right".into(),
         kind: Kind::GenuineAfterMistake,
         templates: true,
         trials: 2 * scale,
@@ -371,7 +372,9 @@ struct Actor<'a> {
     s: &'a Subject,
     kind: &'a Kind,
     trial: usize,
-    /// Answers given so far (varies takes and pauses).
+    /// The certification session (0 to 2).
+    session: u32,
+    /// Answers given so far in this session (varies takes and pauses).
     answers: usize,
     grid_pool: &'a [VoiceDigit],
     room: &'a [f32],
@@ -432,8 +435,8 @@ impl Player for Actor<'_> {
 
     fn answer(&mut self, digits: &[u8]) -> Piece {
         let piece = match self.kind {
-            Kind::GenuineRetry if self.answers == 0 => Piece::default(),
-            Kind::GenuineAfterMistake if self.answers == 0 => {
+            Kind::GenuineRetry if self.session == 0 && self.answers == 0 => Piece::default(),
+            Kind::GenuineAfterMistake if self.session == 0 && self.answers == 0 => {
                 let wrong: Vec<u8> = digits.iter().map(|d| (d + 1) % 10).collect();
                 let a = self.own_digits(&wrong);
                 Piece {
@@ -797,6 +800,7 @@ fn run_trial(ctx: &Context<'_>, setup: &Setup, row: &Row, trial: usize) -> Trial
             s: ctx.s,
             kind: &row.kind,
             trial,
+            session: i,
             answers: 0,
             grid_pool: &ctx.grid_pool,
             room: &ctx.rest.audio,
@@ -1462,8 +1466,10 @@ played back and forth, the attack's photo or looped video), the microphone its r
   the templates were made from (the table says which digits have a second take); the voice
   and the face are the same recording sessions as enrolment. A real retiree on a cheap phone
   in a noisy room will do worse.
-* **genuine, silent to the first prompt**: the same, but the first prompt of each session goes
-  unanswered: the session's own retry must let him through.
+* **genuine, silent to the first prompt** / **wrong digits first**: the same, but the first
+  prompt of his first session goes unanswered, or is answered with the wrong digits (his own
+  words for the next digits): the session's own retry (production), or his next session
+  (replay: one attempt per session), must let him through.
 * **(a) dubbed**: his spliced digit video with another person reading the same digits placed
   at his word onsets, levelled to his voice: each FSDD speaker, and the other GRID speakers'
   digit words (aligned or located by DTW).
@@ -1481,6 +1487,17 @@ played back and forth, the attack's photo or looped video), the microphone its r
   words at their onsets (another person lip-syncing to his recording); the face match must
   refuse every session whose liveness passed.
 
+## Prompt mode: which should be the default
+
+Both modes are measured below with the same rows (`LIFECERT_ATTACK_EVAL_FULL=1`). On these
+clips one at a time does not refuse more attacks than all at once (no dubbed attack passes in
+either), costs the genuine person a longer session, and refuses more genuine first sessions:
+single-digit answers fail `lips_not_moving_with_voice` (the synchrony of one short word is
+weaker evidence than three). **Recommendation: keep all at once as the default**; revisit one
+at a time once the per-digit synchrony is calibrated on single-word answers. The
+one-at-a-time results read profile `custom` (a non-default prompt mode), which the authority
+accepts only with `accept_custom_profile`.
+
 ## What still passes (not measured here, or measured and not stopped)
 
 * The retiree's own recorded digit words played in time over his own matching video (a
@@ -1491,8 +1508,10 @@ played back and forth, the attack's photo or looped video), the microphone its r
   built here.
 * The person's own recording of other words, when digit templates are enrolled: see the
   requirement table; the digit-template check is closed-set (nearest of ten digits).
-* FSDD (8 kHz, telephone band) voices are often not heard as speech on the second and third
-  liveness attempt of a production session (`no_speech`), while always heard on the first:
-  those attacks are refused on content on their first attempt, but they get fewer
-  effective tries than a real attacker with a clean recording would.
+* Dubbed voices (FSDD, other GRID speakers, espeak-ng) are often not heard as speech on the
+  second and later liveness attempts of a production session (`no_speech` in the tables),
+  while always heard on the first attempt of every session: those attacks are refused on
+  their content in each session's first attempt, but get fewer effective tries than three
+  sessions × three attempts. The cause is not established (the subject's own voice is heard
+  on later attempts: see the genuine retry rows).
 "#;

@@ -18,7 +18,7 @@ use common::framing::FramedFootage;
 use common::grid::{self, AnalysedClip, FrameRef, SpliceConfig, Word};
 use common::shell::{self, Camera, Piece, Player, Scene};
 use common::subject::{self, rest_scene, Enrolled, Subject, ID, NAME, NOW};
-use common::{analyzer, eval_data, media, repo_root};
+use common::{analyzer, eval_data, media};
 use lifecert_core::analyzer::FrameAnalysis;
 use lifecert_core::attestation::{
     verify_attestation, ChallengeOrigin, ConfigProfile, InMemoryNonceLedger, PerformedBy,
@@ -434,28 +434,38 @@ fn three_sessions_each_with_fresh_challenges_then_the_office() {
     );
 }
 
-/// The passive anti-spoofing models: `LIFECERT_PAD_MODELS`, else `../shared/models/minifasnet`.
-fn pad_models() -> Option<PathBuf> {
+/// The passive anti-spoofing models: `LIFECERT_PAD_MODELS`, else `models/minifasnet` beside
+/// the evaluation data (`../shared/models/minifasnet`); loaded at run time, never committed.
+fn pad_models(data: &std::path::Path) -> Option<PathBuf> {
     let dir = std::env::var_os("LIFECERT_PAD_MODELS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/models/minifasnet"));
-    if dir.is_dir() {
+        .unwrap_or_else(|| data.join("../models/minifasnet"));
+    if dir.join(lifecert_core::pad::MINIFASNET_V2_FILE).is_file() {
         Some(dir)
-    } else if std::env::var_os("CI").is_some() {
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{}: the anti-spoofing models are missing", dir.display());
     } else {
-        eprintln!("{}: no anti-spoofing models, skipped", dir.display());
+        eprintln!(
+            "\n!!!!! SKIPPED: no anti-spoofing models at {} (set LIFECERT_PAD_MODELS) !!!!!\n",
+            dir.display()
+        );
         None
     }
 }
 
+/// With the MiniFASNet models loaded into the production engine, the genuine session is scored
+/// and certified, and the same engine's models score the data's attack photos (manifest notes
+/// "ATTACK", under `pad/`) below the session's minimum — the score that refuses a session as
+/// `not_live`. (A whole session that passes the liveness step with a printed or replayed face
+/// cannot be built from the shared data: a print does not answer digits.)
 #[test]
-fn anti_spoofing_models_loaded_at_run_time_score_the_session() {
-    let test = "anti_spoofing_models_loaded_at_run_time_score_the_session";
+fn anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_attack_photos() {
+    let test = "anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_attack_photos";
     let Some(f) = fixture(test) else {
         return;
     };
-    let Some(dir) = pad_models() else {
+    let data = eval_data(test).unwrap();
+    let Some(dir) = pad_models(&data) else {
         return;
     };
     let engine = Arc::new(
@@ -472,26 +482,28 @@ fn anti_spoofing_models_loaded_at_run_time_score_the_session() {
         0,
         nonce(30),
     );
-    let r = run(f, engine, req, &resting(f), false);
-    let (verdict, outcome) = match r.outcome.as_ref().unwrap() {
-        CertificationOutcome::Certified(c) => (Some(&c.liveness), "certified".to_owned()),
-        CertificationOutcome::NotCertified(n) => (n.liveness.as_ref(), n.failure.id()),
-    };
-    let v = verdict.expect("the liveness step ended");
-    let pad = v.evidence.pad_score.expect("the session scored the face");
-    eprintln!(
-        "genuine framed GRID session with the PAD models: score {pad:.3} (min {min}): {outcome}"
-    );
-    // The outcome follows the score: not live below the minimum, never otherwise.
-    match r.outcome.as_ref().unwrap() {
-        CertificationOutcome::NotCertified(n) if pad < min => {
-            assert_eq!(n.failure, CertificationFailure::NotLive { pad_score: pad });
-            assert!(
-                n.face_match.is_none(),
-                "no match after a failed anti-spoofing check"
-            );
-        }
-        CertificationOutcome::Certified(_) => assert!(pad >= min),
-        CertificationOutcome::NotCertified(n) => panic!("score {pad} ≥ {min} but {:?}", n.failure),
+    let r = run(f, engine.clone(), req, &resting(f), false);
+    let c = certified(&r);
+    let pad = c.liveness.evidence.pad_score.expect("the session scored the face");
+    eprintln!("genuine framed GRID session with the PAD models: score {pad:.3} (min {min})");
+    assert!(pad >= min);
+    let rows = common::grid::manifest(&data);
+    let attacks: Vec<&String> = rows
+        .iter()
+        .filter(|(path, row)| path.starts_with("pad/") && row.notes.contains("ATTACK"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(!attacks.is_empty(), "no attack photo under pad/ in the manifest");
+    let model = engine.passive_anti_spoof().unwrap();
+    for path in attacks {
+        let image = lifecert_core::image_io::load_image(&data.join(path)).unwrap();
+        let faces = analyzer().analyze_image(&image).unwrap();
+        let face = faces
+            .iter()
+            .max_by(|a, b| a.detection.bbox.area().total_cmp(&b.detection.bbox.area()))
+            .unwrap_or_else(|| panic!("{path}: no face"));
+        let score = model.score(&image, &face.detection.bbox).unwrap();
+        eprintln!("{path}: real {:.3}", score.real);
+        assert!(score.real < min, "{path}: scored {} ≥ {min}", score.real);
     }
 }
