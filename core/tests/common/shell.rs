@@ -353,7 +353,7 @@ pub fn run<S: Driven>(
             }
         }
         // The camera.
-        if n % spf == 0 {
+        if n.is_multiple_of(spf) {
             let k = n / spf;
             let r = pieces
                 .iter()
