@@ -963,7 +963,7 @@ fn run_trial(ctx: &Context<'_>, setup: &Setup, row: &Row, trial: usize) -> Trial
                     ));
                 }
                 if n.failure == CertificationFailure::FaceNotConfirmed
-                    && !n.face_match.is_some_and(|m| !m.accepted)
+                    && n.face_match.is_none_or(|m| m.accepted)
                 {
                     out.dishonest
                         .push("face_not_confirmed without a refused match".into());
@@ -1107,7 +1107,7 @@ fn table(m: &Measured) -> String {
         let (a, b) = if *class == "genuine" {
             (
                 format!("BPCER {}", pct(n - c, n)),
-                format!("{}", pct(n - v, n)),
+                pct(n - v, n),
             )
         } else {
             (pct(c, n), pct(v, n))
