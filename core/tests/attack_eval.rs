@@ -1105,10 +1105,7 @@ fn table(m: &Measured) -> String {
         let c = trials.iter().filter(|t| t.certified()).count();
         let v = trials.iter().filter(|t| t.verified()).count();
         let (a, b) = if *class == "genuine" {
-            (
-                format!("BPCER {}", pct(n - c, n)),
-                pct(n - v, n),
-            )
+            (format!("BPCER {}", pct(n - c, n)), pct(n - v, n))
         } else {
             (pct(c, n), pct(v, n))
         };

@@ -460,7 +460,8 @@ fn pad_models(data: &std::path::Path) -> Option<PathBuf> {
 /// cannot be built from the shared data: a print does not answer digits.)
 #[test]
 fn anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_attack_photos() {
-    let test = "anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_attack_photos";
+    let test =
+        "anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_attack_photos";
     let Some(f) = fixture(test) else {
         return;
     };
@@ -484,7 +485,11 @@ fn anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_a
     );
     let r = run(f, engine.clone(), req, &resting(f), false);
     let c = certified(&r);
-    let pad = c.liveness.evidence.pad_score.expect("the session scored the face");
+    let pad = c
+        .liveness
+        .evidence
+        .pad_score
+        .expect("the session scored the face");
     eprintln!("genuine framed GRID session with the PAD models: score {pad:.3} (min {min})");
     assert!(pad >= min);
     let rows = common::grid::manifest(&data);
@@ -493,7 +498,10 @@ fn anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_a
         .filter(|(path, row)| path.starts_with("pad/") && row.notes.contains("ATTACK"))
         .map(|(path, _)| path)
         .collect();
-    assert!(!attacks.is_empty(), "no attack photo under pad/ in the manifest");
+    assert!(
+        !attacks.is_empty(),
+        "no attack photo under pad/ in the manifest"
+    );
     let model = engine.passive_anti_spoof().unwrap();
     for path in attacks {
         let image = lifecert_core::image_io::load_image(&data.join(path)).unwrap();
