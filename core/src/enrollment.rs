@@ -846,9 +846,16 @@ impl EnrollmentSession {
         let Ok(segments) = speech_segments(&probs, &cfg.liveness.segments) else {
             return;
         };
-        let heard_until =
-            self.voice.vad_origin + Duration::from_secs_f64(probs.len() as f64 * chunk);
-        let at = |s: f32| self.voice.vad_origin + Duration::from_secs_f64(f64::from(s.max(0.0)));
+        // The probabilities start with the first VAD chunk recorded after the prompt, not
+        // with the audio stream (the microphone may have run since the session began).
+        let first = self
+            .voice
+            .vad_origin
+            .saturating_add(Duration::from_secs_f64(
+                self.voice.vad.first().map_or(0.0, |f| f.start_s.max(0.0)),
+            ));
+        let heard_until = first + Duration::from_secs_f64(probs.len() as f64 * chunk);
+        let at = |s: f32| first + Duration::from_secs_f64(f64::from(s.max(0.0)));
         let answer: Vec<(Duration, Duration)> = segments
             .iter()
             .map(|s| (at(s.start_s), at(s.end_s)))

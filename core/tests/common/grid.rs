@@ -1,5 +1,6 @@
 //! GRID talking clips for evaluations: discovering clips and speakers from the data folders and
-//! `data/manifest.tsv`, word timings from `.align` files, decoding and analysing clips, splicing
+//! `data/manifest.tsv`, word timings from `.align` files ([`super::discovery`], re-exported
+//! here), decoding and analysing clips, splicing
 //! multi-digit answers from a speaker's own digit words (video frames and audio together) and
 //! dubbing them with another voice placed at given onsets.
 //!
@@ -12,289 +13,16 @@
 //! `k / fps .. (k + 1) / fps`; spliced answers keep that relation exactly (pieces are cut at
 //! frame boundaries, video and audio together).
 
+pub use super::discovery::*;
 use super::media;
 use lifecert_core::audio_features::{Mfcc, MfccConfig};
 use lifecert_core::av_sync::MouthSample;
 use lifecert_core::mouth::mouth_aperture;
 use lifecert_core::FaceObservation;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 /// Audio rate of everything here (Hz).
 pub const SR: u32 = 16_000;
-
-/// English digit words as GRID (and FSDD, espeak `en`) say them.
-pub const DIGIT_WORDS: [&str; 10] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-];
-
-/// The digit a word names ("zero" … "nine"), if any.
-pub fn digit_of(word: &str) -> Option<u8> {
-    DIGIT_WORDS
-        .iter()
-        .position(|w| w.eq_ignore_ascii_case(word))
-        .map(|d| d as u8)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Manifest and discovery
-
-/// One row of `manifest.tsv` (the columns the evaluations use).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ManifestRow {
-    /// Path relative to the data directory.
-    pub path: String,
-    /// Person (or source) label.
-    pub identity: String,
-    /// Free-text notes.
-    pub notes: String,
-}
-
-/// The rows of `data/manifest.tsv`, keyed by path (empty when the file is missing).
-pub fn manifest(data: &Path) -> BTreeMap<String, ManifestRow> {
-    let Ok(text) = std::fs::read_to_string(data.join("manifest.tsv")) else {
-        eprintln!("{}: no manifest.tsv", data.display());
-        return BTreeMap::new();
-    };
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (Some(p), Some(i), Some(n)) = (col("file"), col("identity"), col("notes")) else {
-        panic!("manifest.tsv lacks a file, identity or notes column: {header:?}");
-    };
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            let get = |k: usize| f.get(k).copied().unwrap_or("").trim().to_owned();
-            ManifestRow {
-                path: get(p),
-                identity: get(i),
-                notes: get(n),
-            }
-        })
-        .map(|r| (r.path.clone(), r))
-        .collect()
-}
-
-/// The words of the transcript in manifest notes (`says: 'bin blue at f two now'`).
-pub fn transcript_in(notes: &str) -> Option<Vec<String>> {
-    let rest = &notes[notes.find("says:")? + "says:".len()..];
-    let rest = rest.trim_start();
-    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-    let body = &rest[1..];
-    let end = body.find(quote)?;
-    let words: Vec<String> = body[..end]
-        .split_whitespace()
-        .map(|w| w.to_ascii_lowercase())
-        .collect();
-    (!words.is_empty()).then_some(words)
-}
-
-/// One word of a `.align` file (times in seconds from the clip start).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Word {
-    /// Start (s).
-    pub start_s: f64,
-    /// End (s).
-    pub end_s: f64,
-    /// The word (`sil` for silence, `sp` for a short pause).
-    pub word: String,
-}
-
-impl Word {
-    /// Whether this is a silence or pause marker.
-    pub fn is_silence(&self) -> bool {
-        matches!(self.word.as_str(), "sil" | "sp")
-    }
-
-    /// Duration (s).
-    pub fn duration_s(&self) -> f64 {
-        self.end_s - self.start_s
-    }
-}
-
-/// Word timings of a GRID `.align` file ("start end word" per line, units of 1/25000 s).
-pub fn read_align(path: &Path) -> Vec<Word> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(f.len(), 3, "{}: bad line {l:?}", path.display());
-            let t = |s: &str| {
-                s.parse::<f64>()
-                    .unwrap_or_else(|e| panic!("{}: {l:?}: {e}", path.display()))
-                    / 25_000.0
-            };
-            Word {
-                start_s: t(f[0]),
-                end_s: t(f[1]),
-                word: f[2].to_ascii_lowercase(),
-            }
-        })
-        .collect()
-}
-
-/// One GRID clip found in the data (not decoded yet).
-#[derive(Debug, Clone, PartialEq)]
-pub struct GridClip {
-    /// The video file.
-    pub path: PathBuf,
-    /// File stem.
-    pub name: String,
-    /// The speaker (manifest `identity`).
-    pub speaker: String,
-    /// The transcript (manifest notes, else the alignment's words).
-    pub words: Vec<String>,
-    /// Word timings, when an `.align` file agreeing with the transcript was found.
-    pub align: Option<Vec<Word>>,
-}
-
-impl GridClip {
-    /// The digits said, in order.
-    pub fn digits(&self) -> Vec<u8> {
-        self.words.iter().filter_map(|w| digit_of(w)).collect()
-    }
-
-    /// The aligned digit words: (digit, timing).
-    pub fn digit_words(&self) -> Vec<(u8, Word)> {
-        self.align
-            .iter()
-            .flatten()
-            .filter_map(|w| digit_of(&w.word).map(|d| (d, w.clone())))
-            .collect()
-    }
-
-    /// The spoken words of the alignment (silences left out).
-    pub fn spoken(&self) -> Vec<Word> {
-        self.align
-            .iter()
-            .flatten()
-            .filter(|w| !w.is_silence())
-            .cloned()
-            .collect()
-    }
-
-    /// When speech starts and ends (s), from the alignment.
-    pub fn speech_span(&self) -> Option<(f64, f64)> {
-        let s = self.spoken();
-        Some((s.first()?.start_s, s.last()?.end_s))
-    }
-}
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
-fn ext_of(p: &Path) -> String {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase()
-}
-
-fn rel(data: &Path, p: &Path) -> String {
-    p.strip_prefix(data)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
-/// The GRID clips under `data/video_talking` (any depth): video files whose manifest identity
-/// or file name says GRID, with their speaker, transcript and (where an `.align` file beside
-/// them or anywhere in the folder agrees with the transcript) word timings. Sorted by path.
-/// Clips without a speaker or transcript are left out, loudly.
-pub fn discover(data: &Path) -> Vec<GridClip> {
-    let rows = manifest(data);
-    let mut files = Vec::new();
-    files_under(&data.join("video_talking"), &mut files);
-    files.sort();
-    let aligns: Vec<(PathBuf, Vec<Word>)> = files
-        .iter()
-        .filter(|p| ext_of(p) == "align")
-        .map(|p| (p.clone(), read_align(p)))
-        .collect();
-    let mut out = Vec::new();
-    for p in files
-        .iter()
-        .filter(|p| matches!(ext_of(p).as_str(), "mpg" | "mpeg" | "mp4" | "avi" | "mov"))
-    {
-        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-        let row = rows.get(&rel(data, p));
-        let grid = row.is_some_and(|r| r.identity.to_ascii_lowercase().starts_with("grid"))
-            || name.to_ascii_lowercase().starts_with("grid");
-        if !grid {
-            continue;
-        }
-        let Some(row) = row.filter(|r| !r.identity.is_empty()) else {
-            eprintln!("{}: no manifest identity, not used", p.display());
-            continue;
-        };
-        let file_name = p.file_name().unwrap().to_string_lossy().into_owned();
-        // Candidate alignments: same stem, a stem (minus "grid_") the clip's name ends with,
-        // or an alignment whose manifest notes name the clip.
-        let candidates = aligns.iter().filter(|(a, _)| {
-            let stem = a.file_stem().unwrap().to_string_lossy();
-            let short = stem.strip_prefix("grid_").unwrap_or(&stem);
-            stem == name
-                || (short.len() >= 4 && name.ends_with(short))
-                || rows
-                    .get(&rel(data, a))
-                    .is_some_and(|r| r.notes.contains(&file_name))
-        });
-        let transcript = transcript_in(&row.notes);
-        let mut align = None;
-        for (a, words) in candidates {
-            let said: Vec<String> = words
-                .iter()
-                .filter(|w| !w.is_silence())
-                .map(|w| w.word.clone())
-                .collect();
-            if transcript.as_ref().is_none_or(|t| *t == said) {
-                align = Some(words.clone());
-                break;
-            }
-            eprintln!(
-                "{}: alignment {} says {said:?}, transcript {transcript:?}: not used",
-                p.display(),
-                a.display()
-            );
-        }
-        let words = match (transcript, &align) {
-            (Some(t), _) => t,
-            (None, Some(a)) => a
-                .iter()
-                .filter(|w| !w.is_silence())
-                .map(|w| w.word.clone())
-                .collect(),
-            (None, None) => {
-                eprintln!("{}: no transcript, not used", p.display());
-                continue;
-            }
-        };
-        out.push(GridClip {
-            path: p.clone(),
-            name,
-            speaker: row.identity.clone(),
-            words,
-            align,
-        });
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Decoding and analysis
@@ -369,23 +97,10 @@ pub fn analyse(clip: &GridClip, analyzer: &lifecert_core::Analyzer) -> Option<An
 
 /// Analyses `clips` on two workers (the analyzer is `Sync`), keeping their order.
 pub fn analyse_all(clips: &[GridClip], analyzer: &lifecert_core::Analyzer) -> Vec<AnalysedClip> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(c) = clips.get(i) else { break done };
-            done.push((i, analyse(c, analyzer)));
-        }
-    };
-    let mut all = std::thread::scope(|s| {
-        let other = s.spawn(work);
-        let mut all = work();
-        all.extend(other.join().unwrap());
-        all
-    });
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().filter_map(|(_, c)| c).collect()
+    super::par_map(clips, |c| analyse(c, analyzer))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,11 +135,22 @@ impl Default for SpliceConfig {
     }
 }
 
+/// One source frame: frame `index` of the clip named `clip` (its file stem).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FrameRef {
+    /// The clip's name ([`GridClip::name`]).
+    pub clip: String,
+    /// The frame's index in the clip.
+    pub index: usize,
+}
+
 /// A spliced answer: frames and audio on one clock from 0, and where each digit is.
 #[derive(Debug, Clone)]
 pub struct Spliced {
     /// Faces per frame (frame `k` at `k / fps`).
     pub faces: Vec<Vec<FaceObservation>>,
+    /// Where each frame came from (for callers that need the pictures, not only the faces).
+    pub frames: Vec<FrameRef>,
     /// The speaker's own audio (16 kHz), aligned with the frames.
     pub audio: Vec<f32>,
     /// Room tone only: the audio of the rest frames everywhere (the background a dub is
@@ -463,15 +189,6 @@ pub fn rms(x: &[f32]) -> f32 {
     (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt() as f32
 }
 
-fn audio_of_frames(clip: &AnalysedClip, frames: std::ops::Range<usize>) -> Vec<f32> {
-    let spf = clip.samples_per_frame();
-    let a = (frames.start as f64 * spf).round() as usize;
-    let b = (frames.end as f64 * spf).round() as usize;
-    let mut out: Vec<f32> = clip.audio[a.min(clip.audio.len())..b.min(clip.audio.len())].to_vec();
-    out.resize(b - a, 0.0);
-    out
-}
-
 /// The frames of `clip`'s leading silence usable as rest (mouth closed, before speech).
 pub fn rest_frames(clip: &AnalysedClip, cfg: &SpliceConfig) -> std::ops::Range<usize> {
     let speech = clip.clip.speech_span().map_or(0.5, |s| s.0);
@@ -481,27 +198,46 @@ pub fn rest_frames(clip: &AnalysedClip, cfg: &SpliceConfig) -> std::ops::Range<u
     start..end.min(clip.faces.len())
 }
 
+/// The audio under frames `frames` of `clip` (zeros past its end).
+pub fn audio_of_frames(clip: &AnalysedClip, frames: std::ops::Range<usize>) -> Vec<f32> {
+    let spf = clip.samples_per_frame();
+    let a = (frames.start as f64 * spf).round() as usize;
+    let b = (frames.end as f64 * spf).round() as usize;
+    let mut out: Vec<f32> = clip.audio[a.min(clip.audio.len())..b.min(clip.audio.len())].to_vec();
+    out.resize(b - a, 0.0);
+    out
+}
+
+/// Frame `i` of `range` played forwards and backwards as often as needed (a resting face
+/// that never jumps).
+pub fn ping_pong(range: std::ops::Range<usize>, i: usize) -> usize {
+    let len = range.len().max(1);
+    let (cycle, j) = (i / len, i % len);
+    range.start
+        + if cycle.is_multiple_of(2) {
+            j
+        } else {
+            len - 1 - j
+        }
+}
+
 /// Appends `n` rest frames of `clip` (played forwards and backwards as often as needed) to
-/// `out`, with their audio.
+/// `faces` and `refs`, with their audio.
 fn push_rest(
     clip: &AnalysedClip,
     range: std::ops::Range<usize>,
     n: usize,
     faces: &mut Vec<Vec<FaceObservation>>,
+    refs: &mut Vec<FrameRef>,
     audio: &mut Vec<f32>,
 ) {
-    let len = range.len().max(1);
     for i in 0..n {
-        // Ping-pong over the rest frames.
-        let cycle = i / len;
-        let j = i % len;
-        let k = range.start
-            + if cycle.is_multiple_of(2) {
-                j
-            } else {
-                len - 1 - j
-            };
+        let k = ping_pong(range.clone(), i);
         faces.push(clip.faces[k].clone());
+        refs.push(FrameRef {
+            clip: clip.clip.name.clone(),
+            index: k,
+        });
         audio.extend(audio_of_frames(clip, k..k + 1));
     }
 }
@@ -531,21 +267,29 @@ pub fn splice(words: &[(&AnalysedClip, &Word)], cfg: &SpliceConfig) -> Spliced {
     let rest = rest_frames(rest_clip, cfg);
     assert!(!rest.is_empty(), "{}: no rest frames", rest_clip.clip.name);
     let frames_of = |s: f64| (s * fps).round() as usize;
-    let (mut faces, mut audio, mut room) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut faces, mut refs, mut audio, mut room) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut spans = Vec::new();
     let mut word_rms = Vec::new();
     let mut digits = Vec::new();
     let mut sources = Vec::new();
     let push_rest_both = |n: usize,
                           faces: &mut Vec<Vec<FaceObservation>>,
+                          refs: &mut Vec<FrameRef>,
                           audio: &mut Vec<f32>,
                           room: &mut Vec<f32>| {
         let before = audio.len();
-        push_rest(rest_clip, rest.clone(), n, faces, audio);
+        push_rest(rest_clip, rest.clone(), n, faces, refs, audio);
         room.extend_from_slice(&audio[before..]);
     };
     let mut cuts = Vec::new();
-    push_rest_both(frames_of(cfg.lead_in_s), &mut faces, &mut audio, &mut room);
+    push_rest_both(
+        frames_of(cfg.lead_in_s),
+        &mut faces,
+        &mut refs,
+        &mut audio,
+        &mut room,
+    );
     for (i, (clip, w)) in words.iter().enumerate() {
         assert!(
             (clip.fps - fps).abs() < 1e-6,
@@ -556,18 +300,29 @@ pub fn splice(words: &[(&AnalysedClip, &Word)], cfg: &SpliceConfig) -> Spliced {
         if i > 0 {
             let p = cfg.pauses_s[(i - 1) % cfg.pauses_s.len().max(1)];
             cuts.push(audio.len());
-            push_rest_both(frames_of(p), &mut faces, &mut audio, &mut room);
+            push_rest_both(frames_of(p), &mut faces, &mut refs, &mut audio, &mut room);
         }
         let f0 = ((w.start_s - cfg.word_margin_s) * fps).floor().max(0.0) as usize;
         let f1 = (((w.end_s + cfg.word_margin_s) * fps).ceil() as usize).min(clip.faces.len());
         let out_t0 = faces.len() as f64 / fps;
         cuts.push(audio.len());
         faces.extend(clip.faces[f0..f1].iter().cloned());
+        refs.extend((f0..f1).map(|index| FrameRef {
+            clip: clip.clip.name.clone(),
+            index,
+        }));
         audio.extend(audio_of_frames(clip, f0..f1));
         // Room tone under the word: rest audio, as long as the word piece.
         let mut tone = Vec::new();
-        let mut scratch = Vec::new();
-        push_rest(rest_clip, rest.clone(), f1 - f0, &mut scratch, &mut tone);
+        let (mut scratch, mut scratch_refs) = (Vec::new(), Vec::new());
+        push_rest(
+            rest_clip,
+            rest.clone(),
+            f1 - f0,
+            &mut scratch,
+            &mut scratch_refs,
+            &mut tone,
+        );
         room.extend(tone);
         let shift = out_t0 - f0 as f64 / fps;
         spans.push((w.start_s + shift, w.end_s + shift));
@@ -580,13 +335,20 @@ pub fn splice(words: &[(&AnalysedClip, &Word)], cfg: &SpliceConfig) -> Spliced {
         sources.push(clip.clip.name.clone());
     }
     cuts.push(audio.len());
-    push_rest_both(frames_of(cfg.tail_s), &mut faces, &mut audio, &mut room);
+    push_rest_both(
+        frames_of(cfg.tail_s),
+        &mut faces,
+        &mut refs,
+        &mut audio,
+        &mut room,
+    );
     // 5 ms cross-fades where pieces meet (no clicks).
     for at in cuts {
         soften_cut(&mut audio, at, 80);
     }
     Spliced {
         faces,
+        frames: refs,
         audio,
         room,
         fps,
@@ -747,81 +509,150 @@ fn mfcc_frames(audio: &[f32]) -> Vec<Vec<f32>> {
     m.rows().map(|r| r.to_vec()).collect()
 }
 
+/// How the 10 ms MFCC frames of a reference sentence map onto another clip's: for each
+/// reference frame, the first and last target frames the dynamic-time-warping path pairs it
+/// with.
+struct Warp {
+    first: Vec<usize>,
+    last: Vec<usize>,
+}
+
+impl Warp {
+    /// Dynamic time warping of the two whole sentences' MFCCs (steps (1,0), (0,1), (1,1)).
+    fn between(target: &AnalysedClip, reference: &AnalysedClip) -> Self {
+        let a = mfcc_frames(&reference.audio);
+        let b = mfcc_frames(&target.audio);
+        let (n, m) = (a.len(), b.len());
+        assert!(n > 0 && m > 0, "empty audio");
+        let dist = |i: usize, j: usize| -> f32 {
+            a[i].iter()
+                .zip(&b[j])
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum::<f32>()
+                .sqrt()
+        };
+        let mut cost = vec![f32::INFINITY; n * m];
+        for i in 0..n {
+            for j in 0..m {
+                let d = dist(i, j);
+                let best = if i == 0 && j == 0 {
+                    0.0
+                } else {
+                    let mut b = f32::INFINITY;
+                    if i > 0 {
+                        b = b.min(cost[(i - 1) * m + j]);
+                    }
+                    if j > 0 {
+                        b = b.min(cost[i * m + j - 1]);
+                    }
+                    if i > 0 && j > 0 {
+                        b = b.min(cost[(i - 1) * m + j - 1]);
+                    }
+                    b
+                };
+                cost[i * m + j] = d + best;
+            }
+        }
+        // Backtrack: for each reference frame, the target frames matched.
+        let mut first = vec![usize::MAX; n];
+        let mut last = vec![0usize; n];
+        let (mut i, mut j) = (n - 1, m - 1);
+        loop {
+            first[i] = first[i].min(j);
+            last[i] = last[i].max(j);
+            if i == 0 && j == 0 {
+                break;
+            }
+            let candidates = [
+                (i > 0 && j > 0).then(|| (cost[(i - 1) * m + j - 1], i - 1, j - 1)),
+                (i > 0).then(|| (cost[(i - 1) * m + j], i - 1, j)),
+                (j > 0).then(|| (cost[i * m + j - 1], i, j - 1)),
+            ];
+            let (_, ni, nj) = candidates
+                .into_iter()
+                .flatten()
+                .min_by(|x, y| x.0.total_cmp(&y.0))
+                .unwrap();
+            i = ni;
+            j = nj;
+        }
+        Self { first, last }
+    }
+
+    /// The reference's `word` mapped onto the target (the reference's label kept).
+    fn map(&self, word: &Word) -> Word {
+        let hop = 0.01;
+        let n = self.first.len();
+        let fi = |t: f64| ((t / hop).round() as usize).min(n - 1);
+        let start = self.first[fi(word.start_s)] as f64 * hop;
+        Word {
+            start_s: start,
+            end_s: (self.last[fi(word.end_s)] as f64 * hop).max(start + hop),
+            word: word.word.clone(),
+        }
+    }
+}
+
 /// Where `reference`'s aligned word `word` falls in `target` (same sentence grammar, another
 /// clip, possibly another speaker): dynamic time warping of the two whole sentences' MFCCs,
 /// the word's boundaries mapped through the warping path. The returned word has the
 /// reference's label.
 pub fn locate_word(target: &AnalysedClip, reference: &AnalysedClip, word: &Word) -> Word {
-    let a = mfcc_frames(&reference.audio);
-    let b = mfcc_frames(&target.audio);
-    let (n, m) = (a.len(), b.len());
-    assert!(n > 0 && m > 0, "empty audio");
-    let dist = |i: usize, j: usize| -> f32 {
-        a[i].iter()
-            .zip(&b[j])
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f32>()
-            .sqrt()
-    };
-    // Classic DTW with steps (1,0), (0,1), (1,1).
-    let mut cost = vec![f32::INFINITY; n * m];
-    for i in 0..n {
-        for j in 0..m {
-            let d = dist(i, j);
-            let best = if i == 0 && j == 0 {
-                0.0
-            } else {
-                let mut b = f32::INFINITY;
-                if i > 0 {
-                    b = b.min(cost[(i - 1) * m + j]);
-                }
-                if j > 0 {
-                    b = b.min(cost[i * m + j - 1]);
-                }
-                if i > 0 && j > 0 {
-                    b = b.min(cost[(i - 1) * m + j - 1]);
-                }
-                b
-            };
-            cost[i * m + j] = d + best;
-        }
-    }
-    // Backtrack: for each reference frame, the target frames matched.
-    let mut first = vec![usize::MAX; n];
-    let mut last = vec![0usize; n];
-    let (mut i, mut j) = (n - 1, m - 1);
-    loop {
-        first[i] = first[i].min(j);
-        last[i] = last[i].max(j);
-        if i == 0 && j == 0 {
-            break;
-        }
-        let candidates = [
-            (i > 0 && j > 0).then(|| (cost[(i - 1) * m + j - 1], i - 1, j - 1)),
-            (i > 0).then(|| (cost[(i - 1) * m + j], i - 1, j)),
-            (j > 0).then(|| (cost[i * m + j - 1], i, j - 1)),
-        ];
-        let (_, ni, nj) = candidates
-            .into_iter()
-            .flatten()
-            .min_by(|x, y| x.0.total_cmp(&y.0))
-            .unwrap();
-        i = ni;
-        j = nj;
-    }
-    let hop = 0.01;
-    let fi = |t: f64| ((t / hop).round() as usize).min(n - 1);
-    Word {
-        start_s: first[fi(word.start_s)] as f64 * hop,
-        end_s: (last[fi(word.end_s)] as f64 * hop).max(first[fi(word.start_s)] as f64 * hop + hop),
-        word: word.word.clone(),
-    }
+    Warp::between(target, reference).map(word)
 }
 
-/// Where the target clip's digit is said: its own alignment when it has one, else the median
-/// over every aligned reference clip with the same number of spoken words (GRID's fixed
-/// grammar) of [`locate_word`] applied to the reference's word in the same position. `None`
-/// when the target says no digit or no reference fits.
+/// Each word of `target`'s transcript located from the aligned `references` (see
+/// [`locate_words`]); `None` for a word no reference places.
+fn locate_slots(target: &AnalysedClip, references: &[&AnalysedClip]) -> Vec<Option<Word>> {
+    let k = target.clip.words.len();
+    let mut starts = vec![Vec::new(); k];
+    let mut ends = vec![Vec::new(); k];
+    for r in references {
+        let spoken = r.clip.spoken();
+        if r.clip.name == target.clip.name || spoken.len() != k {
+            continue;
+        }
+        let warp = Warp::between(target, r);
+        for (slot, w) in spoken.iter().enumerate() {
+            let w = warp.map(w);
+            starts[slot].push(w.start_s);
+            ends[slot].push(w.end_s);
+        }
+    }
+    let median = |x: &mut Vec<f64>| {
+        x.sort_by(f64::total_cmp);
+        x.get(x.len() / 2).copied()
+    };
+    target
+        .clip
+        .words
+        .iter()
+        .enumerate()
+        .map(|(slot, label)| {
+            let (s, e) = (median(&mut starts[slot])?, median(&mut ends[slot])?);
+            (e > s).then(|| Word {
+                start_s: s,
+                end_s: e,
+                word: label.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The spoken words of `target` with their timings: its own alignment when it has one, else
+/// for each word of its transcript the median over every aligned reference clip with the same
+/// number of spoken words (GRID's fixed grammar) of the reference's word in the same position
+/// mapped by [`locate_word`]. `None` when a word cannot be placed.
+pub fn locate_words(target: &AnalysedClip, references: &[&AnalysedClip]) -> Option<Vec<Word>> {
+    if target.clip.align.is_some() {
+        return Some(target.clip.spoken());
+    }
+    locate_slots(target, references).into_iter().collect()
+}
+
+/// Where the target clip's digit is said: its own alignment when it has one, else the digit's
+/// slot located as in [`locate_words`]. `None` when the target says no digit or no reference
+/// fits.
 pub fn locate_digit(target: &AnalysedClip, references: &[&AnalysedClip]) -> Option<(u8, Word)> {
     if let Some(w) = target.clip.digit_words().into_iter().next() {
         return Some(w);
@@ -832,35 +663,8 @@ pub fn locate_digit(target: &AnalysedClip, references: &[&AnalysedClip]) -> Opti
         .iter()
         .position(|w| digit_of(w).is_some())?;
     let digit = digit_of(&target.clip.words[slot])?;
-    let mut starts = Vec::new();
-    let mut ends = Vec::new();
-    for r in references {
-        let spoken = r.clip.spoken();
-        if r.clip.name == target.clip.name || spoken.len() != target.clip.words.len() {
-            continue;
-        }
-        let w = locate_word(target, r, &spoken[slot]);
-        starts.push(w.start_s);
-        ends.push(w.end_s);
-    }
-    if starts.is_empty() {
-        return None;
-    }
-    let median = |x: &mut Vec<f64>| {
-        x.sort_by(f64::total_cmp);
-        x[x.len() / 2]
-    };
-    let (s, e) = (median(&mut starts), median(&mut ends));
-    (e > s).then(|| {
-        (
-            digit,
-            Word {
-                start_s: s,
-                end_s: e,
-                word: DIGIT_WORDS[usize::from(digit)].to_owned(),
-            },
-        )
-    })
+    let w = locate_slots(target, references).into_iter().nth(slot)??;
+    Some((digit, w))
 }
 
 /// `img` zoomed by `scale` and turned by `angle` (radians) about its centre, then shifted by

@@ -1,11 +1,16 @@
 //! Helpers shared by the integration tests: where the evaluation data is, one analyzer.
 #![allow(dead_code)]
 
+pub mod discovery;
+pub mod framing;
 pub mod grid;
 pub mod media;
+pub mod shell;
+pub mod subject;
 
 use lifecert_core::{Analyzer, Config};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
@@ -70,4 +75,25 @@ pub fn rotate(img: &image::RgbImage, degrees: f32) -> image::RgbImage {
         let i = ((y * side + x) * 3) as usize;
         image::Rgb([buf[i] as u8, buf[i + 1] as u8, buf[i + 2] as u8])
     })
+}
+
+/// `f` applied to every item on two workers (the machine's cores), results in order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break done };
+            done.push((i, f(item)));
+        }
+    };
+    let mut all = std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let mut all = work();
+        all.extend(other.join().unwrap());
+        all
+    });
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
