@@ -98,10 +98,25 @@ fn each_speaker_passes_with_her_own_voice_and_is_refused_with_another_voice() {
     for (speaker, own) in speakers {
         let tmp = temp_dir();
         let dir = tmp.path();
-        // The clip certified; the face from another clip, the voice from every other clip.
-        let probe = own[own.len() - 1];
-        let face = own[0];
-        let voice: Vec<&GridClip> = own[..own.len() - 1].to_vec();
+        // The clip certified: preferably one whose digit another speaker also says (so the dub
+        // can be tried); the face from another clip, the voice from every other clip.
+        let dubbable = |c: &GridClip| {
+            clips
+                .iter()
+                .any(|o| o.speaker != speaker && digit(o) == digit(c))
+        };
+        let probe_at = (1..own.len())
+            .rev()
+            .find(|&i| dubbable(own[i]))
+            .unwrap_or(own.len() - 1);
+        let probe = own[probe_at];
+        let face = own[if probe_at == 0 { 1 } else { 0 }];
+        let voice: Vec<&GridClip> = own
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != probe_at)
+            .map(|(_, c)| *c)
+            .collect();
         let mut enrol = lifecert();
         enrol
             .args(["enroll", "--name", NAME, "--id", ID, "--keys"])
