@@ -1,5 +1,6 @@
 //! Criterion benchmarks of face analysis on a 640×480 frame: detection, landmarks, a whole
-//! `analyze`, and the cold start of loading every model.
+//! `analyze`, and the cold start: loading every face model, creating an [`Engine`] and
+//! creating one then analysing its first frame (what a user waits for when the camera opens).
 
 mod common;
 use common::frame_640x480;
@@ -7,7 +8,7 @@ use common::frame_640x480;
 use criterion::{criterion_group, criterion_main, Criterion};
 use lifecert_core::guidance::GuidanceEngine;
 use lifecert_core::quality::{self, MotionTracker};
-use lifecert_core::{Analyzer, Config, Frame, PixelFormat, Rotation};
+use lifecert_core::{Analyzer, Config, Engine, Frame, PixelFormat, Rotation};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -87,9 +88,28 @@ fn benches(c: &mut Criterion) {
     });
 }
 
+fn cold_start(c: &mut Criterion) {
+    let image = frame_640x480();
+    let frame = Frame::from_rgb_image(&image).unwrap();
+    let mut g = c.benchmark_group("cold_start");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    g.bench_function("engine_new", |b| {
+        b.iter(|| black_box(Engine::new(Config::default()).unwrap()))
+    });
+    g.bench_function("engine_new_to_first_frame", |b| {
+        b.iter(|| {
+            let engine = Engine::new(Config::default()).unwrap();
+            let analysis = engine.analyzer().analyze(black_box(&frame)).unwrap();
+            assert_eq!(analysis.faces.len(), 1);
+            black_box(analysis)
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = analysis;
     config = Criterion::default().sample_size(30);
-    targets = benches
+    targets = benches, cold_start
 }
 criterion_main!(analysis);

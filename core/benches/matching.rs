@@ -34,6 +34,7 @@ fn benches(c: &mut Criterion) {
             black_box(
                 analyzer
                     .descriptor_model()
+                    .unwrap()
                     .describe(black_box(&chip))
                     .unwrap(),
             )

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::face::FaceObservation;
 use crate::frame::Frame;
 use crate::landmarks::FaceLandmarker;
+use crate::lazy_descriptor::LazyDescriptor;
 use crate::models::{
     ModelInfo, ModelSource, CANONICAL_FACE_FILE, DESCRIPTOR_FILE, DETECTOR_FILE, LANDMARK_FILE,
 };
@@ -33,7 +34,9 @@ pub struct Analyzer {
     detector: FaceDetector,
     landmarker: FaceLandmarker,
     canonical_face: CanonicalFace,
-    descriptor: DescriptorModel,
+    /// Loaded on first use (embedded copy) or at creation (from a directory): see
+    /// `lazy_descriptor`.
+    descriptor: LazyDescriptor,
     models: Vec<ModelInfo>,
 }
 
@@ -43,7 +46,9 @@ impl Analyzer {
         Self::with_models(config, &ModelSource::Embedded)
     }
 
-    /// Loads the models from `source`.
+    /// Loads the models from `source`. The face descriptor is loaded here only when `source`
+    /// is a directory; the embedded copy loads on first use (see
+    /// [`Analyzer::prefetch_descriptor`]), so that the first frame does not wait for it.
     pub fn with_models(config: Config, source: &ModelSource) -> Result<Self> {
         let _span = tracing::info_span!("load_models").entered();
         config.validate()?;
@@ -59,7 +64,7 @@ impl Analyzer {
             detector: FaceDetector::new(&detector_bytes, config.detector.clone())?,
             landmarker: FaceLandmarker::new(&landmark_bytes, config.landmarks.clone())?,
             canonical_face: CanonicalFace::from_json(face_json)?,
-            descriptor: DescriptorModel::new(&descriptor_bytes)?,
+            descriptor: LazyDescriptor::new(source, &descriptor_bytes)?,
             models: vec![detector_info, landmark_info, face_info, descriptor_info],
             config,
         })
@@ -98,12 +103,25 @@ impl Analyzer {
 
     /// The 128-d descriptor of `face` in `image`.
     pub fn describe(&self, image: &RgbImage, face: &FaceObservation) -> Result<Descriptor> {
-        self.descriptor.describe(&self.chip(image, face)?)
+        self.descriptor.get()?.describe(&self.chip(image, face)?)
     }
 
-    /// The descriptor model alone (for benchmarks and tools).
-    pub fn descriptor_model(&self) -> &DescriptorModel {
-        &self.descriptor
+    /// The descriptor model alone (for benchmarks and tools), loaded if it is not yet.
+    pub fn descriptor_model(&self) -> Result<&DescriptorModel> {
+        self.descriptor.get()
+    }
+
+    /// Starts loading the face descriptor on a background thread if it is not loaded yet
+    /// (sessions that will match or enrol a face call it when they start). A caller that
+    /// needs the descriptor before the load ends waits for it; a failed load is retried, and
+    /// its error returned, by the next [`Analyzer::describe`].
+    pub fn prefetch_descriptor(&self) {
+        self.descriptor.prefetch();
+    }
+
+    /// Whether the face descriptor is loaded (shared by every clone of this analyzer).
+    pub fn descriptor_loaded(&self) -> bool {
+        self.descriptor.is_loaded()
     }
 
     /// Analyses one camera frame.
@@ -147,5 +165,26 @@ mod tests {
     fn analyzer_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Analyzer>();
+    }
+
+    #[test]
+    fn embedded_descriptor_loads_on_first_use_once_for_every_clone() {
+        let analyzer = Analyzer::new(Config::default()).unwrap();
+        assert!(!analyzer.descriptor_loaded());
+        // Its identity is known before it is loaded (templates name it).
+        assert!(analyzer.models().iter().any(|m| m.file == DESCRIPTOR_FILE));
+        let clone = analyzer.clone();
+        clone.prefetch_descriptor();
+        let model = clone.descriptor_model().unwrap() as *const DescriptorModel;
+        assert!(analyzer.descriptor_loaded());
+        assert_eq!(analyzer.descriptor_model().unwrap() as *const _, model);
+    }
+
+    #[test]
+    fn descriptor_from_a_directory_loads_at_creation() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+        let analyzer =
+            Analyzer::with_models(Config::default(), &ModelSource::Directory(dir)).unwrap();
+        assert!(analyzer.descriptor_loaded());
     }
 }

@@ -342,6 +342,8 @@ impl CertificationSession {
                 open_template(sealed, &keys.sealing, &subject, &model)?
             }
         };
+        // The live face is matched after the challenge: load the descriptor meanwhile.
+        engine.analyzer().prefetch_descriptor();
         let config = engine.config().liveness.clone();
         let (challenge, rng, origin): (DigitChallenge, Box<dyn RandomSource + Send + Sync>, _) =
             match request.challenge {

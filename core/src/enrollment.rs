@@ -320,6 +320,8 @@ impl EnrollmentSession {
         ))?;
         let id = IdNumber::parse(&request.id_number, today).map_err(SessionError::from)?;
         let subject = SubjectReference::derive(&keys.subject, &id);
+        // Every accepted frame is described: start loading the descriptor now.
+        engine.analyzer().prefetch_descriptor();
         let liveness = if request.actions.is_empty() {
             None
         } else {

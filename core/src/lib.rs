@@ -27,6 +27,7 @@ pub mod id_document;
 pub mod identity;
 pub mod image_io;
 pub mod landmarks;
+mod lazy_descriptor;
 pub mod liveness;
 pub mod messages;
 pub mod models;

@@ -58,32 +58,52 @@ impl Affine {
     }
 }
 
-/// Samples `img` at the pixel-centre coordinate `(x, y)` with bilinear interpolation;
-/// outside the image the nearest edge pixel is used.
-#[inline]
-fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
-    let (w, h) = (img.width() as i32, img.height() as i32);
-    let fx = x - 0.5;
-    let fy = y - 0.5;
-    let x0f = fx.floor();
-    let y0f = fy.floor();
-    let wx = fx - x0f;
-    let wy = fy - y0f;
-    let x0 = (x0f as i32).clamp(0, w - 1) as u32;
-    let x1 = (x0f as i32 + 1).clamp(0, w - 1) as u32;
-    let y0 = (y0f as i32).clamp(0, h - 1) as u32;
-    let y1 = (y0f as i32 + 1).clamp(0, h - 1) as u32;
-    let p00 = img.get_pixel(x0, y0).0;
-    let p10 = img.get_pixel(x1, y0).0;
-    let p01 = img.get_pixel(x0, y1).0;
-    let p11 = img.get_pixel(x1, y1).0;
-    let mut out = [0.0f32; 3];
-    for ch in 0..3 {
-        let top = p00[ch] as f32 * (1.0 - wx) + p10[ch] as f32 * wx;
-        let bottom = p01[ch] as f32 * (1.0 - wx) + p11[ch] as f32 * wx;
-        out[ch] = top * (1.0 - wy) + bottom * wy;
+/// Samples an image at pixel-centre coordinates with bilinear interpolation; outside the
+/// image the nearest edge pixel is used. Reads the packed RGB bytes directly: the row stride
+/// and the clamping bounds are computed once per image, not on every pixel read.
+struct Sampler<'a> {
+    raw: &'a [u8],
+    stride: usize,
+    max_x: i32,
+    max_y: i32,
+}
+
+impl<'a> Sampler<'a> {
+    fn new(img: &'a RgbImage) -> Self {
+        Self {
+            raw: img.as_raw(),
+            stride: img.width() as usize * 3,
+            max_x: img.width() as i32 - 1,
+            max_y: img.height() as i32 - 1,
+        }
     }
-    out
+
+    #[inline(always)]
+    fn sample(&self, x: f32, y: f32) -> [f32; 3] {
+        let fx = x - 0.5;
+        let fy = y - 0.5;
+        let x0f = fx.floor();
+        let y0f = fy.floor();
+        let wx = fx - x0f;
+        let wy = fy - y0f;
+        let x0 = (x0f as i32).clamp(0, self.max_x) as usize * 3;
+        let x1 = (x0f as i32 + 1).clamp(0, self.max_x) as usize * 3;
+        let y0 = (y0f as i32).clamp(0, self.max_y) as usize * self.stride;
+        let y1 = (y0f as i32 + 1).clamp(0, self.max_y) as usize * self.stride;
+        let (r0, r1) = (
+            &self.raw[y0..y0 + self.stride],
+            &self.raw[y1..y1 + self.stride],
+        );
+        let (p00, p10) = (&r0[x0..x0 + 3], &r0[x1..x1 + 3]);
+        let (p01, p11) = (&r1[x0..x0 + 3], &r1[x1..x1 + 3]);
+        let mut out = [0.0f32; 3];
+        for ch in 0..3 {
+            let top = p00[ch] as f32 * (1.0 - wx) + p10[ch] as f32 * wx;
+            let bottom = p01[ch] as f32 * (1.0 - wx) + p11[ch] as f32 * wx;
+            out[ch] = top * (1.0 - wy) + bottom * wy;
+        }
+        out
+    }
 }
 
 /// Fills `out` (HWC, `size`×`size`×3, row-major) with `img` warped through `map`
@@ -104,6 +124,7 @@ pub fn warp_into(
     let n = (map.scale() / 2.0).ceil().clamp(1.0, 4.0) as u32;
     let inv_n = 1.0 / n as f32;
     let weight = scale / (n * n) as f32;
+    let sampler = Sampler::new(img);
     for v in 0..size {
         for u in 0..size {
             let mut acc = [0.0f32; 3];
@@ -112,7 +133,7 @@ pub fn warp_into(
                     let ox = u as f32 + (sx as f32 + 0.5) * inv_n;
                     let oy = v as f32 + (sy as f32 + 0.5) * inv_n;
                     let (x, y) = map.apply(ox, oy);
-                    let p = bilinear(img, x, y);
+                    let p = sampler.sample(x, y);
                     acc[0] += p[0];
                     acc[1] += p[1];
                     acc[2] += p[2];
@@ -257,13 +278,19 @@ pub fn box_reduce(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32, k: u32) ->
         let ys = y0 + by * k;
         for y in ys..(ys + k).min(y1) {
             let row = &raw[y as usize * stride..(y as usize + 1) * stride];
-            for x in x0..x1 {
-                let s = &mut sums[((x - x0) / k) as usize];
-                let p = &row[x as usize * 3..x as usize * 3 + 3];
-                s[0] += p[0] as u32;
-                s[1] += p[1] as u32;
-                s[2] += p[2] as u32;
-                s[3] += 1;
+            // Block by block: no division per pixel.
+            for (bx, s) in sums.iter_mut().enumerate() {
+                let xs = x0 + bx as u32 * k;
+                let xe = (xs + k).min(x1);
+                if xs >= xe {
+                    continue;
+                }
+                for p in row[xs as usize * 3..xe as usize * 3].chunks_exact(3) {
+                    s[0] += p[0] as u32;
+                    s[1] += p[1] as u32;
+                    s[2] += p[2] as u32;
+                }
+                s[3] += xe - xs;
             }
         }
         for (bx, s) in sums.iter().enumerate() {
@@ -343,5 +370,85 @@ mod tests {
         assert!((out[c] - 200.0 / 255.0).abs() < 1e-5);
         assert!((out[c + 1] - 100.0 / 255.0).abs() < 1e-5);
         assert_eq!(out[0], -1.0);
+    }
+
+    /// The bilinear sample as defined: `get_pixel` with clamped coordinates.
+    fn reference_sample(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+        let (w, h) = (img.width() as i32, img.height() as i32);
+        let (fx, fy) = (x - 0.5, y - 0.5);
+        let (x0f, y0f) = (fx.floor(), fy.floor());
+        let (wx, wy) = (fx - x0f, fy - y0f);
+        let px = |xi: i32, yi: i32| {
+            img.get_pixel(xi.clamp(0, w - 1) as u32, yi.clamp(0, h - 1) as u32)
+                .0
+        };
+        let (p00, p10) = (px(x0f as i32, y0f as i32), px(x0f as i32 + 1, y0f as i32));
+        let (p01, p11) = (
+            px(x0f as i32, y0f as i32 + 1),
+            px(x0f as i32 + 1, y0f as i32 + 1),
+        );
+        let mut out = [0.0f32; 3];
+        for ch in 0..3 {
+            let top = p00[ch] as f32 * (1.0 - wx) + p10[ch] as f32 * wx;
+            let bottom = p01[ch] as f32 * (1.0 - wx) + p11[ch] as f32 * wx;
+            out[ch] = top * (1.0 - wy) + bottom * wy;
+        }
+        out
+    }
+
+    fn noise_image(w: u32, h: u32) -> RgbImage {
+        let mut state = 12345u32;
+        RgbImage::from_fn(w, h, |_, _| {
+            let mut next = || {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as u8
+            };
+            image::Rgb([next(), next(), next()])
+        })
+    }
+
+    #[test]
+    fn sampler_equals_the_definition_inside_and_outside_the_image() {
+        let img = noise_image(37, 23);
+        let sampler = Sampler::new(&img);
+        for i in 0..2000 {
+            let x = -5.0 + (i % 50) as f32 * 0.97 + (i as f32) * 0.0013;
+            let y = -4.0 + (i / 50) as f32 * 0.83;
+            assert_eq!(
+                sampler.sample(x, y),
+                reference_sample(&img, x, y),
+                "({x}, {y})"
+            );
+        }
+    }
+
+    #[test]
+    fn box_reduce_averages_blocks_with_partial_edges() {
+        let img = noise_image(23, 17);
+        for (x0, y0, x1, y1, k) in [
+            (0, 0, 23, 17, 4),
+            (3, 2, 20, 16, 3),
+            (5, 5, 5, 9, 2),
+            (0, 0, 23, 17, 1),
+        ] {
+            let out = box_reduce(&img, x0, y0, x1, y1, k);
+            for (bx, by, p) in out.enumerate_pixels() {
+                let (xs, ys) = (x0 + bx * k, y0 + by * k);
+                let mut sum = [0u32; 3];
+                let mut n = 0;
+                for y in ys..(ys + k).min(y1) {
+                    for x in xs..(xs + k).min(x1) {
+                        let q = img.get_pixel(x, y).0;
+                        (0..3).for_each(|c| sum[c] += q[c] as u32);
+                        n += 1;
+                    }
+                }
+                let n = n.max(1);
+                assert_eq!(
+                    p.0,
+                    [(sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8]
+                );
+            }
+        }
     }
 }
