@@ -7,36 +7,13 @@
 
 mod common;
 
-use common::{eval_data, lifecert, media_tools, repo, temp_dir};
+use common::{eval_data, lifecert, media_tools, repo, run, summary, temp_dir};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const NAME: &str = "张三";
 const ID: &str = "11010519491231002X";
-
-fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
-    let cmd = cmd.borrow_mut();
-    let out = cmd.output().expect("lifecert runs");
-    eprintln!(
-        "$ {cmd:?}\n--- exit {:?}\n{}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// The last JSON line on stdout.
-fn summary(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .expect("a JSON summary line");
-    serde_json::from_str(line).unwrap()
-}
 
 fn enroll(keys: &Path, out: &Path, input: &[&str]) -> Output {
     run(lifecert()

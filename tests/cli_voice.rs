@@ -14,37 +14,14 @@ mod common;
 #[allow(dead_code)]
 mod discovery;
 
-use common::{eval_data, lifecert, media_tools, temp_dir};
+use common::{eval_data, lifecert, media_tools, run, summary, temp_dir};
 use discovery::{discover, GridClip};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 const NAME: &str = "张三";
 const ID: &str = "11010519491231002X";
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("lifecert runs");
-    eprintln!(
-        "$ {cmd:?}\n--- exit {:?}\n{}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// The last JSON line on stdout.
-fn summary(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .expect("a JSON summary line");
-    serde_json::from_str(line).unwrap()
-}
 
 fn certify(dir: &Path, video: &Path, digit: u8) -> Command {
     let mut c = lifecert();

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -16,11 +16,10 @@ pub fn lifecert() -> Command {
 }
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
-/// relative to the repository root), or `None` after recording the skip (a failure when
-/// `CI` is set; locally counted by `scripts/test.sh`).
-pub fn eval_data(test: &str) -> Option<PathBuf> {
-    lifecert_test_support::eval_data(test)
-}
+/// relative to the repository root), or `None` after recording the skip: it panics when
+/// `CI` is set (a missing data set fails CI); locally the skip is counted by `scripts/test.sh`.
+#[allow(unused_imports)] // not every test binary reads the data
+pub use lifecert_test_support::eval_data;
 
 /// Whether ffmpeg and ffprobe can be run. When they cannot, records the skip (a failure
 /// when `CI` is set) and returns `false`: the caller skips.
@@ -63,4 +62,29 @@ pub fn temp_dir() -> tempfile::TempDir {
         .prefix("lifecert-e2e-")
         .tempdir()
         .expect("temporary directory")
+}
+
+/// Runs `cmd`, echoing the command line, its exit code and its output (shown when a test
+/// fails), and returns the output.
+pub fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Output {
+    let cmd = cmd.borrow_mut();
+    let out = cmd.output().expect("lifecert runs");
+    eprintln!(
+        "$ {cmd:?}\n--- exit {:?}\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The last JSON line on stdout (the command's summary).
+pub fn summary(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON summary line");
+    serde_json::from_str(line).unwrap()
 }

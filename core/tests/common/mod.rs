@@ -14,11 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
-/// relative to the repository root), or `None` after recording the skip (a failure when
-/// `CI` is set; locally counted by `scripts/test.sh`).
-pub fn eval_data(test: &str) -> Option<PathBuf> {
-    lifecert_test_support::eval_data(test)
-}
+/// relative to the repository root), or `None` after recording the skip: it panics when
+/// `CI` is set (a missing data set fails CI); locally the skip is counted by `scripts/test.sh`.
+#[allow(unused_imports)] // not every test binary reads the data
+pub use lifecert_test_support::eval_data;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
