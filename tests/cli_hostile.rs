@@ -7,6 +7,7 @@ mod common;
 
 use common::{lifecert, media_tools, repo, temp_dir};
 use lifecert_cli::media::{probe, MediaError};
+use lifecert_test_support::png_chunk as chunk;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -148,24 +149,6 @@ fn special_files_are_refused_as_images_instead_of_read_forever() {
 
 /// A PNG that claims 8192×8192 16-bit RGBA pixels (512 MiB decoded) in a few hundred bytes.
 fn huge_png(path: &Path) {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in &out[start..] {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        out.extend_from_slice(&(!crc).to_be_bytes());
-    }
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = 8192u32.to_be_bytes().to_vec();
     ihdr.extend_from_slice(&8192u32.to_be_bytes());

@@ -2003,6 +2003,19 @@ mod tests {
         }
     }
 
+    /// At time `t`, a person reading three digits from `start` s (0.35 s each, 0.8 s apart),
+    /// the mouth moving with the voice.
+    fn reading_from(t: f64, start: f64) -> Person {
+        let level = (0..3)
+            .map(|j| bump(t, start + 0.8 * j as f64, 0.35))
+            .fold(0.0, f32::max);
+        Person {
+            speech: level,
+            mouth: 0.02 + 0.15 * level,
+            ..Person::default()
+        }
+    }
+
     struct Run {
         events: Vec<(f64, LivenessEvent)>,
     }
@@ -2328,14 +2341,7 @@ mod tests {
             let Some(s) = h.started else {
                 return Person::default();
             };
-            let level = (0..3)
-                .map(|j| bump(t, s + 1.0 + 0.8 * j as f64, 0.35))
-                .fold(0.0, f32::max);
-            Person {
-                speech: level,
-                mouth: 0.02 + 0.15 * level,
-                ..Person::default()
-            }
+            reading_from(t, s + 1.0)
         };
         let run = simulate(
             session(&[2, 5, 8], one_attempt()),
@@ -2572,14 +2578,7 @@ mod tests {
             let Some(end) = first_end.get() else {
                 return Person::default();
             };
-            let level = (0..3)
-                .map(|j| bump(t, end + 0.5 + 0.8 * j as f64, 0.35))
-                .fold(0.0, f32::max);
-            Person {
-                speech: level,
-                mouth: 0.02 + 0.15 * level,
-                ..Person::default()
-            }
+            reading_from(t, end + 0.5)
         };
         let run = simulate(
             session(&[2, 5, 8], one_at_a_time()),

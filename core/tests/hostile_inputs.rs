@@ -20,6 +20,7 @@ use lifecert_core::models::ModelInfo;
 use lifecert_core::sealing::{sign_canonical, SigningKeyPair};
 use lifecert_core::templates::MatchResult;
 use lifecert_core::{Config, Error};
+use lifecert_test_support::png_chunk as chunk;
 use std::io::{Cursor, Write};
 use std::sync::OnceLock;
 
@@ -132,26 +133,6 @@ fn the_largest_clock_reading_has_no_date_instead_of_wrapping() {
     assert_eq!(Date::from_unix_china(u64::MAX), None);
     assert_eq!(Date::from_unix_china(u64::MAX - 3600), None);
     assert!(Date::from_unix_china(1_796_184_000).is_some());
-}
-
-/// A PNG chunk with its CRC.
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in &out[start..] {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    out.extend_from_slice(&(!crc).to_be_bytes());
 }
 
 /// A zlib stream of `len` zero bytes, stored in blocks the decoder must inflate: DEFLATE

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{analyzer, eval_data, media};
+use common::{analyzer, eval_data, media, par_map};
 use image::{Rgb, RgbImage};
 use lifecert_core::av_sync::{av_sync_score, AvSyncConfig, AvSyncScore, MouthSample, SyncSignal};
 use lifecert_core::mouth::mouth_aperture;
@@ -15,7 +15,6 @@ use lifecert_core::speech_segments::{
 use lifecert_core::vad::{VadStream, VoiceActivityDetector, CHUNK_S};
 use lifecert_core::ModelSource;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 fn vad() -> &'static VoiceActivityDetector {
@@ -456,24 +455,8 @@ fn clips(test: &str) -> Option<&'static [Clip]> {
                 audio
             })
             .collect();
-        // Two workers taking clips from a shared counter (the analyzer is Sync).
-        let next = AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(p) = paths.get(i) else { break done };
-                done.push((i, analyse_clip(p)));
-            }
-        };
-        let mut all = std::thread::scope(|s| {
-            let other = s.spawn(work);
-            let mut all = work();
-            all.extend(other.join().unwrap());
-            all
-        });
-        all.sort_by_key(|(i, _)| *i);
-        all.into_iter().map(|(_, c)| c).collect()
+        // Two workers taking clips in turn (the analyzer is Sync).
+        par_map(&paths, |p| analyse_clip(p))
     }))
 }
 

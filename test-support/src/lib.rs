@@ -141,6 +141,27 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
     false
 }
 
+/// Appends one PNG chunk (length, type, data, CRC-32) to `out`: the hostile-input tests build
+/// PNG files whose headers lie about their size.
+pub fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in &out[start..] {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    out.extend_from_slice(&(!crc).to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
