@@ -22,7 +22,7 @@ use crate::attestation::{
 };
 use crate::audio_features::MfccConfig;
 use crate::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
-use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig};
+use crate::digit_verify::TemplateDigitVerifier;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::face::FaceObservation;
@@ -379,6 +379,7 @@ impl CertificationSession {
                     )
                 }
             };
+        let digit_rule = config.digit_templates;
         let mut liveness = LivenessSession::new_digits(challenge, config)?.with_random_source(rng);
         let voice = match &request.voice_templates {
             Some(sealed) => Some(
@@ -387,7 +388,7 @@ impl CertificationSession {
             None => None,
         };
         if let Some(digits) = voice.as_ref().and_then(|v| v.digits.as_ref()) {
-            let verifier = TemplateDigitVerifier::new(digits, VerifyConfig::default())
+            let verifier = TemplateDigitVerifier::new(digits, digit_rule)
                 .map_err(|e| SessionError::Challenge(format!("voice templates: {e}")))?;
             liveness = liveness.with_digit_verifier(Arc::new(verifier), MfccConfig::default())?;
         }

@@ -80,7 +80,9 @@ use crate::challenge::{
     Action, ActionChallenge, DigitChallenge, DigitChallengeConfig, Nonce, RandomSource,
 };
 pub use crate::digit_verify::DigitCheck;
-use crate::digit_verify::{find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig};
+use crate::digit_verify::{
+    find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig, VerifyConfig,
+};
 use crate::error::{Error, Result};
 use crate::face::FaceObservation;
 use crate::geometry::{Point, Rect};
@@ -185,6 +187,9 @@ pub struct LivenessConfig {
     pub segments: SegmentConfig,
     /// Digit search with voice templates.
     pub sequence: SequenceConfig,
+    /// How each digit is verified against the person's own templates (closed-set ratio and
+    /// the open-set bounds that refuse other words).
+    pub digit_templates: VerifyConfig,
     /// Shortest speech segment taken as one digit. Default 120 ms.
     pub min_digit_duration: Duration,
     /// Longest speech segment taken as one digit. Default 1.2 s.
@@ -232,6 +237,7 @@ impl Default for LivenessConfig {
             av_sync: AvSyncConfig::default(),
             segments: SegmentConfig::default(),
             sequence: SequenceConfig::default(),
+            digit_templates: VerifyConfig::default(),
             min_digit_duration: Duration::from_millis(120),
             max_digit_duration: Duration::from_millis(1200),
             extra_segments_without_templates: 1,
@@ -273,6 +279,9 @@ impl LivenessConfig {
             || self.response_window.is_zero()
         {
             return bad("stage_timeout, prompt_timeout and response_window must be > 0");
+        }
+        if let Err(e) = self.digit_templates.validate() {
+            return bad(&format!("digit_templates: {e}"));
         }
         if self.min_digit_duration > self.max_digit_duration {
             return bad("min_digit_duration must not exceed max_digit_duration");
@@ -519,6 +528,13 @@ pub struct DigitEvidence {
     pub accepted: Option<bool>,
     /// With templates: expected cost over the best other digit's.
     pub ratio: Option<f32>,
+    /// With templates: expected cost over the person's distance between different digits
+    /// ([`crate::digit_verify::VerifyConfig::max_relative_cost`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_cost: Option<f32>,
+    /// With templates: the segment's length over the digit's enrolment length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_ratio: Option<f32>,
 }
 
 /// One performed action of an action challenge.
@@ -1522,6 +1538,8 @@ impl LivenessSession {
                 onset_after_prompt_ms: None,
                 accepted: None,
                 ratio: None,
+                relative_cost: None,
+                length_ratio: None,
             })
             .collect();
         if answer.is_empty() {
@@ -1563,6 +1581,8 @@ impl LivenessSession {
                 e.onset_after_prompt_ms = d.segment.and_then(onset_ms);
                 e.accepted = Some(d.accepted);
                 e.ratio = d.score.as_ref().and_then(|s| s.ratio);
+                e.relative_cost = d.score.as_ref().and_then(|s| s.relative_cost);
+                e.length_ratio = d.score.as_ref().and_then(|s| s.length_ratio);
             }
             if answer.len() < k && answer.iter().any(long) && !c.sequence.split_segments {
                 return Some(FailReason::DigitsRunTogether);

@@ -1,0 +1,223 @@
+//! Calibration of the open-set bounds of the digit-template check (issue 11): a person's own
+//! recording of *other* words must not pass for the digits asked, while his digits still do.
+//!
+//! * Genuine side: FSDD (4 speakers), templates from one reading of 0–9 as the enrolment
+//!   session records it (takes 5 and 11 in turn), every other take's digits spoken as 3-digit
+//!   answers (session CMN over the answer, as certification computes it).
+//! * Attack side: GRID speaker A (`video_talking/grid_s1`): templates from his ten digit
+//!   words read as one enrolment, then each of his ~50 other words ("set", "white", "soon",
+//!   "at", …, in 3-word answers) scored as every digit 0–9.
+//!
+//! Prints both rates for the closed-set rule alone and for `VerifyConfig::default()`, and
+//! asserts the defaults keep the genuine digits and refuse most of the words.
+mod common;
+
+use common::discovery::{digit_of, discover, Word};
+use common::media;
+use lifecert_core::audio_features::{Mfcc, MfccConfig};
+use lifecert_core::digit_verify::{
+    DigitVerifier, TemplateDigitVerifier, VerifyConfig, VoiceTemplates,
+};
+use lifecert_core::resample::resample_linear_or_better;
+use std::path::Path;
+
+/// The closed-set rule the engine had before the open-set bounds.
+fn closed_set() -> VerifyConfig {
+    VerifyConfig {
+        max_relative_cost: f32::MAX,
+        min_length_ratio: 0.0,
+        max_length_ratio: f32::MAX,
+        ..VerifyConfig::default()
+    }
+}
+
+/// Utterances in one recording, 0.3 s of faint noise around each; their (start, end) times.
+fn session(parts: &[Vec<f32>]) -> (Vec<f32>, Vec<(f32, f32)>) {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut gap = |out: &mut Vec<f32>| {
+        for _ in 0..4_800 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            out.push(((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2e-4);
+        }
+    };
+    let mut out = Vec::new();
+    let mut times = Vec::new();
+    gap(&mut out);
+    for p in parts {
+        let s = out.len() as f32 / 16_000.0;
+        out.extend_from_slice(p);
+        times.push((s, out.len() as f32 / 16_000.0));
+        gap(&mut out);
+    }
+    (out, times)
+}
+
+fn templates(mfcc: &Mfcc, digits: &[Vec<f32>]) -> VoiceTemplates {
+    let (audio, times) = session(digits);
+    let mut t = VoiceTemplates::new(mfcc.dims());
+    for (d, f) in (0u8..).zip(mfcc.compute_segments(&audio, &times).unwrap()) {
+        t.add_take(d, &f).unwrap();
+    }
+    t
+}
+
+fn fsdd(dir: &Path, digit: u8, speaker: &str, take: usize) -> Vec<f32> {
+    let path = dir.join(format!("audio/fsdd/{digit}_{speaker}_{take}.wav"));
+    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let sr = r.spec().sample_rate;
+    let x: Vec<f32> = r
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    resample_linear_or_better(&x, sr, 16_000).unwrap()
+}
+
+/// Accepted / scored, per rule (closed set, defaults).
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    closed: usize,
+    default: usize,
+}
+
+impl Tally {
+    fn rate(k: usize, n: usize) -> f64 {
+        k as f64 / n.max(1) as f64
+    }
+}
+
+#[test]
+fn own_other_words_are_refused_and_own_digits_kept() {
+    let Some(dir) = common::eval_data("own_other_words_are_refused_and_own_digits_kept") else {
+        return;
+    };
+    assert!(lifecert_test_support::require_dir(
+        "digit_open_set",
+        dir.join("audio/fsdd"),
+        "audio/fsdd"
+    )
+    .is_some());
+    if !media::media_tools("own_other_words_are_refused_and_own_digits_kept") {
+        return;
+    }
+    let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
+
+    // Genuine: FSDD, one enrolment reading, 3-digit answers of the other takes.
+    let mut genuine = Tally::default();
+    for speaker in ["jackson", "nicolas", "theo", "yweweler"] {
+        for enrol in [5usize, 11] {
+            let t = templates(
+                &mfcc,
+                &(0..10)
+                    .map(|d| fsdd(&dir, d, speaker, enrol))
+                    .collect::<Vec<_>>(),
+            );
+            let strict = TemplateDigitVerifier::new(&t, VerifyConfig::default()).unwrap();
+            let loose = TemplateDigitVerifier::new(&t, closed_set()).unwrap();
+            for take in (0..20).filter(|&x| x != enrol) {
+                for answer in [[0u8, 1, 2], [3, 4, 5], [6, 7, 8], [9, 2, 5]] {
+                    let parts: Vec<_> = answer
+                        .iter()
+                        .map(|&d| fsdd(&dir, d, speaker, take))
+                        .collect();
+                    let (audio, times) = session(&parts);
+                    for (&d, f) in answer
+                        .iter()
+                        .zip(mfcc.compute_segments(&audio, &times).unwrap())
+                    {
+                        genuine.n += 1;
+                        genuine.closed += usize::from(loose.verify(&f, d).accepted);
+                        genuine.default += usize::from(strict.verify(&f, d).accepted);
+                    }
+                }
+            }
+        }
+    }
+
+    // Attack: GRID speaker A's other words against his digit templates.
+    let clips: Vec<_> = discover(&dir)
+        .into_iter()
+        .filter(|c| c.speaker == "grid_spk_A" && c.align.is_some())
+        .collect();
+    assert!(clips.len() >= 10, "grid_s1: {} aligned clips", clips.len());
+    let mut digit_words: Vec<Option<Vec<f32>>> = vec![None; 10];
+    let mut other_words: Vec<(String, Vec<f32>)> = Vec::new();
+    for c in &clips {
+        let audio = media::audio_16k(&c.path);
+        let cut = |w: &Word| {
+            let s = ((w.start_s * 16_000.0) as usize).min(audio.len());
+            let e = ((w.end_s * 16_000.0) as usize).min(audio.len());
+            audio[s..e].to_vec()
+        };
+        for w in c.spoken() {
+            match digit_of(&w.word) {
+                Some(d) if digit_words[usize::from(d)].is_none() => {
+                    digit_words[usize::from(d)] = Some(cut(&w));
+                }
+                Some(_) => {}
+                None => other_words.push((w.word.clone(), cut(&w))),
+            }
+        }
+    }
+    let digits: Vec<Vec<f32>> = digit_words
+        .into_iter()
+        .enumerate()
+        .map(|(d, w)| w.unwrap_or_else(|| panic!("grid_s1 has no take of digit {d}")))
+        .collect();
+    let t = templates(&mfcc, &digits);
+    let strict = TemplateDigitVerifier::new(&t, VerifyConfig::default()).unwrap();
+    let loose = TemplateDigitVerifier::new(&t, closed_set()).unwrap();
+    let mut attack = Tally::default();
+    let mut passing: Vec<String> = Vec::new();
+    for answer in other_words.chunks(3) {
+        let parts: Vec<_> = answer.iter().map(|w| w.1.clone()).collect();
+        let (audio, times) = session(&parts);
+        for (w, f) in answer
+            .iter()
+            .zip(mfcc.compute_segments(&audio, &times).unwrap())
+        {
+            for d in 0..10u8 {
+                attack.n += 1;
+                attack.closed += usize::from(loose.verify(&f, d).accepted);
+                let s = strict.verify(&f, d);
+                if s.accepted {
+                    attack.default += 1;
+                    passing.push(format!("{}→{d}", w.0));
+                }
+            }
+        }
+    }
+
+    let g = |k| Tally::rate(k, genuine.n);
+    let a = |k| Tally::rate(k, attack.n);
+    eprintln!(
+        "genuine FSDD digits accepted: closed set {:.3} ({}/{}), defaults {:.3} ({}/{})\n\
+         GRID speaker A's other words taken for a digit: closed set {:.3} ({}/{}), defaults {:.3} ({}/{}): {}",
+        g(genuine.closed), genuine.closed, genuine.n, g(genuine.default), genuine.default, genuine.n,
+        a(attack.closed), attack.closed, attack.n, a(attack.default), attack.default, attack.n,
+        passing.join(" ")
+    );
+    assert_eq!(genuine.n, 4 * 2 * 19 * 12);
+    assert!(attack.n >= 400, "{} word/digit pairs", attack.n);
+    // Measured: 94.0 % → 90.9 % of genuine digits; 15.8 % → 4.4 % of word/digit pairs.
+    assert!(
+        g(genuine.default) >= 0.90,
+        "genuine digits refused: {}",
+        g(genuine.default)
+    );
+    assert!(
+        g(genuine.closed) - g(genuine.default) <= 0.04,
+        "the open-set bounds cost the genuine digits more than 4 points"
+    );
+    assert!(
+        a(attack.default) <= 0.06,
+        "other words pass as digits: {}",
+        a(attack.default)
+    );
+    assert!(
+        a(attack.default) * 3.0 <= a(attack.closed),
+        "the open-set bounds refuse fewer than two in three of the words the closed set takes"
+    );
+}
