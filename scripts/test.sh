@@ -26,6 +26,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors; also type-checks the benchmarks)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== cargo build (the lifecert binary the end-to-end tests in tests/ run; same features as the tests)"
+cargo build --workspace
+
 echo "== cargo test"
 cargo test --workspace
 

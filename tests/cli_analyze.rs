@@ -1,15 +1,8 @@
 //! End to end: the `lifecert` binary as a newcomer runs it (README's first command).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn lifecert() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifecert"))
-}
+use common::{lifecert, repo};
 
 #[test]
 fn analyze_prints_one_face_with_pose_and_guidance_and_draws_it() {

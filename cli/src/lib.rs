@@ -1,5 +1,5 @@
 //! Building blocks of the `lifecert` command line, kept apart from the command layer
-//! (`main.rs`, which alone prints):
+//! (`main.rs` and `commands/`, one file per command, which alone print):
 //!
 //! * [`media`] — decoding recordings with the system's ffmpeg/ffprobe;
 //! * [`keys`] — the local key file standing in for the phone's keystore and the

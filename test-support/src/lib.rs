@@ -141,6 +141,73 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
     false
 }
 
+/// A binary of this workspace (e.g. `"lifecert"`) as cargo builds it in the target directory
+/// and profile of the running test: the test executable is `<target>/<profile>/deps/NAME-HASH`,
+/// the binary `<target>/<profile>/<name>`. Whether it exists is not checked
+/// ([`binary_out_of_date`] does).
+///
+/// Tests of another package than the one owning the binary have no
+/// `CARGO_BIN_EXE_<name>`, hence this.
+pub fn target_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the path of the running test");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test runs from <target>/<profile>/deps");
+    profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Why the binary at `path` must not be tested, or `None` when it is current: it is missing,
+/// or one of the files it was built from is newer than it. The files are those cargo lists
+/// in the binary's dependency file (`<path>.d`, without the executable suffix: every source
+/// file of the workspace crates it links, and the files they include, such as the embedded
+/// models), the same modification times cargo compares to decide a rebuild; so whenever this
+/// says "out of date", `cargo build` rebuilds it.
+pub fn binary_out_of_date(path: &Path) -> Option<String> {
+    let built = match std::fs::metadata(path).and_then(|m| m.modified()) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("{} is not built ({e})", path.display())),
+    };
+    let dep_info = path.with_extension("d");
+    let text = match std::fs::read_to_string(&dep_info) {
+        Ok(text) => text,
+        Err(e) => {
+            return Some(format!(
+                "{} has no dependency file {} to tell whether it is current ({e})",
+                path.display(),
+                dep_info.display()
+            ))
+        }
+    };
+    // Makefile syntax: `target: source source ...`, spaces inside paths escaped as `\ `.
+    let sources = text
+        .lines()
+        .find_map(|l| l.split_once(": "))
+        .map(|(_, sources)| sources.replace("\\ ", "\0"))
+        .unwrap_or_default();
+    for source in sources.split_whitespace() {
+        let source = PathBuf::from(source.replace('\0', " "));
+        match std::fs::metadata(&source).and_then(|m| m.modified()) {
+            Ok(t) if t <= built => {}
+            Ok(_) => {
+                return Some(format!(
+                    "{} is out of date: {} is newer",
+                    path.display(),
+                    source.display()
+                ))
+            }
+            Err(e) => {
+                return Some(format!(
+                    "{} is out of date: its source {} is gone ({e})",
+                    path.display(),
+                    source.display()
+                ))
+            }
+        }
+    }
+    None
+}
+
 /// Appends one PNG chunk (length, type, data, CRC-32) to `out`: the hostile-input tests build
 /// PNG files whose headers lie about their size.
 pub fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -170,5 +237,40 @@ mod tests {
     fn the_repository_root_holds_the_workspace_manifest() {
         assert!(repo_root().join("Cargo.toml").is_file());
         assert!(repo_root().join("test-support").is_dir());
+    }
+
+    #[test]
+    fn a_binary_older_than_a_source_listed_in_its_dependency_file_is_out_of_date() {
+        use std::time::{Duration, SystemTime};
+        let dir = std::env::temp_dir().join(format!("lifecert-bin-check-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a dir")).unwrap();
+        let bin = dir.join("tool");
+        let source = dir.join("a dir/main.rs");
+        let touch = |path: &Path, t: SystemTime| {
+            std::fs::File::create(path)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        let then = SystemTime::now() - Duration::from_secs(3600);
+        assert!(binary_out_of_date(&bin).unwrap().contains("is not built"));
+        touch(&bin, then);
+        assert!(binary_out_of_date(&bin)
+            .unwrap()
+            .contains("no dependency file"));
+        let escaped = source.display().to_string().replace(' ', "\\ ");
+        std::fs::write(
+            dir.join("tool.d"),
+            format!("{}: {escaped}\n\n", bin.display()),
+        )
+        .unwrap();
+        touch(&source, then - Duration::from_secs(60));
+        assert_eq!(binary_out_of_date(&bin), None);
+        touch(&source, then + Duration::from_secs(60));
+        let why = binary_out_of_date(&bin).unwrap();
+        assert!(why.contains("a dir/main.rs is newer"), "{why}");
+        std::fs::remove_file(&source).unwrap();
+        assert!(binary_out_of_date(&bin).unwrap().contains("is gone"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

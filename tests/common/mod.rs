@@ -2,17 +2,38 @@
 //! the media tools.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
-/// The repository root.
+/// The repository root (this package is its `tests/` folder).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The `lifecert` binary under test.
+/// The `lifecert` binary under test: the one cargo built in this test's target directory and
+/// profile (this package does not own the binary, so cargo gives no `CARGO_BIN_EXE_lifecert`).
+/// Every test fails when it is missing or older than its sources: a stale binary is never
+/// tested. `cargo test --workspace` builds it (the CLI's own tests need it); a narrower run
+/// (`--test cli_certify`) needs `cargo build --workspace` first after a change.
+pub fn lifecert_path() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let bin = lifecert_test_support::target_binary("lifecert");
+        if let Some(why) = lifecert_test_support::binary_out_of_date(&bin) {
+            panic!(
+                "{why}.\nThe end-to-end tests run the built `lifecert` binary: build it with \
+                 `cargo build --workspace` (`cargo test --workspace` and ./scripts/test.sh build \
+                 it too), then run the tests again."
+            );
+        }
+        bin
+    })
+}
+
+/// A command running the [`lifecert_path`] binary.
 pub fn lifecert() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lifecert"))
+    Command::new(lifecert_path())
 }
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`

@@ -9,6 +9,7 @@
 //! result then says the challenge was supplied, which `lifecert verify` refuses unless told
 //! to accept it.
 
+use super::flags::{parse_category, parse_language};
 use super::recording::{self, EXIT_NOT_PASSED};
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::replay::{replay, PromptTiming};
@@ -27,48 +28,77 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The arguments of `certify`.
-#[derive(Debug)]
+/// Certify from a recorded clip with its sound, printing what the phone would say, and
+/// write the signed attestation. Without --challenge the digits are drawn now, which a
+/// recording cannot answer. Exit 0 certified, 1 not certified, 2 bad input, 3 internal,
+/// 5 certified and the attestation written but the report could not be.
+#[derive(Debug, clap::Args)]
 pub struct CertifyArgs {
     /// The recording (video with sound).
+    #[arg(long, value_name = "FILE", conflicts_with = "still")]
     pub video: Option<PathBuf>,
-    /// A still photo shown instead of a video (the attack demonstration).
+    /// A still photo shown to the camera instead of a video.
+    #[arg(long, value_name = "IMAGE")]
     pub still: Option<PathBuf>,
     /// How long the still photo is shown, seconds.
+    #[arg(long, default_value_t = 6.0)]
     pub seconds: f64,
-    /// A separate sound track.
+    /// A sound track to use instead of the video's (any format ffmpeg reads).
+    #[arg(long, value_name = "FILE")]
     pub audio: Option<PathBuf>,
-    /// The sealed, authority-issued template from `enroll`.
+    /// The sealed template written by `enroll`.
+    #[arg(long, value_name = "FILE")]
     pub template: PathBuf,
-    /// Sealed voice templates, if any.
+    /// The sealed voice profile written by `enroll --voice`: the answer's voice is
+    /// compared with it (and with `--voice-digits` at enrolment, the digits verified).
+    #[arg(long, value_name = "FILE")]
     pub voice_templates: Option<PathBuf>,
-    /// Where the retiree lives (the success text and the SMS differ).
+    /// Where the retiree lives: `provincial` or `non-provincial` (the success text and
+    /// the SMS differ).
+    #[arg(long, default_value = "provincial", value_parser = parse_category)]
     pub category: RetireeCategory,
     /// The retiree's name.
+    #[arg(long)]
     pub name: String,
-    /// The retiree's ID number.
+    /// The retiree's resident ID number.
+    #[arg(long)]
     pub id: String,
-    /// The proxy's relation, when a relative or carer certifies.
+    /// A relative or carer certifies on the retiree's behalf: their relation (spouse,
+    /// child, child_in_law, grandchild, sibling, other_relative, guardian, caregiver,
+    /// community_worker, or free text).
+    #[arg(long, value_name = "RELATION")]
     pub proxy: Option<String>,
-    /// Language of what is said.
+    /// Language of what is said: zh-Hans, zh-Hant or en.
+    #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
     pub lang: Language,
-    /// Digits the recording contains (replay).
+    /// Replay against these digits (those the recording says); the result records that
+    /// the challenge was supplied.
+    #[arg(long, value_name = "DIGITS")]
     pub challenge: Option<String>,
-    /// When the prompt ended in the recording, seconds (replay).
+    /// With --challenge: when the prompt ended in the recording, seconds.
+    #[arg(long, value_name = "SECONDS")]
     pub prompt_end: Option<f64>,
-    /// Certification year.
+    /// Certification year (default: this year).
+    #[arg(long)]
     pub year: Option<u16>,
-    /// Server nonce (32 hex digits); random when absent.
+    /// The server nonce issued for the session (32 hex digits; default random).
+    #[arg(long, value_name = "HEX")]
     pub nonce: Option<String>,
-    /// Failed sessions earlier today.
+    /// Failed certification sessions earlier today (after 3 the office is suggested).
+    #[arg(long, default_value_t = 0)]
     pub previous_failures: u32,
-    /// Where the signed attestation goes.
+    /// Where the signed attestation goes (when certified).
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Where the report goes (HTML, or PNG).
+    /// Write a report: HTML, or PNG when the name ends in .png.
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// The key file.
+    /// The key file written by `enroll` (never created here). Default
+    /// ~/.config/lifecert/keys.json.
+    #[arg(long, value_name = "FILE")]
     pub keys: Option<PathBuf>,
-    /// MiniFASNet models for the passive anti-spoofing check.
+    /// Folder with the MiniFASNet anti-spoofing models (not shipped).
+    #[arg(long, value_name = "DIR")]
     pub pad_models: Option<PathBuf>,
 }
 

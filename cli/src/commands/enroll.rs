@@ -6,6 +6,7 @@
 //! Photos and recordings cannot follow random actions, so this enrolment has no action
 //! step (the package says so); on a phone the shell asks for the actions.
 
+use super::flags::parse_language;
 use super::recording::{self, EXIT_NOT_PASSED, STILL_FPS};
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::media::{MediaError, VideoFrame};
@@ -29,34 +30,52 @@ const FRAMES_PER_PHOTO: usize = 5;
 /// Largest ID photo read (the upload limit itself is checked by the core).
 const MAX_ID_FILE: u64 = 32 * 1024 * 1024;
 
-/// The arguments of `enroll`.
-#[derive(Debug)]
+/// Enrol a person from photos or a recorded clip through the enrolment session, and
+/// write the template issued with the local authority key, sealed for this device.
+/// Exit 0 enrolled, 1 not enrolled, 2 bad input, 3 internal failure, 5 enrolled and the
+/// template written but the report could not be.
+#[derive(Debug, clap::Args)]
 pub struct EnrollArgs {
-    /// Photos (files or folders of JPEG/PNG).
+    /// Photos of the face (files, or folders of JPEG/PNG/WebP).
+    #[arg(long, num_args = 1.., value_name = "PATH", conflicts_with = "video")]
     pub photos: Vec<PathBuf>,
-    /// A recorded clip.
+    /// A recorded clip of the face (mp4, webm, mpg, …).
+    #[arg(long, value_name = "FILE")]
     pub video: Option<PathBuf>,
-    /// ID card, portrait side.
+    /// Photo of the ID card's portrait side (JPEG or PNG, at most 1 MB).
+    #[arg(long, value_name = "F")]
     pub id_front: Option<PathBuf>,
-    /// ID card, emblem side.
+    /// Photo of the ID card's other side.
+    #[arg(long, value_name = "F")]
     pub id_back: Option<PathBuf>,
     /// The person's name.
+    #[arg(long)]
     pub name: String,
-    /// The person's ID number.
+    /// The person's resident ID number.
+    #[arg(long)]
     pub id: String,
-    /// Language of what is said.
-    pub lang: Language,
-    /// Where the sealed, issued template goes.
+    /// Where the sealed template goes.
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Where the report goes.
+    /// Language of the instructions: zh-Hans, zh-Hant or en.
+    #[arg(long, default_value = "zh-Hans", value_parser = parse_language)]
+    pub lang: Language,
+    /// Write a report: HTML, or PNG when the name ends in .png.
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// The key file.
+    /// The key file (created on first use). Default ~/.config/lifecert/keys.json.
+    #[arg(long, value_name = "FILE")]
     pub keys: Option<PathBuf>,
-    /// Recordings of the person speaking, for the voice profile.
+    /// Recordings of the person speaking (any words, any length; audio or video files):
+    /// their voice is enrolled, and certification compares the answer's voice with it.
+    #[arg(long, num_args = 1.., value_name = "AUDIO")]
     pub voice: Vec<PathBuf>,
-    /// A recording of the person reading 0–9, for the digit templates.
+    /// A recording of the person reading the digits 0 to 9 with a pause after each: also
+    /// enrols the digits, so certification verifies the spoken digits.
+    #[arg(long, value_name = "AUDIO")]
     pub voice_digits: Option<PathBuf>,
-    /// Where the sealed voice profile goes (default `<out>.voice`).
+    /// Where the sealed voice profile goes. Default: the --out file with `.voice` added.
+    #[arg(long, value_name = "FILE")]
     pub voice_out: Option<PathBuf>,
 }
 

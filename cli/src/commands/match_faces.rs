@@ -1,11 +1,24 @@
 //! `lifecert match PROBE REFERENCE...`: the face-match distance of a probe photo to each
 //! reference photo, and the decision at the calibrated threshold, as JSON.
 
+use super::analyzer::load_analyzer;
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_core::descriptor::Descriptor;
-use lifecert_core::{Analyzer, Error as CoreError, FaceObservation};
+use lifecert_core::{Analyzer, Config, Error as CoreError, FaceObservation, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+
+/// Compare the largest face of a probe photo with the largest face of each reference
+/// photo at the calibrated threshold; print JSON. Exit 0 when every photo could be
+/// compared, 2 for bad input (unreadable file, no face), 3 for an internal failure.
+#[derive(Debug, clap::Args)]
+pub struct MatchArgs {
+    /// The photo to check (JPEG, PNG or WebP; EXIF orientation honoured).
+    pub probe: PathBuf,
+    /// Photos to compare it with.
+    #[arg(required = true)]
+    pub references: Vec<PathBuf>,
+}
 
 /// One photo's outcome in the JSON output.
 #[derive(Serialize, Default)]
@@ -74,10 +87,16 @@ fn describe_largest(
     Ok((descriptor, faces.len(), [b.x, b.y, b.right(), b.bottom()]))
 }
 
-/// Runs the command: prints the JSON report (also when some photo failed), then fails with
-/// [`EXIT_BAD_INPUT`] when the probe or any reference could not be used (unreadable, no
+/// Runs `match` with the default configuration (its calibrated threshold).
+pub fn run(source: &ModelSource, args: &MatchArgs) -> Result<(), CommandError> {
+    let analyzer = load_analyzer(source, Config::default())?;
+    compare(&analyzer, &args.probe, &args.references)
+}
+
+/// Compares the photos: prints the JSON report (also when some photo failed), then fails
+/// with [`EXIT_BAD_INPUT`] when the probe or any reference could not be used (unreadable, no
 /// face), or [`EXIT_INTERNAL`] when a model failed.
-pub fn run(analyzer: &Analyzer, probe: &Path, references: &[PathBuf]) -> Result<(), CommandError> {
+fn compare(analyzer: &Analyzer, probe: &Path, references: &[PathBuf]) -> Result<(), CommandError> {
     let threshold = analyzer.config().matching.threshold;
     let name = |p: &Path| p.display().to_string();
     let print = |report: &MatchReport| -> Result<(), CommandError> {

@@ -1,7 +1,20 @@
-//! The subcommands beyond `analyze`, and the exit codes all commands share.
+//! The commands, one file each with its arguments (`<Command>Args`, a `clap::Args` struct)
+//! and its `run`, and the exit codes all commands share.
+//!
+//! * [`analyze`] — faces, pose, quality and the instruction for still images;
+//! * [`match_faces`] — the `match` command: a probe photo against reference photos;
+//! * [`enroll`] and [`certify`] — the two sessions, run on photos or recordings;
+//! * [`verify`] — an attestation checked as the authority's backend does.
+//!
+//! Shared helpers: [`flags`] (value parsers of common flags), [`analyzer`] (the models of
+//! the still-image commands) and [`recording`] (what `enroll` and `certify` share: the
+//! engine, the key file, the input, the printed timeline and the report).
 
+pub mod analyze;
+pub mod analyzer;
 pub mod certify;
 pub mod enroll;
+pub mod flags;
 pub mod match_faces;
 pub mod recording;
 pub mod verify;

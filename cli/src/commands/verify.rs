@@ -9,7 +9,44 @@ use lifecert_core::attestation::{
 };
 use lifecert_core::challenge::Nonce;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Verify a signed certification result as the authority's backend does; print JSON.
+/// Freshness is an explicit choice: `--nonce HEX` (the server nonce issued for the
+/// session) or `--no-freshness-check` (reported as `"freshness": "unchecked"`).
+/// Exit 0 valid, 4 refused (bad signature, changed bytes, wrong key or nonce), 2 bad input.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The signed result (the JSON envelope the device sends).
+    pub result: PathBuf,
+    /// The device's registered public key: 64 hex digits, or a file holding them.
+    #[arg(long, value_name = "PUB")]
+    pub key: String,
+    /// The server nonce issued for this session (32 hex digits): the result must answer
+    /// it, which proves it fresh.
+    #[arg(
+        long,
+        value_name = "HEX",
+        required_unless_present = "no_freshness_check"
+    )]
+    pub nonce: Option<String>,
+    /// Do not check the server nonce: the signature and content are still verified, the
+    /// output says `"freshness": "unchecked"` (the result may be an old one replayed).
+    #[arg(long, conflicts_with = "nonce")]
+    pub no_freshness_check: bool,
+    /// Accept results whose digit challenge was supplied from outside the device (a
+    /// processed recording); refused by default.
+    #[arg(long)]
+    pub accept_supplied_challenge: bool,
+    /// Accept results made with the recording-replay configuration (`certify
+    /// --challenge`); refused by default.
+    #[arg(long)]
+    pub accept_recording_replay: bool,
+    /// Accept results whose spoken digits were only counted, not verified (no voice
+    /// templates); refused by default.
+    #[arg(long)]
+    pub accept_count_only: bool,
+}
 
 /// Largest result file read, bytes (an attestation is a few kilobytes).
 const MAX_RESULT_BYTES: u64 = 1024 * 1024;
@@ -95,10 +132,35 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Runs the command. Exit codes: 0 valid; [`EXIT_INVALID`] refused (bad signature, changed
+/// Runs `verify`: the freshness choice and the policy from the flags, then [`check`].
+pub fn run(args: &VerifyArgs) -> Result<(), CommandError> {
+    let freshness = match (args.nonce.as_deref(), args.no_freshness_check) {
+        (Some(n), false) => Freshness::Nonce(n),
+        (None, true) => Freshness::Unchecked,
+        _ => {
+            return Err((
+                EXIT_BAD_INPUT,
+                "give exactly one of --nonce HEX or --no-freshness-check".into(),
+            ))
+        }
+    };
+    check(
+        &args.result,
+        &args.key,
+        freshness,
+        &VerifyPolicy {
+            accept_supplied_challenge: args.accept_supplied_challenge,
+            accept_recording_replay: args.accept_recording_replay,
+            accept_count_only: args.accept_count_only,
+            ..Default::default()
+        },
+    )
+}
+
+/// Checks the result. Exit codes: 0 valid; [`EXIT_INVALID`] refused (bad signature, changed
 /// bytes, wrong key, nonce mismatch, what `policy` refuses, malformed); [`EXIT_BAD_INPUT`] for
 /// an unreadable file, key or nonce argument.
-pub fn run(
+fn check(
     result: &Path,
     key: &str,
     freshness: Freshness<'_>,

@@ -42,46 +42,20 @@ fn eval_data(test: &str) -> Option<PathBuf> {
     None
 }
 
-/// Newest modification time of the files under `dir`.
-fn newest(dir: &Path) -> std::time::SystemTime {
-    let mut latest = std::time::SystemTime::UNIX_EPOCH;
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let t = if path.is_dir() {
-            newest(&path)
-        } else {
-            entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
-        };
-        latest = latest.max(t);
-    }
-    latest
-}
-
 /// The `lifecert` binary of this build profile. `cargo test --workspace` builds it (the
 /// CLI's own tests need it) with the same features as everything else; when it is missing
-/// or older than the CLI's or the core's sources (`cargo test -p lifecert-authority` alone),
-/// it is built with `cargo build -p lifecert-cli --bin lifecert`.
+/// or older than its sources (`cargo test -p lifecert-authority` alone), it is built with
+/// `cargo build -p lifecert-cli --bin lifecert`.
 fn lifecert_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        // target/<profile>/deps/api-HASH → target/<profile>
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let bin = profile_dir.join("lifecert");
-        let repo = support::repo();
-        let sources = ["cli/src", "core/src", "core/resources", "models"]
-            .iter()
-            .map(|d| newest(&repo.join(d)))
-            .max()
-            .unwrap();
-        let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
-        if built.is_some_and(|b| b >= sources) {
+        let bin = lifecert_test_support::target_binary("lifecert");
+        let Some(why) = lifecert_test_support::binary_out_of_date(&bin) else {
             return bin;
-        }
-        eprintln!("building the lifecert binary (missing or older than its sources)");
+        };
+        eprintln!("building the lifecert binary ({why})");
+        let profile_dir = bin.parent().unwrap();
+        let repo = support::repo();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
         build
