@@ -16,7 +16,7 @@ use common::discovery::{digit_of, discover, Word};
 use common::media;
 use lifecert_core::audio_features::{Mfcc, MfccConfig};
 use lifecert_core::digit_verify::{
-    DigitVerifier, TemplateDigitVerifier, VerifyConfig, VoiceTemplates,
+    DigitScore, DigitVerifier, TemplateDigitVerifier, VerifyConfig, VoiceTemplates,
 };
 use lifecert_core::resample::resample_linear_or_better;
 use std::path::Path;
@@ -80,11 +80,40 @@ struct Tally {
     n: usize,
     closed: usize,
     default: usize,
+    /// Accepted with `max_relative_cost` at each of [`SWEEP`] (other bounds at defaults).
+    sweep: [usize; SWEEP.len()],
 }
 
+/// `max_relative_cost` values reported beside the default.
+const SWEEP: [f32; 5] = [0.75, 0.8, 0.83, 0.85, 0.9];
+
 impl Tally {
+    fn add(&mut self, closed_set: &DigitScore, default: &DigitScore) {
+        let d = VerifyConfig::default();
+        self.n += 1;
+        self.closed += usize::from(closed_set.accepted);
+        self.default += usize::from(default.accepted);
+        let len_ok = closed_set
+            .length_ratio
+            .is_some_and(|l| l >= d.min_length_ratio && l <= d.max_length_ratio);
+        for (k, x) in self.sweep.iter_mut().zip(SWEEP) {
+            *k += usize::from(
+                closed_set.accepted && len_ok && closed_set.relative_cost.is_some_and(|r| r <= x),
+            );
+        }
+    }
+
     fn rate(k: usize, n: usize) -> f64 {
         k as f64 / n.max(1) as f64
+    }
+
+    fn sweep(&self) -> String {
+        SWEEP
+            .iter()
+            .zip(self.sweep)
+            .map(|(x, k)| format!("{x}: {:.3}", Self::rate(k, self.n)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -127,9 +156,7 @@ fn own_other_words_are_refused_and_own_digits_kept() {
                         .iter()
                         .zip(mfcc.compute_segments(&audio, &times).unwrap())
                     {
-                        genuine.n += 1;
-                        genuine.closed += usize::from(loose.verify(&f, d).accepted);
-                        genuine.default += usize::from(strict.verify(&f, d).accepted);
+                        genuine.add(&loose.verify(&f, d), &strict.verify(&f, d));
                     }
                 }
             }
@@ -144,6 +171,7 @@ fn own_other_words_are_refused_and_own_digits_kept() {
     assert!(clips.len() >= 10, "grid_s1: {} aligned clips", clips.len());
     let mut digit_words: Vec<Option<Vec<f32>>> = vec![None; 10];
     let mut other_words: Vec<(String, Vec<f32>)> = Vec::new();
+    let mut second_takes: Vec<(u8, Vec<f32>)> = Vec::new();
     for c in &clips {
         let audio = media::audio_16k(&c.path);
         let cut = |w: &Word| {
@@ -156,7 +184,7 @@ fn own_other_words_are_refused_and_own_digits_kept() {
                 Some(d) if digit_words[usize::from(d)].is_none() => {
                     digit_words[usize::from(d)] = Some(cut(&w));
                 }
-                Some(_) => {}
+                Some(d) => second_takes.push((d, cut(&w))),
                 None => other_words.push((w.word.clone(), cut(&w))),
             }
         }
@@ -179,17 +207,24 @@ fn own_other_words_are_refused_and_own_digits_kept() {
             .zip(mfcc.compute_segments(&audio, &times).unwrap())
         {
             for d in 0..10u8 {
-                attack.n += 1;
-                attack.closed += usize::from(loose.verify(&f, d).accepted);
                 let s = strict.verify(&f, d);
+                attack.add(&loose.verify(&f, d), &s);
                 if s.accepted {
-                    attack.default += 1;
                     passing.push(format!("{}→{d}", w.0));
                 }
             }
         }
     }
 
+    for (d, audio) in &second_takes {
+        let (a, times) = session(std::slice::from_ref(audio));
+        let f = &mfcc.compute_segments(&a, &times).unwrap()[0];
+        eprintln!(
+            "GRID speaker A, another take of {d}: closed set {:?}\n  defaults {:?}",
+            loose.verify(f, *d),
+            strict.verify(f, *d)
+        );
+    }
     let g = |k| Tally::rate(k, genuine.n);
     let a = |k| Tally::rate(k, attack.n);
     eprintln!(
@@ -199,25 +234,30 @@ fn own_other_words_are_refused_and_own_digits_kept() {
         a(attack.closed), attack.closed, attack.n, a(attack.default), attack.default, attack.n,
         passing.join(" ")
     );
+    eprintln!(
+        "max_relative_cost sweep (length bounds at their defaults):\n  genuine {}\n  other words {}",
+        genuine.sweep(),
+        attack.sweep()
+    );
     assert_eq!(genuine.n, 4 * 2 * 19 * 12);
     assert!(attack.n >= 400, "{} word/digit pairs", attack.n);
-    // Measured: 94.0 % → 90.9 % of genuine digits; 15.8 % → 4.4 % of word/digit pairs.
+    // Measured: 94.0 % → 92.5 % of genuine digits; 15.8 % → 6.6 % of word/digit pairs.
     assert!(
         g(genuine.default) >= 0.90,
         "genuine digits refused: {}",
         g(genuine.default)
     );
     assert!(
-        g(genuine.closed) - g(genuine.default) <= 0.04,
-        "the open-set bounds cost the genuine digits more than 4 points"
+        g(genuine.closed) - g(genuine.default) <= 0.03,
+        "the open-set bounds cost the genuine digits more than 3 points"
     );
     assert!(
-        a(attack.default) <= 0.06,
+        a(attack.default) <= 0.08,
         "other words pass as digits: {}",
         a(attack.default)
     );
     assert!(
-        a(attack.default) * 3.0 <= a(attack.closed),
-        "the open-set bounds refuse fewer than two in three of the words the closed set takes"
+        a(attack.default) * 2.0 <= a(attack.closed),
+        "the open-set bounds refuse fewer than half of the words the closed set takes"
     );
 }
