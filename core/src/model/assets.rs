@@ -53,13 +53,13 @@ impl ModelInfo {
 fn embedded(file: &str) -> Option<&'static [u8]> {
     match file {
         DETECTOR_FILE => Some(include_bytes!(
-            "../../models/face_detection_short_range.onnx"
+            "../../../models/face_detection_short_range.onnx"
         )),
-        LANDMARK_FILE => Some(include_bytes!("../../models/face_landmark.onnx")),
-        CANONICAL_FACE_FILE => Some(include_bytes!("../../models/canonical_face.json")),
-        DESCRIPTOR_FILE => Some(include_bytes!("../../models/dlib_face_descriptor.onnx")),
-        VAD_FILE => Some(include_bytes!("../../models/silero_vad_16k.onnx")),
-        SPEAKER_FILE => Some(include_bytes!("../../models/ge2e_speaker_encoder.onnx")),
+        LANDMARK_FILE => Some(include_bytes!("../../../models/face_landmark.onnx")),
+        CANONICAL_FACE_FILE => Some(include_bytes!("../../../models/canonical_face.json")),
+        DESCRIPTOR_FILE => Some(include_bytes!("../../../models/dlib_face_descriptor.onnx")),
+        VAD_FILE => Some(include_bytes!("../../../models/silero_vad_16k.onnx")),
+        SPEAKER_FILE => Some(include_bytes!("../../../models/ge2e_speaker_encoder.onnx")),
         _ => None,
     }
 }

@@ -23,6 +23,7 @@
 //! [`SpeakerConfig::min_similarity`] is the calibrated acceptance threshold (see its
 //! documentation and `core/tests/speaker.rs` for the measurements behind it).
 
+#[path = "speaker/frontend.rs"]
 pub mod frontend;
 
 use crate::error::{Error, Result};
@@ -508,4 +509,5 @@ impl SpeakerEncoder {
 }
 
 #[cfg(test)]
+#[path = "speaker/tests.rs"]
 mod tests;

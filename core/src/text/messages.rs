@@ -30,7 +30,7 @@ use std::str::FromStr;
 use thiserror::Error;
 
 /// The embedded built-in messages.
-const BUILTIN_JSON: &str = include_str!("../resources/messages.json");
+const BUILTIN_JSON: &str = include_str!("../../resources/messages.json");
 
 /// The only file format version understood.
 const FORMAT_VERSION: u32 = 1;
