@@ -1,7 +1,7 @@
 //! The annual certification across the boundary: [`CertificationRequest`] in,
 //! [`CertificationSession`] driven by frames, audio and the prompt's timing, and
 //! [`CertificationUpdate`]s out until the [`CertificationOutcome`]. Wrappers only: the
-//! session is [`lifecert_core::certification::CertificationSession`].
+//! session is [`lifecert_core::api::certification::CertificationSession`].
 
 use crate::engine::{language, Engine, FaceBox};
 use crate::error::LifecertError;
@@ -10,15 +10,15 @@ use crate::keys::{public_key, CertificationKeys};
 use crate::session::{
     at, face_box, ActionPrompt, LivenessReport, SessionCell, SessionPhase, Utterance,
 };
-use lifecert_core::attestation::{PerformedBy, ProxyRelation, MAX_RELATION_CHARS};
-use lifecert_core::certification::{
+use lifecert_core::api::attestation::{PerformedBy, ProxyRelation, MAX_RELATION_CHARS};
+use lifecert_core::api::certification::{
     self as core, CertificationUpdate as CoreUpdate, ChallengeSource as CoreChallengeSource,
     TemplateInput,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce, SeededRandom};
-use lifecert_core::frame::Frame;
-use lifecert_core::messages::Language;
-use lifecert_core::sealing::random_bytes;
+use lifecert_core::crypto::sealing::random_bytes;
+use lifecert_core::image::frame::Frame;
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce, SeededRandom};
+use lifecert_core::text::messages::Language;
 use std::sync::Arc;
 
 /// Where the retiree lives relative to the province that pays the pension.
@@ -31,7 +31,7 @@ pub enum RetireeCategory {
     NonProvincial,
 }
 
-impl From<RetireeCategory> for lifecert_core::result_texts::RetireeCategory {
+impl From<RetireeCategory> for lifecert_core::text::result_texts::RetireeCategory {
     fn from(c: RetireeCategory) -> Self {
         match c {
             RetireeCategory::Provincial => Self::Provincial,

@@ -10,13 +10,13 @@
 //! The field is called `reason`, not `message`: a Kotlin exception already has a
 //! `message` property, and a generated field of that name would not compile.
 
-use lifecert_core::attestation::AttestationError;
-use lifecert_core::frame::FrameError;
-use lifecert_core::id_document::IdDocumentError;
-use lifecert_core::identity::IdentityError;
-use lifecert_core::sealing::SealError;
-use lifecert_core::session::SessionError;
-use lifecert_core::templates::TemplateError;
+use lifecert_core::api::attestation::AttestationError;
+use lifecert_core::api::session::SessionError;
+use lifecert_core::crypto::sealing::SealError;
+use lifecert_core::identity::id_document::IdDocumentError;
+use lifecert_core::identity::person::IdentityError;
+use lifecert_core::image::frame::FrameError;
+use lifecert_core::matching::templates::TemplateError;
 use lifecert_core::Error as CoreError;
 
 /// What went wrong, in the terms a shell acts on. Thrown as `LifecertException` in
@@ -379,7 +379,7 @@ mod tests {
             (
                 SessionError::WrongPhase {
                     call: "push_frame",
-                    phase: lifecert_core::session::Phase::Consent,
+                    phase: lifecert_core::api::session::Phase::Consent,
                 }
                 .into(),
                 "bad_input",

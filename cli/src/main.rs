@@ -5,10 +5,10 @@ mod commands;
 use clap::{Parser, Subcommand};
 use commands::{EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::annotate;
-use lifecert_core::guidance::{GuidanceEngine, Instruction};
-use lifecert_core::messages::{Language, Messages};
-use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
-use lifecert_core::result_texts::RetireeCategory;
+use lifecert_core::capture::guidance::{GuidanceEngine, Instruction};
+use lifecert_core::capture::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::text::messages::{Language, Messages};
+use lifecert_core::text::result_texts::RetireeCategory;
 use lifecert_core::{Analyzer, Config, FaceObservation, ModelInfo, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -316,7 +316,7 @@ fn analyze(
     let messages = Messages::builtin();
     let mut results = Vec::new();
     for path in images {
-        let image = lifecert_core::image_io::load_image(path)
+        let image = lifecert_core::image::decode::load_image(path)
             .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))?;
         let faces = analyzer
             .analyze_image(&image)
@@ -520,7 +520,7 @@ fn run(cli: Cli) -> Result<(), (u8, String)> {
                 result,
                 key,
                 freshness,
-                &lifecert_core::attestation::VerifyPolicy {
+                &lifecert_core::api::attestation::VerifyPolicy {
                     accept_supplied_challenge: *accept_supplied_challenge,
                     accept_recording_replay: *accept_recording_replay,
                     accept_count_only: *accept_count_only,

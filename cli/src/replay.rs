@@ -15,10 +15,10 @@
 
 use crate::media::{MediaError, VideoFrame};
 use crate::report::{ReportFrame, THUMBNAIL_SIDE};
-use lifecert_core::analyzer::FrameAnalysis;
-use lifecert_core::certification::{CertificationOutcome, CertificationSession};
-use lifecert_core::enrollment::{EnrollmentOutcome, EnrollmentSession};
-use lifecert_core::session::{SessionUpdate, Utterance, UtteranceKind};
+use lifecert_core::api::certification::{CertificationOutcome, CertificationSession};
+use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentSession};
+use lifecert_core::api::session::{SessionUpdate, Utterance, UtteranceKind};
+use lifecert_core::face::analyzer::FrameAnalysis;
 use lifecert_core::{Analyzer, Frame};
 use std::time::Duration;
 use thiserror::Error;
@@ -261,7 +261,7 @@ impl<S: ReplaySession> Replay<'_, S> {
             .iter()
             .max_by(|x, y| x.detection.bbox.area().total_cmp(&y.detection.bbox.area()));
         if let Some(f) = face {
-            if let Ok(m) = lifecert_core::mouth::mouth_aperture(&f.landmarks) {
+            if let Ok(m) = lifecert_core::face::mouth::mouth_aperture(&f.landmarks) {
                 self.timeline.mouth_aperture.push((secs(t), m));
             }
         }

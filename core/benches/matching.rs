@@ -7,10 +7,10 @@ use common::frame_640x480;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::sealing::SealingKey;
-use lifecert_core::template_store::{open_template, seal_template};
-use lifecert_core::templates::{descriptor_model, SampleQuality, TemplateBuilder};
+use lifecert_core::crypto::sealing::SealingKey;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::matching::sealed_template::{open_template, seal_template};
+use lifecert_core::matching::templates::{descriptor_model, SampleQuality, TemplateBuilder};
 use lifecert_core::{Analyzer, Config};
 use std::hint::black_box;
 

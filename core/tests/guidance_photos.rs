@@ -90,9 +90,11 @@ mod common;
 
 use common::{analyzer, astronaut, eval_data, images_in};
 use image::{Rgb, RgbImage};
-use lifecert_core::guidance::{GuidanceConfig, GuidanceEngine, GuidanceUpdate, Instruction};
-use lifecert_core::image_io::load_image;
-use lifecert_core::quality::{measure, MotionTracker, QualityMeasurements};
+use lifecert_core::capture::guidance::{
+    GuidanceConfig, GuidanceEngine, GuidanceUpdate, Instruction,
+};
+use lifecert_core::capture::quality::{measure, MotionTracker, QualityMeasurements};
+use lifecert_core::image::decode::load_image;
 use lifecert_core::{FaceObservation, HeadPose, Point};
 use std::path::Path;
 use std::sync::OnceLock;

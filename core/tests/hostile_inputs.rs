@@ -4,21 +4,21 @@
 
 mod common;
 
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     sign_attestation, verify_attestation, Attestation, AttestationError, ChallengeOrigin,
     ConfigProfile, InMemoryNonceLedger, LivenessSummary, PerformedBy, ATTESTATION_PURPOSE,
     ATTESTATION_VERSION, MAX_ENVELOPE_BYTES,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::id_document::{
+use lifecert_core::crypto::sealing::{sign_canonical, SigningKeyPair};
+use lifecert_core::identity::id_document::{
     check_jpeg_complete, DocumentSide, IdDocumentChecker, IdDocumentError,
 };
-use lifecert_core::identity::{Date, SubjectReference};
-use lifecert_core::image_io::{decode_image, ImageLimitError};
-use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::models::ModelInfo;
-use lifecert_core::sealing::{sign_canonical, SigningKeyPair};
-use lifecert_core::templates::MatchResult;
+use lifecert_core::identity::person::{Date, SubjectReference};
+use lifecert_core::image::decode::{decode_image, ImageLimitError};
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use lifecert_core::matching::templates::MatchResult;
+use lifecert_core::model::assets::ModelInfo;
 use lifecert_core::{Config, Error};
 use lifecert_test_support::png_chunk as chunk;
 use std::io::{Cursor, Write};

@@ -7,12 +7,12 @@ mod common;
 
 use common::{analyzer, eval_data, images_in};
 use image::{Rgb, RgbImage};
-use lifecert_core::descriptor::Descriptor;
-use lifecert_core::id_document::{
+use lifecert_core::face::descriptor::Descriptor;
+use lifecert_core::identity::id_document::{
     CheckedDocument, DocumentFormat, DocumentSide, IdDocumentChecker, IdDocumentError,
     DEFAULT_MAX_UPLOAD_BYTES,
 };
-use lifecert_core::image_io::{decode_image, load_image};
+use lifecert_core::image::decode::{decode_image, load_image};
 use lifecert_core::{Analyzer, Config, ModelSource};
 use std::io::Cursor;
 use std::path::Path;

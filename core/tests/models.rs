@@ -4,7 +4,7 @@
 mod common;
 
 use common::{astronaut, repo_root};
-use lifecert_core::warp::{letterbox_into, warp_into, Affine};
+use lifecert_core::image::warp::{letterbox_into, warp_into, Affine};
 use std::path::Path;
 use tract_onnx::prelude::*;
 

@@ -19,20 +19,20 @@ mod common;
 
 use common::{analyzer, astronaut, eval_data, images_in};
 use image::RgbImage;
-use lifecert_core::descriptor::Descriptor;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::image_io::load_image;
-use lifecert_core::models::ModelInfo;
-use lifecert_core::quality::{self, MotionTracker};
-use lifecert_core::sealing::{SealError, SealingKey, SigningKeyPair};
-use lifecert_core::template_store::{
+use lifecert_core::capture::quality::{self, MotionTracker};
+use lifecert_core::crypto::sealing::{SealError, SealingKey, SigningKeyPair};
+use lifecert_core::face::descriptor::Descriptor;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::image::decode::load_image;
+use lifecert_core::image::warp::{warp_into, Affine};
+use lifecert_core::matching::sealed_template::{
     open_template, open_verified_issued, seal_issued, seal_template, IssuedTemplate,
 };
-use lifecert_core::templates::{
+use lifecert_core::matching::templates::{
     check_enrolment_quality, descriptor_model, FaceTemplate, MatchingConfig, RefreshRefusal,
     RejectReason, SampleQuality, TemplateBuilder, TemplateError,
 };
-use lifecert_core::warp::{warp_into, Affine};
+use lifecert_core::model::assets::ModelInfo;
 use lifecert_core::{Config, Error};
 use std::path::Path;
 use std::sync::OnceLock;

@@ -2,7 +2,7 @@
 //! reference photo, and the decision at the calibrated threshold, as JSON.
 
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
-use lifecert_core::descriptor::Descriptor;
+use lifecert_core::face::descriptor::Descriptor;
 use lifecert_core::{Analyzer, Error as CoreError, FaceObservation};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ fn describe_largest(
         code: EXIT_BAD_INPUT,
         message,
     };
-    let image = lifecert_core::image_io::load_image(path).map_err(|e| bad(e.to_string()))?;
+    let image = lifecert_core::image::decode::load_image(path).map_err(|e| bad(e.to_string()))?;
     let faces = analyzer.analyze_image(&image).map_err(|e| PhotoError {
         code: EXIT_INTERNAL,
         message: e.to_string(),

@@ -3,7 +3,7 @@
 //! An [`Attestation`] states who was certified (subject reference; in person or by a
 //! proxy), for which year, when, under which server nonce, with which digit challenge, what
 //! the liveness evidence and the face match said, and with which models. The device signs
-//! its canonical JSON ([`crate::sealing::sign_canonical`], purpose [`ATTESTATION_PURPOSE`])
+//! its canonical JSON ([`crate::crypto::sealing::sign_canonical`], purpose [`ATTESTATION_PURPOSE`])
 //! with its Ed25519 key ([`sign_attestation`]); the authority's backend checks it with
 //! [`verify_attestation`] against the device's registered public key, the nonce it handed
 //! out for this session and a [`NonceLedger`] of nonces already used.
@@ -21,19 +21,21 @@
 //!    on the device from its secure random generator (supplied with a recording, or drawn from
 //!    a test seed), a configuration other than the production one (a recording replay, or
 //!    settings changed from [`crate::Config::default`]), and spoken digits that were only
-//!    counted, not verified ([`crate::liveness::DigitCheck::CountOnly`]);
+//!    counted, not verified ([`crate::liveness::sequencer::DigitCheck::CountOnly`]);
 //! 5. a server nonce already recorded in the ledger ([`AttestationError::NonceReused`]).
 //!
 //! The ledger is consulted last, so a forged or broken attestation never burns a nonce.
 //! Whether the certification *passes* (face accepted, liveness scores good enough) is the
 //! authority's decision on the verified content, not part of verification.
 
-use crate::challenge::{is_valid_sequence, DigitChallenge, Nonce, MAX_DIGITS, MIN_DIGITS};
-use crate::identity::SubjectReference;
-use crate::liveness::{DigitCheck, PromptMode, VoiceMatch};
-use crate::models::ModelInfo;
-use crate::sealing::{self, PublicKey, SealError, Signed, SigningKeyPair};
-use crate::templates::MatchResult;
+use crate::crypto::sealing::{self, PublicKey, SealError, Signed, SigningKeyPair};
+use crate::identity::person::SubjectReference;
+use crate::liveness::challenge::{
+    is_valid_sequence, DigitChallenge, Nonce, MAX_DIGITS, MIN_DIGITS,
+};
+use crate::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use crate::matching::templates::MatchResult;
+use crate::model::assets::ModelInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use thiserror::Error;
@@ -166,7 +168,7 @@ pub enum ChallengeOrigin {
     /// Drawn on the device for this session from the operating system's secure random
     /// generator (production).
     Drawn,
-    /// Drawn from a deterministic test seed ([`crate::challenge::SeededRandom`]): tests only.
+    /// Drawn from a deterministic test seed ([`crate::liveness::challenge::SeededRandom`]): tests only.
     Seeded,
     /// Supplied from outside the device, e.g. the digits a replayed recording contains.
     Supplied,
@@ -211,7 +213,7 @@ impl ConfigProfile {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LivenessSummary {
-    /// Audio-visual synchrony ([`crate::av_sync::av_sync_score`]: best-lag correlation of
+    /// Audio-visual synchrony ([`crate::liveness::av_sync::av_sync_score`]: best-lag correlation of
     /// the speech envelope with the mouth aperture), in [−1, 1].
     pub av_sync: f32,
     /// How the spoken digits were checked. With [`DigitCheck::CountOnly`] nothing verified
@@ -509,7 +511,7 @@ pub fn verify_attestation_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenge::DigitChallengeConfig;
+    use crate::liveness::challenge::DigitChallengeConfig;
 
     fn sample(server_nonce: Nonce) -> Attestation {
         Attestation {

@@ -5,7 +5,7 @@
 //! ```text
 //! new(engine, request, keys) ─ opens the template (authority signature, subject binding)
 //!   Positioning ── guidance until "hold still" (SessionConfig::positioning_gate)
-//!   Liveness ───── "please read aloud 2 5 8" (crate::liveness), passive anti-spoofing
+//!   Liveness ───── "please read aloud 2 5 8" (crate::liveness::sequencer), passive anti-spoofing
 //!   Matching ───── the best frame of the answer against the template
 //!   Finished ───── CertificationOutcome::Certified { attestation, … } | NotCertified { … }
 //! ```
@@ -15,37 +15,39 @@
 //! ([`ChallengeSource::Seeded`]); a recording can only be replayed against the digits it
 //! contains ([`ChallengeSource::Supplied`]), and the signed result then says
 //! `challenge_origin: "supplied"`, which the authority's verifier refuses by default
-//! ([`crate::attestation::VerifyPolicy`]).
+//! ([`crate::api::attestation::VerifyPolicy`]).
 
-use crate::attestation::{
+use crate::api::attestation::{
     sign_attestation, Attestation, ChallengeOrigin, LivenessSummary, PerformedBy,
 };
-use crate::audio_features::MfccConfig;
-use crate::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
-use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig};
-use crate::engine::Engine;
-use crate::error::Result;
-use crate::face::FaceObservation;
-use crate::frame::Frame;
-use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
-use crate::liveness::{
-    ChallengeEvidence, DigitCheck, FailReason, LivenessEvent, LivenessSession, PromptMode, Verdict,
-    VoiceMatch,
-};
-use crate::messages::{Language, LIVENESS_RETRY};
-use crate::result_texts::{result_text, success_sms, ResultText, RetireeCategory};
-use crate::sealing::{PublicKey, SealingKey, SigningKeyPair};
-use crate::session::{
+use crate::api::engine::Engine;
+use crate::api::error::Result;
+use crate::api::session::{
     ms, present_liveness_event, utter, AudioStage, FrameStage, PadScores, Phase, SeenFrame,
     SessionError, SessionUpdate, Utterance, UtteranceKind, SESSION_FACE_NOT_CONFIRMED,
     SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
-use crate::template_store::{open_template, open_verified_issued};
-use crate::templates::{
+use crate::audio::mfcc::MfccConfig;
+use crate::crypto::sealing::{PublicKey, SealingKey, SigningKeyPair};
+use crate::face::observation::FaceObservation;
+use crate::identity::person::{
+    Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference,
+};
+use crate::image::frame::Frame;
+use crate::liveness::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
+use crate::liveness::digit_verify::{TemplateDigitVerifier, VerifyConfig};
+use crate::liveness::sequencer::{
+    ChallengeEvidence, DigitCheck, FailReason, LivenessEvent, LivenessSession, PromptMode, Verdict,
+    VoiceMatch,
+};
+use crate::matching::sealed_template::{open_template, open_verified_issued};
+use crate::matching::sealed_voice::{open_voice_profile, seal_voice_profile};
+use crate::matching::templates::{
     check_enrolment_quality, descriptor_model, FaceTemplate, MatchResult, SampleQuality,
 };
-use crate::voice_profile::VoiceProfile;
-use crate::voice_store::{open_voice_profile, seal_voice_profile};
+use crate::matching::voice_profile::VoiceProfile;
+use crate::text::messages::{Language, LIVENESS_RETRY};
+use crate::text::result_texts::{result_text, success_sms, ResultText, RetireeCategory};
 use image::RgbImage;
 use ring::rand::SystemRandom;
 use serde::{Deserialize, Serialize};
@@ -79,7 +81,7 @@ impl std::fmt::Debug for ChallengeSource {
 #[derive(Debug)]
 pub enum TemplateInput {
     /// A template issued and signed by the pension authority, sealed for this device
-    /// ([`crate::template_store::seal_issued`]); trusted only under the pinned authority key.
+    /// ([`crate::matching::sealed_template::seal_issued`]); trusted only under the pinned authority key.
     Issued {
         /// The sealed bytes.
         sealed: Vec<u8>,
@@ -87,7 +89,7 @@ pub enum TemplateInput {
         authority: PublicKey,
     },
     /// A template enrolled on this device and sealed with its key
-    /// ([`crate::template_store::seal_template`]).
+    /// ([`crate::matching::sealed_template::seal_template`]).
     Device {
         /// The sealed bytes.
         sealed: Vec<u8>,
@@ -106,7 +108,7 @@ pub struct CertificationRequest {
     pub performed_by: PerformedBy,
     /// The enrolled face template.
     pub template: TemplateInput,
-    /// The person's sealed voice profile ([`crate::voice_store`]), when a voice was enrolled:
+    /// The person's sealed voice profile ([`crate::matching::sealed_voice`]), when a voice was enrolled:
     /// the answer's voice is compared with the enrolled voice, and with digit templates the
     /// spoken digits are verified one by one. Without it the evidence says the voice was not
     /// checked and the digits were only counted.
@@ -213,7 +215,7 @@ pub struct Certified {
     /// year and the masked name), to show on the result screen.
     pub sms_text: Utterance,
     /// The voice profile with its reference refreshed by this answer's voice (bounded, see
-    /// [`crate::voice_profile`]), sealed: store it in place of the old one. `None`: keep the
+    /// [`crate::matching::voice_profile`]), sealed: store it in place of the old one. `None`: keep the
     /// old one (no voice enrolled, or the refresh's bounds refused it).
     pub refreshed_voice_profile: Option<Vec<u8>>,
 }
@@ -363,8 +365,8 @@ impl CertificationSession {
                 }
                 ChallengeSource::Supplied(c) => {
                     if c.digits.is_empty()
-                        || c.digits.len() > crate::challenge::MAX_DIGITS
-                        || !crate::challenge::is_valid_sequence(&c.digits, false)
+                        || c.digits.len() > crate::liveness::challenge::MAX_DIGITS
+                        || !crate::liveness::challenge::is_valid_sequence(&c.digits, false)
                     {
                         return Err(SessionError::Challenge(format!(
                             "{:?}: 1 to 6 digits 0-9, none repeated in a row",
@@ -480,7 +482,7 @@ impl CertificationSession {
     /// frames once for several purposes).
     pub fn push_analysis(
         &mut self,
-        analysis: crate::analyzer::FrameAnalysis,
+        analysis: crate::face::analyzer::FrameAnalysis,
         t: Duration,
     ) -> Result<CertificationUpdate> {
         self.begin(t)?;
@@ -811,7 +813,7 @@ impl CertificationSession {
             models.push(self.engine.speaker()?.model_info().clone());
         }
         let attestation = Attestation {
-            version: crate::attestation::ATTESTATION_VERSION,
+            version: crate::api::attestation::ATTESTATION_VERSION,
             subject: self.subject,
             performed_by: self.performed_by.clone(),
             certification_year: self.year,

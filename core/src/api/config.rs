@@ -3,8 +3,8 @@
 //! Every threshold the engine uses lives here (grouped by stage), so integrators tune one
 //! struct and reviewers read one file.
 
-use crate::attestation::ConfigProfile;
-use crate::error::{Error, Result};
+use crate::api::attestation::ConfigProfile;
+use crate::api::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Face detector settings.
@@ -67,21 +67,21 @@ pub struct Config {
     /// Face landmarks.
     pub landmarks: LandmarkConfig,
     /// Capture guidance: quality thresholds (inside), hysteresis, timing.
-    pub guidance: crate::guidance::GuidanceConfig,
+    pub guidance: crate::capture::guidance::GuidanceConfig,
     /// Liveness flow: digit and action challenges, timeouts, retries, evidence thresholds.
-    pub liveness: crate::liveness::LivenessConfig,
+    pub liveness: crate::liveness::sequencer::LivenessConfig,
     /// ID-document uploads: size limit, re-encoding, portrait search.
-    pub id_document: crate::id_document::IdDocumentConfig,
+    pub id_document: crate::identity::id_document::IdDocumentConfig,
     /// Face templates: enrolment gate, match threshold, bounded refresh.
-    pub matching: crate::templates::MatchingConfig,
+    pub matching: crate::matching::templates::MatchingConfig,
     /// Enrolment and certification sessions: positioning gate, presentation-attack limit,
     /// attempts, frames kept.
-    pub session: crate::session::SessionConfig,
+    pub session: crate::api::session::SessionConfig,
     /// Speaker verification against the enrolled voice: the calibrated threshold, least
     /// speech.
-    pub speaker: crate::speaker::SpeakerConfig,
+    pub speaker: crate::audio::speaker::SpeakerConfig,
     /// Bounded refresh of the enrolled voice after successful certifications.
-    pub voice_refresh: crate::voice_profile::VoiceRefreshConfig,
+    pub voice_refresh: crate::matching::voice_profile::VoiceRefreshConfig,
 }
 
 impl Config {
@@ -147,12 +147,12 @@ impl Config {
     }
 
     /// The configuration for replaying **recorded** sessions against a known challenge
-    /// (tools and tests, never a live certification): [`crate::session::SessionConfig::for_recordings`]
-    /// and [`crate::liveness::LivenessConfig::for_recordings`], the rest as default.
+    /// (tools and tests, never a live certification): [`crate::api::session::SessionConfig::for_recordings`]
+    /// and [`crate::liveness::sequencer::LivenessConfig::for_recordings`], the rest as default.
     pub fn for_recordings() -> Self {
         Self {
-            session: crate::session::SessionConfig::for_recordings(),
-            liveness: crate::liveness::LivenessConfig::for_recordings(),
+            session: crate::api::session::SessionConfig::for_recordings(),
+            liveness: crate::liveness::sequencer::LivenessConfig::for_recordings(),
             ..Self::default()
         }
     }

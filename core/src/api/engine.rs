@@ -5,15 +5,15 @@
 //! `Arc`, and open as many enrolment and certification sessions on it as needed, from any
 //! thread.
 
-use crate::analyzer::Analyzer;
-use crate::config::Config;
-use crate::error::Result;
-use crate::id_document::IdDocumentChecker;
-use crate::messages::Messages;
-use crate::models::{ModelInfo, ModelSource};
-use crate::pad::PassiveAntiSpoof;
-use crate::speaker::SpeakerEncoder;
-use crate::vad::VoiceActivityDetector;
+use crate::api::config::Config;
+use crate::api::error::Result;
+use crate::audio::speaker::SpeakerEncoder;
+use crate::audio::vad::VoiceActivityDetector;
+use crate::face::analyzer::Analyzer;
+use crate::face::anti_spoofing::PassiveAntiSpoof;
+use crate::identity::id_document::IdDocumentChecker;
+use crate::model::assets::{ModelInfo, ModelSource};
+use crate::text::messages::Messages;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -53,8 +53,8 @@ impl Engine {
     }
 
     /// Adds the optional MiniFASNet passive anti-spoofing models from `dir` (see
-    /// [`crate::pad`]; they are not shipped with the library). Sessions then score the
-    /// live face and refuse a low score ([`crate::session::SessionConfig::min_pad_score`]).
+    /// [`crate::face::anti_spoofing`]; they are not shipped with the library). Sessions then score the
+    /// live face and refuse a low score ([`crate::api::session::SessionConfig::min_pad_score`]).
     pub fn with_passive_anti_spoof(mut self, dir: &Path) -> Result<Self> {
         self.pad = Some(PassiveAntiSpoof::from_dir(dir)?);
         Ok(self)
@@ -101,7 +101,7 @@ impl Engine {
         Ok(self.id_documents.get_or_init(|| checker))
     }
 
-    /// The speaker encoder (GE2E, [`crate::speaker`]) with [`crate::Config::speaker`], loaded
+    /// The speaker encoder (GE2E, [`crate::audio::speaker`]) with [`crate::Config::speaker`], loaded
     /// on first use.
     pub fn speaker(&self) -> Result<&SpeakerEncoder> {
         if let Some(s) = self.speaker.get() {

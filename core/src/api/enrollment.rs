@@ -8,41 +8,43 @@
 //!   Consent ────── give_consent(true | false)
 //!   IdDocuments ── add_id_document(Front | Back, bytes)…, then continue_without_more_documents()
 //!   Positioning ── guidance until "hold still" (SessionConfig::positioning_gate)
-//!   Liveness ───── the actions in random order (crate::liveness); good frames are kept
+//!   Liveness ───── the actions in random order (crate::liveness::sequencer); good frames are kept
 //!   Capture ────── more good frames if needed (SessionConfig::enrolment_frames)
 //!   VoiceDigits ── "please read 0 1 2 … 9", ten segments → voice templates
 //!   Finished ───── EnrollmentOutcome::Enrolled { sealed_template, … } | NotEnrolled { … }
 //! ```
 //!
 //! Every kept frame passes the enrolment quality gate
-//! ([`crate::templates::check_enrolment_quality`]) and comes from the face tracked through
+//! ([`crate::matching::templates::check_enrolment_quality`]) and comes from the face tracked through
 //! the liveness step. With no actions requested (enrolment from still photos by staff, or
 //! from a recording), the liveness step is skipped and the package says so.
 
-use crate::challenge::{Action, ActionChallenge, RandomSource};
-use crate::engine::Engine;
-use crate::error::Result;
-use crate::frame::Frame;
-use crate::id_document::DocumentSide;
-use crate::identity::{Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference};
-use crate::liveness::{FailReason, LivenessEvent, LivenessSession, Verdict};
-use crate::messages::Language;
-use crate::sealing::SealingKey;
-use crate::session::{
+use crate::api::engine::Engine;
+use crate::api::error::Result;
+use crate::api::session::{
     ms, present_liveness_event, utter, AudioStage, FrameStage, PadScores, Phase, SeenFrame,
     SessionError, SessionUpdate, Utterance, UtteranceKind, ENROL_CONSENT, ENROL_DONE,
     ENROL_ID_BACK, ENROL_ID_FRONT, ENROL_NOT_FINISHED, ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY,
     SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
-use crate::speech_segments::speech_segments;
-use crate::speech_segments::SpeechSegment;
-use crate::template_store::seal_template;
-use crate::templates::{SampleQuality, TemplateBuilder, TemplateError};
-use crate::vad::VadFrame;
-use crate::voice_enrollment::{digit_templates_from, speaker_reference_from};
-use crate::voice_profile::VoiceProfile;
-use crate::voice_store::seal_voice_profile;
-use crate::wav::pcm16_wav;
+use crate::api::voice_enrollment::{digit_templates_from, speaker_reference_from};
+use crate::audio::segments::speech_segments;
+use crate::audio::segments::SpeechSegment;
+use crate::audio::vad::VadFrame;
+use crate::audio::wav::pcm16_wav;
+use crate::crypto::sealing::SealingKey;
+use crate::identity::id_document::DocumentSide;
+use crate::identity::person::{
+    Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference,
+};
+use crate::image::frame::Frame;
+use crate::liveness::challenge::{Action, ActionChallenge, RandomSource};
+use crate::liveness::sequencer::{FailReason, LivenessEvent, LivenessSession, Verdict};
+use crate::matching::sealed_template::seal_template;
+use crate::matching::sealed_voice::seal_voice_profile;
+use crate::matching::templates::{SampleQuality, TemplateBuilder, TemplateError};
+use crate::matching::voice_profile::VoiceProfile;
+use crate::text::messages::Language;
 use image::codecs::jpeg::JpegEncoder;
 use image::RgbImage;
 use ring::rand::SystemRandom;
@@ -216,9 +218,9 @@ pub struct VoiceEnrolment {
 /// A finished enrolment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Enrolled {
-    /// The sealed face template ([`crate::template_store::seal_template`]).
+    /// The sealed face template ([`crate::matching::sealed_template::seal_template`]).
     pub sealed_template: Vec<u8>,
-    /// The sealed voice profile ([`crate::voice_store`]), when a voice was enrolled.
+    /// The sealed voice profile ([`crate::matching::sealed_voice`]), when a voice was enrolled.
     pub sealed_voice_profile: Option<Vec<u8>>,
     /// The subject reference (hex) the seals are bound to.
     pub subject: String,
@@ -532,7 +534,7 @@ impl EnrollmentSession {
     /// One frame already analysed by [`crate::Analyzer::analyze`].
     pub fn push_analysis(
         &mut self,
-        analysis: crate::analyzer::FrameAnalysis,
+        analysis: crate::face::analyzer::FrameAnalysis,
         t: Duration,
     ) -> Result<EnrollmentUpdate> {
         self.expect(

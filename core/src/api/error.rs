@@ -8,20 +8,20 @@ use thiserror::Error;
 pub enum Error {
     /// The camera frame was malformed (size, stride, format, rotation).
     #[error("invalid frame: {0}")]
-    Frame(#[from] crate::frame::FrameError),
+    Frame(#[from] crate::image::frame::FrameError),
 
     /// An encoded image (JPEG/PNG upload or file) could not be decoded.
     #[error("could not decode image: {0}")]
     ImageDecode(String),
 
     /// An encoded image (or its file) is larger than the decoder's budget: refused before
-    /// its pixels are decoded (see [`crate::image_io`]).
+    /// its pixels are decoded (see [`crate::image::decode`]).
     #[error("image too large: {0}")]
-    ImageTooLarge(#[from] crate::image_io::ImageLimitError),
+    ImageTooLarge(#[from] crate::image::decode::ImageLimitError),
 
     /// An uploaded ID-document picture was refused (format, size, faces).
     #[error("ID document refused: {0}")]
-    IdDocument(#[from] crate::id_document::IdDocumentError),
+    IdDocument(#[from] crate::identity::id_document::IdDocumentError),
 
     /// A model could not be loaded or prepared (missing file, corrupt ONNX, wrong contract).
     #[error("model {model} could not be loaded: {reason}")]
@@ -52,27 +52,27 @@ pub enum Error {
 
     /// Audio given to the voice-activity detector was unusable (or the stream was finished).
     #[error("voice activity: {0}")]
-    Vad(#[from] crate::vad::VadError),
+    Vad(#[from] crate::audio::vad::VadError),
 
     /// Speech could not be turned into a speaker embedding (too little, silent, bad samples).
     #[error("speaker: {0}")]
-    Speaker(#[from] crate::speaker::SpeakerError),
+    Speaker(#[from] crate::audio::speaker::SpeakerError),
 
     /// A voice could not be enrolled or its profile is unusable.
     #[error("voice profile: {0}")]
-    Voice(#[from] crate::voice_profile::VoiceProfileError),
+    Voice(#[from] crate::matching::voice_profile::VoiceProfileError),
 
     /// A face template could not be built, matched, refreshed, sealed or opened.
     #[error("face template: {0}")]
-    Template(#[from] crate::templates::TemplateError),
+    Template(#[from] crate::matching::templates::TemplateError),
 
     /// A certification attestation could not be made or was refused.
     #[error("attestation: {0}")]
-    Attestation(#[from] crate::attestation::AttestationError),
+    Attestation(#[from] crate::api::attestation::AttestationError),
 
     /// A session call was refused (wrong phase, bad audio chunk, bad subject data).
     #[error("session: {0}")]
-    Session(#[from] crate::session::SessionError),
+    Session(#[from] crate::api::session::SessionError),
 
     /// Reading a file failed.
     #[error("i/o error on {path}: {source}")]

@@ -12,18 +12,18 @@
 //! a session is deterministic given its inputs and its random source. Sessions are `Send`;
 //! share one between threads behind a `Mutex` (the bindings do).
 
-use crate::analyzer::FrameAnalysis;
-use crate::challenge::Action;
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::frame::Frame;
-use crate::geometry::Rect;
-use crate::guidance::{GuidanceEngine, GuidanceUpdate, Instruction};
-use crate::liveness::LivenessEvent;
-use crate::messages::Language;
-use crate::messages::LIVENESS_RETRY;
-use crate::quality::{self, MotionTracker, QualityMeasurements};
-use crate::vad::{VadFrame, VadStream, SAMPLE_RATE_HZ};
+use crate::api::engine::Engine;
+use crate::api::error::{Error, Result};
+use crate::audio::vad::{VadFrame, VadStream, SAMPLE_RATE_HZ};
+use crate::capture::guidance::{GuidanceEngine, GuidanceUpdate, Instruction};
+use crate::capture::quality::{self, MotionTracker, QualityMeasurements};
+use crate::face::analyzer::FrameAnalysis;
+use crate::image::frame::Frame;
+use crate::image::geometry::Rect;
+use crate::liveness::challenge::Action;
+use crate::liveness::sequencer::LivenessEvent;
+use crate::text::messages::Language;
+use crate::text::messages::LIVENESS_RETRY;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -63,12 +63,12 @@ pub(crate) const SESSION_TEXT_IDS: [(&str, &[&str]); 10] = [
 ];
 
 /// Settings of the enrolment and certification sessions (the liveness step has its own,
-/// [`crate::liveness::LivenessConfig`]).
+/// [`crate::liveness::sequencer::LivenessConfig`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionConfig {
     /// The liveness step starts only once the positioning guidance says "hold still"
-    /// (a usable face for [`crate::guidance::GuidanceConfig::ok_dwell`]). Default `true`;
+    /// (a usable face for [`crate::capture::guidance::GuidanceConfig::ok_dwell`]). Default `true`;
     /// recordings turn it off (a clip starts at once).
     pub positioning_gate: bool,
     /// Longest positioning before the session gives up. Default 60 s (the guidance's own
@@ -87,7 +87,7 @@ pub struct SessionConfig {
     /// request). Default 3.
     pub max_certification_attempts: u32,
     /// Good frames an enrolment keeps (each passes the enrolment quality gate). Default 5;
-    /// at least [`crate::templates::MatchingConfig::min_enrolment_frames`].
+    /// at least [`crate::matching::templates::MatchingConfig::min_enrolment_frames`].
     pub enrolment_frames: usize,
     /// Shortest time between two kept enrolment frames. Default 200 ms (frames a moment
     /// apart average out noise better than consecutive ones).
@@ -203,7 +203,7 @@ pub enum UtteranceKind {
 /// A text to show or speak, in the session's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Utterance {
-    /// Stable message id ([`crate::messages`]).
+    /// Stable message id ([`crate::text::messages`]).
     pub message_id: String,
     /// The rendered text.
     pub text: String,
@@ -285,13 +285,13 @@ pub enum SessionError {
     },
     /// The subject's name, ID number or the proxy relation was refused.
     #[error("subject: {0}")]
-    Subject(#[from] crate::identity::IdentityError),
+    Subject(#[from] crate::identity::person::IdentityError),
     /// A challenge supplied for a replay was not a valid digit sequence.
     #[error("supplied challenge: {0}")]
     Challenge(String),
     /// Sealing or signing failed (keys, tampered voice templates).
     #[error("sealing: {0}")]
-    Sealing(#[from] crate::sealing::SealError),
+    Sealing(#[from] crate::crypto::sealing::SealError),
 }
 
 /// Largest audio chunk accepted by `push_audio`: 10 s.

@@ -1,20 +1,20 @@
 //! Enrolling a voice: speech → a [`VoiceProfile`] (the speaker reference, and the digit
 //! templates when the speech is a reading of the digits 0–9).
 //!
-//! Used by the enrolment session's "read 0 1 2 … 9" step ([`crate::enrollment`]) and by staff
+//! Used by the enrolment session's "read 0 1 2 … 9" step ([`crate::api::enrollment`]) and by staff
 //! or tools enrolling from recordings of the person ([`profile_from_recordings`], the CLI's
 //! `enroll --voice`). Speech is found with the engine's voice-activity detector; the speaker
-//! embedding is made from the speech only ([`crate::speaker::SpeakerEncoder::embed_segments`]),
+//! embedding is made from the speech only ([`crate::audio::speaker::SpeakerEncoder::embed_segments`]),
 //! one embedding per recording, averaged over the recordings.
 
-use crate::audio_features::{Mfcc, MfccConfig};
-use crate::digit_verify::VoiceTemplates;
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::speaker::{SpeakerEmbedding, SpeakerError};
-use crate::speech_segments::{speech_segments, SpeechSegment};
-use crate::vad::SAMPLE_RATE_HZ;
-use crate::voice_profile::{SpeakerReference, VoiceProfile, VoiceProfileError};
+use crate::api::engine::Engine;
+use crate::api::error::{Error, Result};
+use crate::audio::mfcc::{Mfcc, MfccConfig};
+use crate::audio::segments::{speech_segments, SpeechSegment};
+use crate::audio::speaker::{SpeakerEmbedding, SpeakerError};
+use crate::audio::vad::SAMPLE_RATE_HZ;
+use crate::liveness::digit_verify::VoiceTemplates;
+use crate::matching::voice_profile::{SpeakerReference, VoiceProfile, VoiceProfileError};
 
 /// Longest recording accepted (s): a bound on the work per call.
 pub const MAX_RECORDING_S: f64 = 120.0;
@@ -22,7 +22,7 @@ pub const MAX_RECORDING_S: f64 = 120.0;
 pub const MAX_RECORDINGS: usize = 20;
 
 /// The speech segments (seconds from the start) of a 16 kHz mono recording, by the engine's
-/// voice-activity detector and [`crate::liveness::LivenessConfig::segments`].
+/// voice-activity detector and [`crate::liveness::sequencer::LivenessConfig::segments`].
 pub fn speech_of(engine: &Engine, audio: &[f32]) -> Result<Vec<SpeechSegment>> {
     let _span = tracing::debug_span!("speech_of", samples = audio.len()).entered();
     let seconds = audio.len() as f64 / f64::from(SAMPLE_RATE_HZ);

@@ -23,12 +23,11 @@
 //! [`SpeakerConfig::min_similarity`] is the calibrated acceptance threshold (see its
 //! documentation and `core/tests/speaker.rs` for the measurements behind it).
 
-#[path = "speaker/frontend.rs"]
 pub mod frontend;
 
-use crate::error::{Error, Result};
-use crate::models::{ModelInfo, ModelSource, SPEAKER_FILE};
-use crate::speech_segments::SpeechSegment;
+use crate::api::error::{Error, Result};
+use crate::audio::segments::SpeechSegment;
+use crate::model::assets::{ModelInfo, ModelSource, SPEAKER_FILE};
 use frontend::{MelFrontEnd, N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -39,7 +38,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Values in a [`SpeakerEmbedding`].
 pub const EMBEDDING_DIM: usize = 256;
-/// Largest accepted |sample| (as [`crate::vad::MAX_ABS_SAMPLE`]): larger values mean unscaled
+/// Largest accepted |sample| (as [`crate::audio::vad::MAX_ABS_SAMPLE`]): larger values mean unscaled
 /// integer PCM passed as f32.
 pub const MAX_ABS_SAMPLE: f32 = 2.0;
 /// Longest speech [`SpeakerEncoder::embed`] accepts (s): a bound on the work per call (an
@@ -243,7 +242,7 @@ impl SpeakerEmbedding {
     }
 
     /// The L2-normalised weighted mean of embeddings (e.g. a reference moved a fraction of the
-    /// way towards a live voice, [`crate::voice_profile::SpeakerReference::refresh`]). Weights
+    /// way towards a live voice, [`crate::matching::voice_profile::SpeakerReference::refresh`]). Weights
     /// must be finite and ≥ 0.
     pub fn weighted_mean(embeddings: &[(&Self, f32)]) -> Result<Self, SpeakerError> {
         if embeddings.is_empty() {
@@ -286,7 +285,7 @@ impl SpeakerEmbedding {
 /// `max_pause`, else only its first and last `max_pause / 2` (Resemblyzer's silence trimming
 /// keeps ≈ 90 ms of each side of a long pause). Leading and trailing silence is dropped.
 /// Segments must be finite, in order and not overlapping (as
-/// [`crate::speech_segments::speech_segments`] returns them).
+/// [`crate::audio::segments::speech_segments`] returns them).
 pub fn gather_speech(
     audio: &[f32],
     segments: &[SpeechSegment],
@@ -466,7 +465,7 @@ impl SpeakerEncoder {
 
     /// [`gather_speech`] with [`SpeakerConfig::max_pause`], then [`SpeakerEncoder::embed`]:
     /// the embedding of a recording (`audio`, 16 kHz mono) given its speech segments (seconds
-    /// from the start of `audio`, e.g. from [`crate::speech_segments::speech_segments`]).
+    /// from the start of `audio`, e.g. from [`crate::audio::segments::speech_segments`]).
     pub fn embed_segments(
         &self,
         audio: &[f32],
@@ -509,5 +508,4 @@ impl SpeakerEncoder {
 }
 
 #[cfg(test)]
-#[path = "speaker/tests.rs"]
 mod tests;

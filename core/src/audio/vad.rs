@@ -15,14 +15,14 @@
 //! probabilities do not depend on how the audio was split into pushes, and they reproduce the
 //! package's reference output (test `core/tests/voice.rs`: ≤ 1e-4, measured ≈ 1e-6).
 //! Turn the probabilities into speech segments with
-//! [`crate::speech_segments::speech_segments`].
+//! [`crate::audio::segments::speech_segments`].
 //!
 //! Samples are f32 in `[-1, 1]` (`i16 / 32768`, see [`VadStream::push_i16`]). Other sample
-//! rates must be converted first ([`crate::resample::resample_linear_or_better`]).
+//! rates must be converted first ([`crate::audio::resample::resample_linear_or_better`]).
 
-use crate::error::{Error, Result};
-use crate::models::{ModelInfo, ModelSource, VAD_FILE};
-use crate::onnx_model::OnnxModel;
+use crate::api::error::{Error, Result};
+use crate::model::assets::{ModelInfo, ModelSource, VAD_FILE};
+use crate::model::onnx::OnnxModel;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tract_onnx::prelude::{tvec, Tensor};
@@ -34,7 +34,7 @@ pub const CHUNK_SAMPLES: usize = 512;
 /// Samples of the previous chunk fed again in front of each chunk.
 pub const CONTEXT_SAMPLES: usize = 64;
 /// Duration of one chunk (s): 0.032, the `chunk_s` of
-/// [`crate::speech_segments::SegmentConfig`].
+/// [`crate::audio::segments::SegmentConfig`].
 pub const CHUNK_S: f64 = CHUNK_SAMPLES as f64 / SAMPLE_RATE_HZ as f64;
 /// Largest accepted |sample|. Samples are expected in `[-1, 1]`; a little overshoot (e.g.
 /// after resampling clipped audio) is harmless, but larger values almost always mean

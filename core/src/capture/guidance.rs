@@ -30,7 +30,7 @@
 //! [`GuidanceConfig::step_out_hint_after`] stuck with a face in view, "move out of the frame
 //! and come back" (what the manuals advise when recognition is slow).
 
-use crate::quality::{FaceQuality, LightQuality, QualityConfig, QualityMeasurements};
+use crate::capture::quality::{FaceQuality, LightQuality, QualityConfig, QualityMeasurements};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use thiserror::Error;
@@ -174,7 +174,7 @@ impl Hint {
 
 /// Every threshold and timing of capture guidance, with the measurement settings.
 ///
-/// Thresholds apply to [`crate::quality`] numbers; each `*_margin` is the hysteresis: a
+/// Thresholds apply to [`crate::capture::quality`] numbers; each `*_margin` is the hysteresis: a
 /// condition is entered at its threshold and left only once the value is back past the
 /// threshold by the margin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -238,7 +238,7 @@ pub struct GuidanceConfig {
     /// Hysteresis on [`GuidanceConfig::max_side_imbalance`]. Default 0.05.
     pub side_imbalance_margin: f32,
     /// An eye counts as covered when its region's luma over its face half's falls below
-    /// this ([`crate::quality::EyeRegion::luma_ratio`]). Default 0.3: uncovered eyes read
+    /// this ([`crate::capture::quality::EyeRegion::luma_ratio`]). Default 0.3: uncovered eyes read
     /// ≥ 0.33 over the calibration photos (deep-set eyes, glasses included; median ≈ 0.7),
     /// dark sunglasses ≈ 0.2.
     pub min_eye_luma_ratio: f32,
@@ -723,7 +723,7 @@ impl GuidanceEngine {
         })
     }
 
-    /// The configuration (its `quality` part is what [`crate::quality::measure`] needs).
+    /// The configuration (its `quality` part is what [`crate::capture::quality::measure`] needs).
     pub fn config(&self) -> &GuidanceConfig {
         &self.config
     }
@@ -880,12 +880,12 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::face::HeadPose;
-    use crate::geometry::Point;
-    use crate::quality::{
+    use crate::capture::quality::{
         Centring, DistanceBand, EyeQuality, EyeRegion, FaceSize, GeometrySource, Motion,
         MouthQuality,
     };
+    use crate::face::observation::HeadPose;
+    use crate::image::geometry::Point;
 
     fn good_face() -> FaceQuality {
         let eye = EyeRegion {
@@ -1568,8 +1568,8 @@ mod tests {
 
     mod with_images {
         use super::*;
-        use crate::quality::synthetic::{observation, render, FaceSpec, Scene};
-        use crate::quality::{measure, MotionTracker};
+        use crate::capture::quality::synthetic::{observation, render, FaceSpec, Scene};
+        use crate::capture::quality::{measure, MotionTracker};
 
         fn verdict_for(scene: Scene, spec: FaceSpec) -> Instruction {
             let cfg = GuidanceConfig::default();

@@ -3,7 +3,7 @@
 //! sharpness, eye and mouth occlusion, number of faces, and motion between frames.
 //!
 //! Every measurement is a plain number with a documented unit and range; *deciding* what is
-//! good enough is the job of [`crate::guidance`]. The only exception is [`DistanceBand`], the
+//! good enough is the job of [`crate::capture::guidance`]. The only exception is [`DistanceBand`], the
 //! raw (no hysteresis) reading of the distance against the 40–60 cm band.
 //!
 //! # How the face region is read
@@ -40,8 +40,8 @@
 //! geometry at all is not counted; regions falling outside the image yield `None` for the
 //! measurements that need them; an empty image yields no primary face.
 
-use crate::face::{Detection, FaceObservation, HeadPose, Keypoint, LANDMARK_COUNT};
-use crate::geometry::Point;
+use crate::face::observation::{Detection, FaceObservation, HeadPose, Keypoint, LANDMARK_COUNT};
+use crate::image::geometry::Point;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -360,7 +360,7 @@ impl EyeQuality {
 /// does not reach. A mask changes the colour (white, blue, black fabric is far from skin
 /// chroma) or the brightness of the mouth region. A beige mask is not seen; a full grey or
 /// white beard can look like a white mask, and a dark beard like a dark one: that is why
-/// the thresholds in [`crate::guidance`] are lenient.
+/// the thresholds in [`crate::capture::guidance`] are lenient.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MouthQuality {
     /// Distance in the (Cb, Cr) plane between the mean chroma of the mouth region and of the
@@ -1427,8 +1427,10 @@ impl ColourStats {
 #[cfg(test)]
 pub(crate) mod synthetic {
     use super::mesh;
-    use crate::face::{Detection, FaceObservation, HeadPose, Landmarks, LANDMARK_COUNT};
-    use crate::geometry::{Point, Rect};
+    use crate::face::observation::{
+        Detection, FaceObservation, HeadPose, Landmarks, LANDMARK_COUNT,
+    };
+    use crate::image::geometry::{Point, Rect};
     use image::{Rgb, RgbImage};
 
     /// Face-oval ellipse in face units (IOD), centred below the eye line.
@@ -1705,7 +1707,7 @@ pub(crate) mod synthetic {
 mod tests {
     use super::synthetic::{observation, render, FaceSpec, Scene};
     use super::*;
-    use crate::geometry::Rect;
+    use crate::image::geometry::Rect;
 
     /// A face whose eye midpoint sits where the guide expects it in a 480×640 frame.
     fn centred(iod: f32) -> FaceSpec {
@@ -1889,7 +1891,7 @@ mod tests {
         )
         .sharpness
         .unwrap();
-        let cfg = crate::guidance::GuidanceConfig::default();
+        let cfg = crate::capture::guidance::GuidanceConfig::default();
         assert!(
             sharp > cfg.min_sharpness + cfg.sharpness_margin,
             "sharp {sharp}"

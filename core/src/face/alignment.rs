@@ -8,8 +8,8 @@
 //! chip positions of their dlib counterparts (eye corners, nose, mouth corners and lip
 //! centres), by least squares.
 
-use crate::face::Landmarks;
-use crate::warp::{warp_into, Affine};
+use crate::face::observation::Landmarks;
+use crate::image::warp::{warp_into, Affine};
 use image::RgbImage;
 
 /// Side of a face chip, pixels.

@@ -1,19 +1,19 @@
 //! The analyzer: loads the models once and turns a camera frame into observed faces
 //! (frame → upright image → detections → landmarks → head pose).
 
-use crate::alignment::{align, FaceChip};
-use crate::config::Config;
-use crate::descriptor::{Descriptor, DescriptorModel};
-use crate::detector::FaceDetector;
-use crate::error::Result;
-use crate::face::FaceObservation;
-use crate::frame::Frame;
-use crate::landmarks::FaceLandmarker;
-use crate::lazy_descriptor::LazyDescriptor;
-use crate::models::{
+use crate::api::config::Config;
+use crate::api::error::Result;
+use crate::face::alignment::{align, FaceChip};
+use crate::face::descriptor::{Descriptor, DescriptorModel};
+use crate::face::detector::FaceDetector;
+use crate::face::landmarks::FaceLandmarker;
+use crate::face::lazy_descriptor::LazyDescriptor;
+use crate::face::observation::FaceObservation;
+use crate::face::pose::CanonicalFace;
+use crate::image::frame::Frame;
+use crate::model::assets::{
     ModelInfo, ModelSource, CANONICAL_FACE_FILE, DESCRIPTOR_FILE, DETECTOR_FILE, LANDMARK_FILE,
 };
-use crate::pose::CanonicalFace;
 use image::RgbImage;
 
 /// What the analyzer saw in one frame.

@@ -1,7 +1,7 @@
 //! Optional passive presentation-attack detection (PAD) with MiniFASNet (Silent-Face
 //! anti-spoofing, Apache-2.0): a single-frame "is this a live face or a print / screen?"
 //! score that can be added to the liveness evidence
-//! ([`crate::liveness::LivenessSession::set_pad_score`]).
+//! ([`crate::liveness::sequencer::LivenessSession::set_pad_score`]).
 //!
 //! The two ONNX models are **not** shipped with lifecert (no package registry carries them):
 //! the integrator passes their directory at run time ([`PassiveAntiSpoof::from_dir`]), e.g.
@@ -20,9 +20,9 @@
 //! are similar in size. This is a weak, single-frame signal (the upstream samples are its only
 //! check here): it is recorded as evidence, never a decision on its own.
 
-use crate::error::{Error, Result};
-use crate::geometry::Rect;
-use crate::onnx_model::OnnxModel;
+use crate::api::error::{Error, Result};
+use crate::image::geometry::Rect;
+use crate::model::onnx::OnnxModel;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -6,9 +6,9 @@
 //! `0..=255` (mean subtraction and scaling happen inside the graph). Output `descriptor`
 //! `[N,128]`, not normalised.
 
-use crate::alignment::{FaceChip, CHIP_SIZE};
-use crate::error::{Error, Result};
-use crate::onnx_model::OnnxModel;
+use crate::api::error::{Error, Result};
+use crate::face::alignment::{FaceChip, CHIP_SIZE};
+use crate::model::onnx::OnnxModel;
 use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::Tensor;
 use zeroize::Zeroize;

@@ -5,12 +5,12 @@
 //! `[1,896,16]` (box centre/size and six keypoints, in input pixels relative to the anchor)
 //! and classificators `[1,896,1]` (logits).
 
-use crate::config::DetectorConfig;
-use crate::error::Result;
-use crate::face::Detection;
-use crate::geometry::{Point, Rect};
-use crate::onnx_model::OnnxModel;
-use crate::warp::{letterbox_region_into, Letterbox};
+use crate::api::config::DetectorConfig;
+use crate::api::error::Result;
+use crate::face::observation::Detection;
+use crate::image::geometry::{Point, Rect};
+use crate::image::warp::{letterbox_region_into, Letterbox};
+use crate::model::onnx::OnnxModel;
 use image::RgbImage;
 use tract_onnx::prelude::Tensor;
 
@@ -131,7 +131,7 @@ impl FaceDetector {
             &mut input,
         );
         let tensor = Tensor::from_shape(&[1, side, side, 3], &input).map_err(|e| {
-            crate::error::Error::Inference {
+            crate::api::error::Error::Inference {
                 model: self.model.name(),
                 reason: format!("{e:#}"),
             }
@@ -148,7 +148,7 @@ impl FaceDetector {
 
     fn decode(&self, regressors: &[f32], logits: &[f32]) -> Result<Vec<Candidate>> {
         if regressors.len() != ANCHOR_COUNT * REGRESSOR_WIDTH || logits.len() != ANCHOR_COUNT {
-            return Err(crate::error::Error::Inference {
+            return Err(crate::api::error::Error::Inference {
                 model: self.model.name(),
                 reason: format!(
                     "unexpected output sizes {} and {}",

@@ -4,12 +4,12 @@
 //! Input contract (see `models/MODELS.md`): `[1,192,192,3]` NHWC f32 in `[0, 1]`. Outputs:
 //! `[1,1,1,1404]` = 468 × (x, y, z) in crop pixels, and `[1,1,1,1]` face-presence logit.
 
-use crate::config::LandmarkConfig;
-use crate::error::{Error, Result};
-use crate::face::{Detection, Keypoint, Landmarks, LANDMARK_COUNT};
-use crate::geometry::Point;
-use crate::onnx_model::OnnxModel;
-use crate::warp::{warp_into, Affine};
+use crate::api::config::LandmarkConfig;
+use crate::api::error::{Error, Result};
+use crate::face::observation::{Detection, Keypoint, Landmarks, LANDMARK_COUNT};
+use crate::image::geometry::Point;
+use crate::image::warp::{warp_into, Affine};
+use crate::model::onnx::OnnxModel;
 use image::RgbImage;
 use tract_onnx::prelude::Tensor;
 
@@ -118,7 +118,7 @@ impl FaceLandmarker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::Rect;
+    use crate::image::geometry::Rect;
 
     #[test]
     fn roi_is_square_scaled_and_follows_eye_line() {

@@ -12,9 +12,9 @@
 //! from a directory ([`ModelSource::Directory`]) is loaded at creation, as before, so that a
 //! bad file is reported when the engine is created and not in the middle of a session.
 
-use crate::descriptor::DescriptorModel;
-use crate::error::Result;
-use crate::models::{ModelSource, DESCRIPTOR_FILE};
+use crate::api::error::Result;
+use crate::face::descriptor::DescriptorModel;
+use crate::model::assets::{ModelSource, DESCRIPTOR_FILE};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 

@@ -1,5 +1,5 @@
 //! Mouth aperture from the FaceMesh landmarks: how far the lips are apart, relative to the
-//! size of the face, for audio/mouth synchronisation ([`crate::av_sync`]).
+//! size of the face, for audio/mouth synchronisation ([`crate::liveness::av_sync`]).
 //!
 //! Aperture = distance between the inner-lip midpoints (landmarks 13, upper, and 14, lower)
 //! divided by the distance between the outer eye corners (33 and 263). Both distances are
@@ -7,8 +7,8 @@
 //! does not change with the distance to the camera and changes little when the head turns.
 //! A closed mouth gives ≈ 0–0.02, speech ≈ 0.05–0.3, a wide-open mouth ≈ 0.4 or more.
 
-use crate::error::{Error, Result};
-use crate::face::{Landmarks, LANDMARK_COUNT};
+use crate::api::error::{Error, Result};
+use crate::face::observation::{Landmarks, LANDMARK_COUNT};
 
 /// FaceMesh index of the upper inner lip, midline.
 pub const UPPER_INNER_LIP: usize = 13;

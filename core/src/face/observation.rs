@@ -1,6 +1,6 @@
 //! What the analyzer reports about one face in a frame.
 
-use crate::geometry::{Point, Rect};
+use crate::image::geometry::{Point, Rect};
 use serde::{Deserialize, Serialize};
 
 /// Number of FaceMesh landmarks.

@@ -14,8 +14,8 @@
 //! `f = R·ẑ`, its left-to-right axis `r = R·x̂`:
 //! `yaw = atan2(f.x, f.z)`, `pitch = atan2(f.y, √(f.x² + f.z²))`, `roll = atan2(−r.y, r.x)`.
 
-use crate::error::{Error, Result};
-use crate::face::{HeadPose, Landmarks, LANDMARK_COUNT};
+use crate::api::error::{Error, Result};
+use crate::face::observation::{HeadPose, Landmarks, LANDMARK_COUNT};
 use nalgebra::{Matrix3, Vector3};
 use serde::Deserialize;
 

@@ -23,8 +23,8 @@
 //!   provincial rule does not say which megabyte it means; 10⁶ is the stricter reading
 //!   (2²⁰ = 1 048 576 is larger), so a file that meets it is accepted by a server that
 //!   means either.
-//! * Every upload is decoded (with the [`crate::image_io`] limits: at most
-//!   [`crate::image_io::MAX_IMAGE_SIDE`] pixels a side), turned upright by its EXIF
+//! * Every upload is decoded (with the [`crate::image::decode`] limits: at most
+//!   [`crate::image::decode::MAX_IMAGE_SIDE`] pixels a side), turned upright by its EXIF
 //!   orientation, and **re-encoded** as a baseline JPEG — also when it was already small
 //!   enough. Re-encoding from pixels is the one sure way to drop every piece of metadata
 //!   (EXIF with GPS position, camera serial numbers and capture time, XMP, IPTC, comments,
@@ -45,7 +45,7 @@
 //!   photos of a card (4000×3000, 2.3–2.8 MB) come out 1920×1440 at quality 92 in
 //!   0.6–0.78 MB.
 //! * Before anything is decoded, the header is checked against the decoding budget of
-//!   [`crate::image_io`] (side, total pixels, decoded bytes, metadata): a small file that
+//!   [`crate::image::decode`] (side, total pixels, decoded bytes, metadata): a small file that
 //!   claims a huge picture is refused as [`IdDocumentError::TooManyPixels`] or
 //!   [`IdDocumentError::ImageTooLarge`] without a pixel being decoded.
 //! * A JPEG is first decoded in full by a strict decoder: missing scan data (an interrupted
@@ -63,7 +63,7 @@
 //! either misses it or boxes it badly. So when the whole-picture search finds nothing, or
 //! only faces smaller than [`IdDocumentConfig::tiled_below`] (a quarter of the long side),
 //! the search is repeated with the tiled detector
-//! ([`crate::config::DetectorConfig::tiles`] = [`IdDocumentConfig::fallback_tiles`], 3 by
+//! ([`crate::api::config::DetectorConfig::tiles`] = [`IdDocumentConfig::fallback_tiles`], 3 by
 //! default), which also looks at overlapping tiles of the picture, and its faces are used
 //! (unless it finds none: then the whole-picture result stands). In practice every card
 //! is searched with tiles; a selfie uploaded by mistake is not. The same search runs on the
@@ -82,19 +82,19 @@
 //! ([`IdDocumentError::SeveralFacesOnFront`]). On the back any face at all is refused.
 //!
 //! The portrait is described with [`Analyzer::describe`]; compare its descriptor with the
-//! live face's with [`crate::descriptor::Descriptor::distance`]. No quality gate is applied
+//! live face's with [`crate::face::descriptor::Descriptor::distance`]. No quality gate is applied
 //! to the portrait: a printed card portrait is small and flat-lit by design.
 
-use crate::analyzer::Analyzer;
-use crate::config::Config;
-use crate::descriptor::Descriptor;
-use crate::error::Error;
-use crate::face::FaceObservation;
-use crate::geometry::Rect;
-use crate::image_io::{
+use crate::api::config::Config;
+use crate::api::error::Error;
+use crate::face::analyzer::Analyzer;
+use crate::face::descriptor::Descriptor;
+use crate::face::observation::FaceObservation;
+use crate::image::decode::{
     decode_image, read_header, ImageLimitError, MAX_ENCODED_BYTES, MAX_IMAGE_SIDE,
 };
-use crate::models::ModelSource;
+use crate::image::geometry::Rect;
+use crate::model::assets::ModelSource;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::RgbImage;
@@ -129,7 +129,7 @@ pub struct IdDocumentConfig {
     /// first. Default 1920: a card filling 60 % of the frame keeps about 1150 pixels across
     /// its 85.6 mm, over 300 dpi, and a 12-megapixel photo of a card, shrunk to
     /// 1920×1440, fits 1 MB at quality 92 (measured 0.6–0.78 MB). Between `min_side` and
-    /// [`crate::image_io::MAX_IMAGE_SIDE`].
+    /// [`crate::image::decode::MAX_IMAGE_SIDE`].
     pub max_side: u32,
     /// When no quality fits, the long side is multiplied by this and the qualities are
     /// tried again. Default 0.8. In `[0.5, 0.95]`.
@@ -139,7 +139,7 @@ pub struct IdDocumentConfig {
     /// card's text is still legible). At least 64.
     pub min_side: u32,
     /// Tiles per side of the tiled face search, run when the whole-picture search finds no
-    /// face or only small ones ([`crate::config::DetectorConfig::tiles`]). Default 3; 1
+    /// face or only small ones ([`crate::api::config::DetectorConfig::tiles`]). Default 3; 1
     /// turns the tiled search off. In `[1, 4]`.
     pub fallback_tiles: u32,
     /// The tiled search also runs when the largest face of the whole-picture search is
@@ -282,7 +282,7 @@ pub enum IdDocumentError {
         /// The limit.
         max: usize,
     },
-    /// The image has a side longer than [`crate::image_io::MAX_IMAGE_SIDE`].
+    /// The image has a side longer than [`crate::image::decode::MAX_IMAGE_SIDE`].
     #[error("the image is {width}×{height} pixels; at most {max_side} a side are accepted")]
     TooManyPixels {
         /// Stored width.
@@ -292,7 +292,7 @@ pub enum IdDocumentError {
         /// The limit.
         max_side: u32,
     },
-    /// The picture would exceed the decoding budget of [`crate::image_io`] (total pixels
+    /// The picture would exceed the decoding budget of [`crate::image::decode`] (total pixels
     /// or decoded bytes): refused from its header, before decoding.
     #[error("the image is too large to decode: {0}")]
     ImageTooLarge(ImageLimitError),
@@ -358,8 +358,8 @@ impl IdDocumentError {
     /// The sentence for [`Self::message_id`] in `lang`, or `None` for an internal failure.
     pub fn message(
         &self,
-        messages: &crate::messages::Messages,
-        lang: crate::messages::Language,
+        messages: &crate::text::messages::Messages,
+        lang: crate::text::messages::Language,
     ) -> Option<String> {
         self.message_id()
             .map(|id| messages.text(id, lang).to_string())
@@ -665,7 +665,7 @@ fn is_bmp(bytes: &[u8]) -> bool {
 
 /// Refuses a JPEG that does not decode cleanly or whose image data is incomplete, as
 /// [`IdDocumentError::Corrupt`]. Decodes the whole picture twice (its pixels are then
-/// dropped): check the header against the budget first ([`crate::image_io::read_header`]),
+/// dropped): check the header against the budget first ([`crate::image::decode::read_header`]),
 /// as [`IdDocumentChecker::check_upload`] does.
 ///
 /// An end-of-image marker proves nothing — anyone can append one to a cut transfer — and

@@ -16,7 +16,7 @@
 //! [`load_image`] reads regular files only (a FIFO or `/dev/zero` is refused before it is
 //! opened) and never more than [`MAX_ENCODED_BYTES`] + 1 bytes, whatever the file claims.
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::{Cursor, Read};
 use std::path::Path;

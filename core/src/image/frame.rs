@@ -272,14 +272,14 @@ pub enum FrameError {
 /// orientation. Validated on construction, so [`to_rgb`](Frame::to_rgb) always succeeds.
 ///
 /// ```
-/// # use lifecert_core::frame::{Frame, PixelFormat, Rotation};
+/// # use lifecert_core::image::frame::{Frame, PixelFormat, Rotation};
 /// // A 640×480 NV21 frame from a portrait-held front camera.
 /// let data = vec![128u8; 640 * 480 * 3 / 2];
 /// let frame = Frame::packed(&data, 640, 480, PixelFormat::Nv21, Rotation::Deg270, true)?;
 /// assert_eq!(frame.upright_size(), (480, 640));
 /// let rgb = frame.to_rgb();
 /// assert_eq!(rgb.dimensions(), (480, 640));
-/// # Ok::<(), lifecert_core::frame::FrameError>(())
+/// # Ok::<(), lifecert_core::image::frame::FrameError>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct Frame<'a> {

@@ -1,7 +1,7 @@
 //! Resampling the upright RGB image into model input tensors: letterboxing for the detector
 //! and rotated square crops for the landmark model (and later the descriptor chip).
 
-use crate::geometry::Rect;
+use crate::image::geometry::Rect;
 use image::RgbImage;
 
 /// A 2-D affine map `p' = [a b; c d]·p + [tx, ty]`.

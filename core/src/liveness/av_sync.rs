@@ -3,7 +3,7 @@
 //! Two entry points share one correlation:
 //! * [`score_answer`] scores a spoken answer digit by digit from the raw audio: the speech
 //!   envelope ([`speech_envelope`]: by default the 100–4000 Hz band in dB, floored 30 dB below
-//!   its peak, [`crate::speech_segments::band_db_envelope`]) against the mouth aperture in a
+//!   its peak, [`crate::audio::segments::band_db_envelope`]) against the mouth aperture in a
 //!   window around each digit's span, every digit at its own best lag near the answer's
 //!   common lag, all digits pooled at one lag ([`AnswerSync::whole`]: a speaker's mouth leads
 //!   his voice by the same delay in every digit, a dubbed voice fits each digit at another),
@@ -40,7 +40,7 @@
 //! answers (against two thirds of whole sentences with the old whole-window score); a still
 //! or hand-held photo never passes, nor did a talking video with digits read over it.
 
-use crate::speech_segments::{band_db_envelope, rms_envelope, Envelope, SegmentError};
+use crate::audio::segments::{band_db_envelope, rms_envelope, Envelope, SegmentError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -99,7 +99,7 @@ pub const ENVELOPE_STEP_S: f64 = 0.01;
 pub struct MouthSample {
     /// Frame time (s), on the same clock as the audio envelope.
     pub t_s: f64,
-    /// Mouth aperture: [`crate::mouth::mouth_aperture`] (the correlation accepts any unit;
+    /// Mouth aperture: [`crate::face::mouth::mouth_aperture`] (the correlation accepts any unit;
     /// [`AvSyncConfig::min_aperture_spread`] assumes this one).
     pub aperture: f32,
 }
@@ -129,7 +129,7 @@ pub enum EnvelopeKind {
 ///
 /// Measured on the real talking clips of the evaluation data (`core/tests/voice.rs`, test
 /// `av_sync_on_real_clips`): the seven GRID clips (3 s, 25 fps, six speakers), mouth aperture
-/// from [`crate::mouth::mouth_aperture`] on every frame, 10 ms RMS envelope of the clip's
+/// from [`crate::face::mouth::mouth_aperture`] on every frame, 10 ms RMS envelope of the clip's
 /// audio at 16 kHz, all other options at their defaults. Correlation:
 ///
 /// | video + audio | `Derivative` −60…+140 ms | `Derivative` ±200 ms (before) | `Level` −60…+140 ms |
@@ -147,7 +147,7 @@ pub enum EnvelopeKind {
 pub const DEFAULT_MIN_CORRELATION: f32 = 0.2;
 
 /// Default [`AvSyncConfig::min_aperture_spread`]: 0.03 (5th-to-95th-percentile range of
-/// [`crate::mouth::mouth_aperture`], i.e. of the inner-lip gap over the eye distance).
+/// [`crate::face::mouth::mouth_aperture`], i.e. of the inner-lip gap over the eye distance).
 ///
 /// Measured on the same clips: talking mouths 0.048 – 0.167 on GRID (the lowest a speaker who
 /// barely opens his mouth) and 0.23 – 0.31 on LivePortrait; the first frame moved as by a hand
@@ -181,7 +181,7 @@ pub struct AvSyncConfig {
     pub min_correlation: f32,
     /// Least [`AvSyncScore::aperture_spread`] that counts as a moving mouth
     /// ([`AvSyncConfig::in_sync`] and [`AvSyncConfig::judge`]), ≥ 0, in the unit of
-    /// [`crate::mouth::mouth_aperture`] (set 0 for apertures in another unit). Default
+    /// [`crate::face::mouth::mouth_aperture`] (set 0 for apertures in another unit). Default
     /// [`DEFAULT_MIN_APERTURE_SPREAD`] (0.03).
     pub min_aperture_spread: f32,
     /// The envelope [`score_answer`] computes from the audio. Default

@@ -21,7 +21,7 @@
 //! quantisation error (≤ 0.4 % of each dimension's range) does not change the measured
 //! accuracy. Deserialisation validates shapes and values.
 
-use crate::audio_features::FeatureMatrix;
+use crate::audio::mfcc::FeatureMatrix;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -381,7 +381,7 @@ impl VoiceTemplates {
 
 /// How the spoken digits were checked. The signed result carries it, so the authority knows
 /// what "digits matched" rests on; its default verification policy refuses
-/// [`DigitCheck::CountOnly`] ([`crate::attestation::VerifyPolicy::accept_count_only`]).
+/// [`DigitCheck::CountOnly`] ([`crate::api::attestation::VerifyPolicy::accept_count_only`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DigitCheck {
@@ -912,8 +912,8 @@ pub fn find_digit_sequence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio_features::{Mfcc, MfccConfig};
-    use crate::resample::resample_linear_or_better;
+    use crate::audio::mfcc::{Mfcc, MfccConfig};
+    use crate::audio::resample::resample_linear_or_better;
     use std::path::PathBuf;
 
     fn mat(rows: &[&[f32]]) -> FeatureMatrix {

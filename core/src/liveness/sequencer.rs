@@ -9,8 +9,8 @@
 //! * [`LivenessSession::push_face`] / [`LivenessSession::push_faces`]: every analysed camera
 //!   frame, with or without a face.
 //! * [`LivenessSession::push_voice_activity`]: one speech probability per VAD chunk with its
-//!   time span — exactly what [`crate::vad::VadStream`] yields ([`LivenessSession::push_vad_frames`]
-//!   maps its [`crate::vad::VadFrame`]s, whose times count from the stream start).
+//!   time span — exactly what [`crate::audio::vad::VadStream`] yields ([`LivenessSession::push_vad_frames`]
+//!   maps its [`crate::audio::vad::VadFrame`]s, whose times count from the stream start).
 //! * [`LivenessSession::push_audio`]: the same microphone audio as 16 kHz mono PCM (for the
 //!   mouth/voice synchrony and, with voice templates, digit verification).
 //! * [`LivenessSession::prompt_started`] / [`LivenessSession::prompt_finished`]: when the
@@ -41,21 +41,21 @@
 //! 4. **Decision**, in this order: no speech after the prompt → [`FailReason::NoSpeech`]; no
 //!    audio samples → [`FailReason::NoAudio`]; with voice templates
 //!    ([`LivenessSession::with_digit_verifier`]) the expected digits are searched in order
-//!    among the speech segments ([`crate::digit_verify::find_digit_sequence`]) →
+//!    among the speech segments ([`crate::liveness::digit_verify::find_digit_sequence`]) →
 //!    [`FailReason::WrongNumberOfDigits`] / [`FailReason::DigitMismatch`]; without templates the
 //!    number of segments must be the number of digits (up to
 //!    [`LivenessConfig::extra_segments_without_templates`] more, for an "嗯"), each
 //!    [`LivenessConfig::min_digit_duration`]–[`LivenessConfig::max_digit_duration`] long (a
 //!    longer one with too few segments is [`FailReason::DigitsRunTogether`]) — the evidence
 //!    then says `digit_check: "count_only"`; finally the mouth must move with the
-//!    voice over the answer (±0.3 s, at least 1.2 s): [`crate::av_sync::av_sync_score`] and
-//!    [`crate::av_sync::AvSyncConfig::in_sync`] (correlation and aperture spread, both
+//!    voice over the answer (±0.3 s, at least 1.2 s): [`crate::liveness::av_sync::av_sync_score`] and
+//!    [`crate::liveness::av_sync::AvSyncConfig::in_sync`] (correlation and aperture spread, both
 //!    calibrated on the GRID clips) → otherwise [`FailReason::LipsNotMovingWithVoice`].
 //!
 //! # The action challenge
 //! After the face settles, each action in turn: [`LivenessEvent::SpeakPrompt`] (e.g.
 //! `action_turn_left`) and [`LivenessEvent::ShowAction`]. The action counts when the detector
-//! of [`crate::visual_evidence`] reports it *starting after the prompt began*; the head-turn
+//! of [`crate::liveness::visual_evidence`] reports it *starting after the prompt began*; the head-turn
 //! and nod detectors take the pose at the prompt as their start pose. An action that belongs
 //! to a **later** step of the challenge (not a blink, which also happens on its own) fails the
 //! attempt with [`FailReason::WrongAction`] ([`LivenessConfig::fail_on_wrong_action`]): a
@@ -72,22 +72,24 @@
 //! verdict. All timing uses the timestamps given (irregular frame intervals give the same
 //! result; nothing counts frames).
 
-use crate::audio_features::{Mfcc, MfccConfig};
-use crate::av_sync::{
+use crate::api::error::{Error, Result};
+use crate::audio::mfcc::{Mfcc, MfccConfig};
+use crate::audio::segments::{speech_segments, SegmentConfig, SpeechSegment};
+use crate::audio::speaker::{SpeakerEmbedding, SpeakerEncoder, SpeakerError};
+use crate::audio::vad::VadFrame;
+use crate::face::observation::FaceObservation;
+use crate::image::geometry::{Point, Rect};
+use crate::liveness::av_sync::{
     score_answer, AnswerSync, AvSyncConfig, AvSyncScore, MouthSample, SyncFailure,
 };
-use crate::challenge::{
+use crate::liveness::challenge::{
     Action, ActionChallenge, DigitChallenge, DigitChallengeConfig, Nonce, RandomSource,
 };
-pub use crate::digit_verify::DigitCheck;
-use crate::digit_verify::{find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig};
-use crate::error::{Error, Result};
-use crate::face::FaceObservation;
-use crate::geometry::{Point, Rect};
-use crate::speaker::{SpeakerEmbedding, SpeakerEncoder, SpeakerError};
-use crate::speech_segments::{speech_segments, SegmentConfig, SpeechSegment};
-use crate::vad::VadFrame;
-use crate::visual_evidence::{
+pub use crate::liveness::digit_verify::DigitCheck;
+use crate::liveness::digit_verify::{
+    find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig,
+};
+use crate::liveness::visual_evidence::{
     ContinuityStats, ContinuityStep, TurnDirection, VisualEvent, VisualEvidenceConfig,
     VisualTracker,
 };
@@ -179,7 +181,7 @@ pub struct LivenessConfig {
     /// Audio/mouth synchrony of the answer, digit by digit, and what counts as "in sync"
     /// ([`AvSyncConfig::judge`]: the mouth moves (aperture spread ≥ 0.03), the digits pooled at
     /// one lag correlate ≥ 0.35, at most one digit below 0.15, the mouth at rest in the pauses;
-    /// calibrated on spliced GRID answers and their dubs, see [`crate::av_sync`]).
+    /// calibrated on spliced GRID answers and their dubs, see [`crate::liveness::av_sync`]).
     pub av_sync: AvSyncConfig,
     /// Speech segmentation of the VAD probabilities.
     pub segments: SegmentConfig,
@@ -370,7 +372,7 @@ impl FailReason {
     /// The id of the message telling the person what to do next.
     pub fn message_id(self) -> &'static str {
         match self {
-            Self::NoFace => crate::guidance::Instruction::NoFace.id(),
+            Self::NoFace => crate::capture::guidance::Instruction::NoFace.id(),
             Self::FaceLost => "liveness_face_lost",
             Self::FaceMoved => "liveness_face_moved",
             Self::SpokeTooEarly => "liveness_spoke_too_early",
@@ -394,7 +396,7 @@ pub enum LivenessEvent {
     /// Speak (and show) this message, then report [`LivenessSession::prompt_started`] and
     /// [`LivenessSession::prompt_finished`].
     SpeakPrompt {
-        /// Message id ([`crate::messages::Messages::render`]).
+        /// Message id ([`crate::text::messages::Messages::render`]).
         message_id: String,
         /// Placeholder values (`("digits", "2 5 8")`).
         params: Vec<(String, String)>,
@@ -419,7 +421,7 @@ pub enum LivenessEvent {
         fraction: f32,
     },
     /// The attempt failed and a new one starts (speak `reason.message_id()` and
-    /// [`crate::messages::LIVENESS_RETRY`]).
+    /// [`crate::text::messages::LIVENESS_RETRY`]).
     Restart {
         /// Why.
         reason: FailReason,
@@ -459,7 +461,7 @@ impl PromptMode {
 pub enum VoiceMatch {
     /// No enrolled voice: the voice was not checked.
     NotChecked,
-    /// Compared with the enrolled voice ([`crate::speaker`]).
+    /// Compared with the enrolled voice ([`crate::audio::speaker`]).
     Checked {
         /// Cosine similarity of the answer's voice to the enrolled voice, in [−1, 1].
         similarity: f32,
@@ -572,7 +574,7 @@ pub struct LivenessEvidence {
     /// lag, aperture spread).
     pub av_sync: Option<AvSyncScore>,
     /// The synchrony digit by digit and the mouth at rest between digits
-    /// ([`crate::av_sync::score_answer`]).
+    /// ([`crate::liveness::av_sync::score_answer`]).
     pub answer_sync: Option<AnswerSync>,
     /// The synchrony rule the answer failed, with its number, if any.
     pub sync_failure: Option<SyncFailure>,
@@ -804,7 +806,7 @@ impl LivenessSession {
 
     /// Compares the answer's voice with the enrolled voice `reference` (made by the same
     /// `encoder` model): an answer whose voice is not similar enough
-    /// ([`crate::speaker::SpeakerConfig::min_similarity`], the encoder's configuration) fails
+    /// ([`crate::audio::speaker::SpeakerConfig::min_similarity`], the encoder's configuration) fails
     /// with [`FailReason::VoiceNotConfirmed`]. Without it the evidence says
     /// [`VoiceMatch::NotChecked`].
     pub fn with_speaker_check(
@@ -823,7 +825,7 @@ impl LivenessSession {
     }
 
     /// Declares that the frames are mirrored (selfie preview): head-turn directions are then
-    /// read accordingly (see [`crate::visual_evidence`]).
+    /// read accordingly (see [`crate::liveness::visual_evidence`]).
     pub fn mirrored(mut self, mirrored: bool) -> Self {
         self.mirrored = mirrored;
         self.tracker = VisualTracker::new(&self.config.visual, mirrored);
@@ -970,7 +972,7 @@ impl LivenessSession {
         out
     }
 
-    /// The frames of a [`crate::vad::VadStream`] whose audio started at `stream_start` on the
+    /// The frames of a [`crate::audio::vad::VadStream`] whose audio started at `stream_start` on the
     /// session clock.
     pub fn push_vad_frames(
         &mut self,
@@ -1266,7 +1268,7 @@ impl LivenessSession {
                     .collect::<Vec<_>>()
                     .join(" ");
                 out.push(LivenessEvent::SpeakPrompt {
-                    message_id: crate::messages::PROMPT_READ_DIGITS.to_string(),
+                    message_id: crate::text::messages::PROMPT_READ_DIGITS.to_string(),
                     params: vec![("digits".to_string(), text)],
                 });
                 out.push(LivenessEvent::ShowDigits {
@@ -1289,7 +1291,7 @@ impl LivenessSession {
         };
         let k = ch.digits.len().max(1);
         out.push(LivenessEvent::SpeakPrompt {
-            message_id: crate::messages::PROMPT_REPEAT_DIGIT.to_string(),
+            message_id: crate::text::messages::PROMPT_REPEAT_DIGIT.to_string(),
             params: vec![("digit".to_string(), digit.to_string())],
         });
         out.push(LivenessEvent::ShowDigits {
@@ -1857,7 +1859,7 @@ fn ms(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::face::{Detection, HeadPose, Landmarks, LANDMARK_COUNT};
+    use crate::face::observation::{Detection, HeadPose, Landmarks, LANDMARK_COUNT};
     use std::sync::atomic::{AtomicU64, Ordering};
 
     /// Deterministic random bytes for retries (xorshift; test use only).
@@ -1866,7 +1868,7 @@ mod tests {
         fn fill(
             &self,
             dest: &mut [u8],
-        ) -> std::result::Result<(), crate::challenge::ChallengeError> {
+        ) -> std::result::Result<(), crate::liveness::challenge::ChallengeError> {
             for b in dest {
                 let mut x = self.0.load(Ordering::Relaxed);
                 x ^= x << 13;
@@ -2085,8 +2087,8 @@ mod tests {
     /// Voice templates of the synthetic voices, enrolled like a session: ten recordings of
     /// three digits each (`r, r+3, r+6`), features with the CMN over the three, so every digit
     /// has three takes.
-    fn synthetic_templates() -> crate::digit_verify::TemplateDigitVerifier {
-        use crate::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
+    fn synthetic_templates() -> crate::liveness::digit_verify::TemplateDigitVerifier {
+        use crate::liveness::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
         let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
         let mut templates = VoiceTemplates::new(mfcc.dims());
         for r in 0..10u8 {
@@ -2535,7 +2537,7 @@ mod tests {
             .iter()
             .filter_map(|(t, e)| match e {
                 LivenessEvent::SpeakPrompt { message_id, params } => {
-                    assert_eq!(message_id, crate::messages::PROMPT_REPEAT_DIGIT);
+                    assert_eq!(message_id, crate::text::messages::PROMPT_REPEAT_DIGIT);
                     Some((*t, params.clone()))
                 }
                 _ => None,
@@ -2826,15 +2828,15 @@ mod tests {
         };
         assert!(bad.validate().is_err());
         assert!(LivenessSession::new_digits(digits(&[]), LivenessConfig::default()).is_err());
-        let m = crate::messages::Messages::builtin();
+        let m = crate::text::messages::Messages::builtin();
         for (id, _) in LIVENESS_TEXT_IDS {
-            for lang in crate::messages::Language::ALL {
+            for lang in crate::text::messages::Language::ALL {
                 assert!(m.get(id, lang).is_some(), "{id} {lang}");
             }
         }
         for a in Action::ALL {
             assert!(m
-                .get(action_message_id(a), crate::messages::Language::En)
+                .get(action_message_id(a), crate::text::messages::Language::En)
                 .is_some());
         }
         let reasons = [
@@ -2854,7 +2856,7 @@ mod tests {
         ];
         for r in reasons {
             assert!(
-                m.get(r.message_id(), crate::messages::Language::ZhHant)
+                m.get(r.message_id(), crate::text::messages::Language::ZhHant)
                     .is_some(),
                 "{r:?}"
             );

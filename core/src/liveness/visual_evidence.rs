@@ -12,7 +12,7 @@
 //!   Open eyes read ≈ 0.25–0.37, closed eyes only ≈ 0.15–0.23: FaceMesh never closes the lids
 //!   completely, so a blink is a dip of 25–55 % **relative to the person's own open-eye level**,
 //!   never an absolute threshold (glasses, small or elderly eyes all have their own level).
-//! * **Mouth aperture**: [`crate::mouth::mouth_aperture`] (inner-lip gap 13–14 over the outer
+//! * **Mouth aperture**: [`crate::face::mouth::mouth_aperture`] (inner-lip gap 13–14 over the outer
 //!   eye-corner distance 33–263, in 3-D). Closed ≈ 0–0.02, speech mostly 0.05–0.2, a broad
 //!   smile with teeth ≈ 0.18, a mouth opened on purpose 0.23–0.43 on the clips.
 //! * **Head pose** (yaw, pitch, roll) from [`FaceObservation::pose`], the detector **box** and
@@ -47,7 +47,7 @@
 //!
 //! # Left and right
 //! "Left" and "right" in events always mean the **subject's own** sides. The pose convention of
-//! [`crate::face::HeadPose`] is in the analysed (upright) image: yaw > 0 means the nose points
+//! [`crate::face::observation::HeadPose`] is in the analysed (upright) image: yaw > 0 means the nose points
 //! towards the image's right edge. In a non-mirrored image (the camera's view) the image's
 //! right is the subject's left, so yaw > 0 is a turn to the subject's **left**; when the shell
 //! mirrored the frame ([`crate::Frame::mirrored`], the selfie preview) the image's right is the
@@ -64,8 +64,8 @@
 //! The margins are thin: a blink is weak liveness evidence on its own (every replayed video has
 //! blinks); turns, nods and mouth openings in a random order are the stronger actions.
 
-use crate::face::{FaceObservation, Landmarks, LANDMARK_COUNT};
-use crate::geometry::{Point, Rect};
+use crate::face::observation::{FaceObservation, Landmarks, LANDMARK_COUNT};
+use crate::image::geometry::{Point, Rect};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -138,9 +138,9 @@ pub struct VisualSample {
     pub ear_right: f32,
     /// Eye aspect ratio of the subject's left eye.
     pub ear_left: f32,
-    /// Mouth aperture ([`crate::mouth::mouth_aperture`]).
+    /// Mouth aperture ([`crate::face::mouth::mouth_aperture`]).
     pub mouth_aperture: f32,
-    /// Yaw, degrees ([`crate::face::HeadPose`] convention, in the analysed image).
+    /// Yaw, degrees ([`crate::face::observation::HeadPose`] convention, in the analysed image).
     pub yaw: f32,
     /// Pitch, degrees (> 0: nose up).
     pub pitch: f32,
@@ -165,7 +165,7 @@ impl VisualSample {
         } else {
             (right, left)
         };
-        let mouth_aperture = crate::mouth::mouth_aperture(lm).ok()?;
+        let mouth_aperture = crate::face::mouth::mouth_aperture(lm).ok()?;
         let b = face.detection.bbox;
         let pose = face.pose;
         let finite = [pose.yaw, pose.pitch, pose.roll, b.x, b.y, b.width, b.height]

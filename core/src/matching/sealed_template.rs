@@ -10,7 +10,7 @@
 //! 0       4    magic "LFT1"
 //! 4       1    kind: 0x01 template enrolled on the device, 0x02 issued template
 //! 5       64   SHA-256 of the descriptor model, lower-case hex (ASCII)
-//! 69      …    LCS1 envelope of crate::sealing::seal (nonce, ciphertext, tag)
+//! 69      …    LCS1 envelope of crate::crypto::sealing::seal (nonce, ciphertext, tag)
 //! ```
 //! The associated data of the AES-GCM seal is
 //! `"lifecert/face-template/v1" || 0x00 || the 69-byte header || subject reference (32
@@ -26,16 +26,16 @@
 //! A template enrolled on the device and sealed under the device's key is only as
 //! trustworthy as that key: whoever extracts it from a rooted phone can seal their own face
 //! for the retiree. An [`IssuedTemplate`] is signed by the authority's Ed25519 key
-//! ([`crate::sealing::sign_canonical`], purpose [`ISSUED_TEMPLATE_PURPOSE`]) over the subject
+//! ([`crate::crypto::sealing::sign_canonical`], purpose [`ISSUED_TEMPLATE_PURPOSE`]) over the subject
 //! reference, the model and the whole template; [`IssuedTemplate::verify`] accepts it only
 //! under the pinned authority key, for the expected subject and model. It travels and rests
 //! sealed like any template (kind 0x02), under a key shared by the authority's backend and
 //! the device for transport, or the device's own key at rest.
 
-use crate::identity::SubjectReference;
-use crate::models::ModelInfo;
-use crate::sealing::{self, PublicKey, SealError, SealingKey, Signed, SigningKeyPair};
-use crate::templates::{check_model, FaceTemplate, TemplateError, TemplateRecord};
+use crate::crypto::sealing::{self, PublicKey, SealError, SealingKey, Signed, SigningKeyPair};
+use crate::identity::person::SubjectReference;
+use crate::matching::templates::{check_model, FaceTemplate, TemplateError, TemplateRecord};
+use crate::model::assets::ModelInfo;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
@@ -324,8 +324,8 @@ pub fn is_tampered(e: &TemplateError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::templates::tests::{model, near, person, template_of};
-    use crate::templates::MatchingConfig;
+    use crate::matching::templates::tests::{model, near, person, template_of};
+    use crate::matching::templates::MatchingConfig;
 
     fn subject(n: u8) -> SubjectReference {
         SubjectReference::from_bytes([n; 32])

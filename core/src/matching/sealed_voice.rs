@@ -1,11 +1,11 @@
 //! Voice profiles at rest: a person's enrolled voice ([`VoiceProfile`]: the speaker reference
 //! and the digit templates) sealed with AES-256-GCM under the platform key, bound to the
 //! subject reference as associated data, like the face templates of
-//! [`crate::template_store`]. The plain JSON lives only in buffers that are zeroized on drop.
+//! [`crate::matching::sealed_template`]. The plain JSON lives only in buffers that are zeroized on drop.
 
-use crate::identity::SubjectReference;
-use crate::sealing::{self, SealError, SealingKey};
-use crate::voice_profile::VoiceProfile;
+use crate::crypto::sealing::{self, SealError, SealingKey};
+use crate::identity::person::SubjectReference;
+use crate::matching::voice_profile::VoiceProfile;
 use zeroize::Zeroizing;
 
 /// Domain label of the associated data (format 2: the voice profile).
@@ -51,8 +51,8 @@ pub fn open_voice_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio_features::FeatureMatrix;
-    use crate::digit_verify::VoiceTemplates;
+    use crate::audio::mfcc::FeatureMatrix;
+    use crate::liveness::digit_verify::VoiceTemplates;
 
     fn profile() -> VoiceProfile {
         let mut t = VoiceTemplates::new(2);

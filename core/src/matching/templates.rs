@@ -41,20 +41,20 @@
 //! 4. at most one refresh per [`MatchingConfig::refresh_min_interval_secs`].
 //!
 //! The enrolment descriptors are kept unchanged; the refresh count and last refresh time are
-//! recorded. Refreshing an issued template (see [`crate::template_store::IssuedTemplate`])
+//! recorded. Refreshing an issued template (see [`crate::matching::sealed_template::IssuedTemplate`])
 //! makes a device-side copy that the authority's signature no longer covers.
 //!
 //! # Privacy
 //! Descriptors are biometric data: their buffers are zeroized on drop, `Debug` never prints
 //! them, and a template has no public serialisation: it leaves the core only through
-//! [`crate::template_store`], sealed or signed.
+//! [`crate::matching::sealed_template`], sealed or signed.
 
-use crate::analyzer::Analyzer;
-use crate::config::Config;
-use crate::descriptor::{Descriptor, DESCRIPTOR_LEN};
-use crate::face::FaceObservation;
-use crate::models::{ModelInfo, DESCRIPTOR_FILE};
-use crate::quality::{self, MotionTracker, QualityMeasurements};
+use crate::api::config::Config;
+use crate::capture::quality::{self, MotionTracker, QualityMeasurements};
+use crate::face::analyzer::Analyzer;
+use crate::face::descriptor::{Descriptor, DESCRIPTOR_LEN};
+use crate::face::observation::FaceObservation;
+use crate::model::assets::{ModelInfo, DESCRIPTOR_FILE};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -354,13 +354,13 @@ pub enum TemplateError {
     #[error("invalid matching configuration: {0}")]
     InvalidConfig(String),
     /// Sealing or opening failed (wrong key; a wrong subject reference or altered bytes
-    /// show as [`crate::sealing::SealError::Tampered`]).
+    /// show as [`crate::crypto::sealing::SealError::Tampered`]).
     #[error("sealed template: {0}")]
-    Sealing(crate::sealing::SealError),
+    Sealing(crate::crypto::sealing::SealError),
     /// The authority's signature over an issued template does not verify (wrong key, bad
     /// signature, malformed envelope).
     #[error("issued template signature: {0}")]
-    Signature(crate::sealing::SealError),
+    Signature(crate::crypto::sealing::SealError),
     /// An issued template was made for another subject.
     #[error("issued template belongs to another subject")]
     SubjectMismatch,
@@ -374,7 +374,7 @@ pub enum TemplateError {
 pub struct SampleQuality {
     /// Inter-ocular distance, pixels.
     pub interocular_px: f32,
-    /// Sharpness ([`crate::quality::FaceQuality::sharpness`]); `None` when not measurable.
+    /// Sharpness ([`crate::capture::quality::FaceQuality::sharpness`]); `None` when not measurable.
     pub sharpness: Option<f32>,
     /// Mean face luma (0–255); `None` when not measurable.
     pub face_luma: Option<f32>,
@@ -386,11 +386,11 @@ pub struct SampleQuality {
     pub roll: f32,
     /// Significant faces in the frame (the enrolled face included).
     pub significant_faces: usize,
-    /// The lower eye luma ratio ([`crate::quality::EyeQuality::min_luma_ratio`]).
+    /// The lower eye luma ratio ([`crate::capture::quality::EyeQuality::min_luma_ratio`]).
     pub eye_luma_ratio: Option<f32>,
-    /// Mouth luma ratio ([`crate::quality::MouthQuality::luma_ratio`]).
+    /// Mouth luma ratio ([`crate::capture::quality::MouthQuality::luma_ratio`]).
     pub mouth_luma_ratio: Option<f32>,
-    /// Mouth redness difference ([`crate::quality::MouthQuality::redness_difference`]).
+    /// Mouth redness difference ([`crate::capture::quality::MouthQuality::redness_difference`]).
     pub mouth_redness: Option<f32>,
 }
 
@@ -597,7 +597,7 @@ pub(crate) struct TemplateRecord {
 
 /// A person's enrolled face template. See the module docs.
 ///
-/// Not `Serialize`: store it with [`crate::template_store::seal_template`]. `Debug` shows
+/// Not `Serialize`: store it with [`crate::matching::sealed_template::seal_template`]. `Debug` shows
 /// the model, counts and times, never descriptors.
 #[derive(Clone, PartialEq)]
 pub struct FaceTemplate {

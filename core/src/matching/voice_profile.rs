@@ -1,7 +1,7 @@
 //! A person's enrolled voice: what certification compares the spoken answer with.
 //!
 //! * The **speaker reference** ([`SpeakerReference`]): a text-independent voice print
-//!   ([`crate::speaker::SpeakerEmbedding`]) of the enrolment's speech, with the model that made
+//!   ([`crate::audio::speaker::SpeakerEmbedding`]) of the enrolment's speech, with the model that made
 //!   it. Certification asks "is this the enrolled person's voice?" — a relative reading the
 //!   digits beside the retiree's video is refused here.
 //! * The **digit templates** ([`VoiceTemplates`]), when the enrolment read the digits 0–9:
@@ -10,20 +10,20 @@
 //!
 //! Either may be missing (an enrolment from recordings of free speech has no digit templates;
 //! an enrolment without a usable voice has neither); the signed result says what was checked.
-//! The profile is sealed at rest by [`crate::voice_store`], bound to the subject.
+//! The profile is sealed at rest by [`crate::matching::sealed_voice`], bound to the subject.
 //!
 //! # Voices age
 //! After a successful certification the app may refresh the reference with the answer's voice
 //! ([`SpeakerReference::refresh`]), bounded like the face template's refresh
-//! ([`crate::templates`]): only a voice the check accepted with a margin
+//! ([`crate::matching::templates`]): only a voice the check accepted with a margin
 //! ([`VoiceRefreshConfig::min_live_similarity`]) moves it, by a fraction of the way
 //! ([`VoiceRefreshConfig::rate`]), at most once per [`VoiceRefreshConfig::min_interval_secs`],
 //! and never out of a cone around the enrolled voice
 //! ([`VoiceRefreshConfig::min_similarity_to_enrolled`]) — so a sequence of impostor answers
 //! that each just pass cannot walk the reference to another person.
 
-use crate::digit_verify::VoiceTemplates;
-use crate::speaker::{SpeakerEmbedding, SpeakerError};
+use crate::audio::speaker::{SpeakerEmbedding, SpeakerError};
+use crate::liveness::digit_verify::VoiceTemplates;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -88,7 +88,7 @@ pub struct VoiceRefreshConfig {
     /// Fraction of the way from the reference to the live voice a refresh moves. Default 0.2.
     pub rate: f32,
     /// Only a live voice at least this similar to the reference refreshes it. Default 0.80
-    /// (the acceptance threshold [`crate::speaker::SpeakerConfig::min_similarity`], 0.72, plus
+    /// (the acceptance threshold [`crate::audio::speaker::SpeakerConfig::min_similarity`], 0.72, plus
     /// a margin: a voice that barely passed does not move the reference).
     pub min_live_similarity: f32,
     /// The refreshed reference must stay at least this similar to the enrolled voice.
@@ -265,7 +265,7 @@ mod tests {
 
     /// A unit embedding pointing mostly along axis `a`, a little along `b`.
     fn emb(a: usize, b: usize, w: f32) -> SpeakerEmbedding {
-        let mut v = vec![0f32; crate::speaker::EMBEDDING_DIM];
+        let mut v = vec![0f32; crate::audio::speaker::EMBEDDING_DIM];
         v[a] = 1.0;
         v[b] += w;
         let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();

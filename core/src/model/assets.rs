@@ -3,7 +3,7 @@
 //! The files and their contracts are described in `models/MODELS.md`; their SHA-256 digests
 //! are computed at load so that results can name exactly which models produced them.
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

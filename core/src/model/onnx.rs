@@ -1,6 +1,6 @@
 //! Loading an ONNX file into tract once, and running it many times.
 
-use crate::error::{Error, Result};
+use crate::api::error::{Error, Result};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 

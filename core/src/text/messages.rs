@@ -22,7 +22,7 @@
 //! [`Messages::render`]; `{{` and `}}` stand for literal braces. For spoken digits, pass them
 //! separated by spaces ("4 8 3 1") so text-to-speech reads digit by digit.
 
-use crate::guidance::{Hint, Instruction};
+use crate::capture::guidance::{Hint, Instruction};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -221,15 +221,27 @@ pub fn required_ids() -> Vec<&'static str> {
         .chain(Hint::ALL.iter().map(|h| h.id()))
         .chain(OTHER_IDS.iter().map(|(id, _)| *id))
         .chain(
-            crate::result_texts::RESULT_TEXT_IDS
+            crate::text::result_texts::RESULT_TEXT_IDS
                 .iter()
                 .map(|(id, _)| *id),
         )
-        .chain(crate::liveness::LIVENESS_TEXT_IDS.iter().map(|(id, _)| *id))
-        .chain(crate::session::SESSION_TEXT_IDS.iter().map(|(id, _)| *id))
-        .chain(crate::review::REVIEW_TEXT_IDS.iter().map(|(id, _)| *id))
         .chain(
-            crate::id_document::ID_PHOTO_TEXT_IDS
+            crate::liveness::sequencer::LIVENESS_TEXT_IDS
+                .iter()
+                .map(|(id, _)| *id),
+        )
+        .chain(
+            crate::api::session::SESSION_TEXT_IDS
+                .iter()
+                .map(|(id, _)| *id),
+        )
+        .chain(
+            crate::text::review::REVIEW_TEXT_IDS
+                .iter()
+                .map(|(id, _)| *id),
+        )
+        .chain(
+            crate::identity::id_document::ID_PHOTO_TEXT_IDS
                 .iter()
                 .map(|(id, _)| *id),
         )
@@ -376,11 +388,11 @@ fn message_entry(id: &str, by_tag: BTreeMap<String, String>) -> Result<[String; 
 fn check_placeholders(id: &str, texts: &[String; 3]) -> Result<(), MessageError> {
     let expected: Option<BTreeSet<String>> = OTHER_IDS
         .iter()
-        .chain(crate::result_texts::RESULT_TEXT_IDS.iter())
-        .chain(crate::liveness::LIVENESS_TEXT_IDS.iter())
-        .chain(crate::session::SESSION_TEXT_IDS.iter())
-        .chain(crate::review::REVIEW_TEXT_IDS.iter())
-        .chain(crate::id_document::ID_PHOTO_TEXT_IDS.iter())
+        .chain(crate::text::result_texts::RESULT_TEXT_IDS.iter())
+        .chain(crate::liveness::sequencer::LIVENESS_TEXT_IDS.iter())
+        .chain(crate::api::session::SESSION_TEXT_IDS.iter())
+        .chain(crate::text::review::REVIEW_TEXT_IDS.iter())
+        .chain(crate::identity::id_document::ID_PHOTO_TEXT_IDS.iter())
         .find(|(known, _)| *known == id)
         .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
         .or_else(|| {

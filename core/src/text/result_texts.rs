@@ -6,7 +6,7 @@
 //! message and fills it in.
 //!
 //! * On the result screen: [`ResultText::Success`] (the existing
-//!   [`crate::messages::CERTIFICATION_SUCCESS`]), [`ResultText::Retry`] (the attempt did not
+//!   [`crate::text::messages::CERTIFICATION_SUCCESS`]), [`ResultText::Retry`] (the attempt did not
 //!   go through; kindly offer another try) and [`ResultText::VisitOffice`] (the phone flow
 //!   cannot finish it; point to the nearest social-insurance office). Each has the
 //!   certification year `{year}`. None of them blames the user.
@@ -18,8 +18,8 @@
 //!   known a polite stand-in ([`SMS_NAME_FALLBACK`]: 尊敬的参保人 / Sir or Madam) takes
 //!   its place. Both Chinese confirmations fit one 70-character SMS segment.
 
-use crate::identity::PersonName;
-use crate::messages::{Language, Messages, CERTIFICATION_SUCCESS};
+use crate::identity::person::PersonName;
+use crate::text::messages::{Language, Messages, CERTIFICATION_SUCCESS};
 use serde::{Deserialize, Serialize};
 
 /// Id of the SMS for a retiree living in the province (placeholders `{name}`, `{year}`).
@@ -173,7 +173,7 @@ pub fn success_sms(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::MessageError;
+    use crate::text::messages::MessageError;
 
     fn zhang_san() -> PersonName {
         PersonName::parse("张三").unwrap()
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn results_are_kind_and_never_blame() {
-        use crate::messages::tests::BLAMING;
+        use crate::text::messages::tests::BLAMING;
         let m = Messages::builtin();
         for lang in Language::ALL {
             let texts = ResultText::ALL
@@ -351,7 +351,7 @@ mod tests {
 
     #[test]
     fn result_ids_are_required_messages() {
-        let required = crate::messages::required_ids();
+        let required = crate::text::messages::required_ids();
         for (id, _) in RESULT_TEXT_IDS {
             assert!(required.contains(&id), "{id}");
         }

@@ -1,7 +1,7 @@
 //! The staff review of an enrolment package, as the retiree hears of it.
 //!
 //! In the Qinghai flow an enrolment (face frames, ID photos, the reading of 0–9) waits for
-//! staff review; the package states its deadline ([`crate::enrollment::REVIEW_PERIOD_SECS`]
+//! staff review; the package states its deadline ([`crate::api::enrollment::REVIEW_PERIOD_SECS`]
 //! after submission). The reviewer decides [`ReviewDecision::Approved`] or
 //! [`ReviewDecision::Refused`] with a [`RefusalReason`]; this module gives the sentence the
 //! retiree is told for each, in every language, from `resources/messages.json` like every
@@ -11,7 +11,7 @@
 //! The authority service (`server/`) records decisions with these reason codes; the app shows
 //! [`review_text`].
 
-use crate::messages::{Language, Messages};
+use crate::text::messages::{Language, Messages};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
