@@ -13,6 +13,7 @@
 use lifecert_core::api::attestation::AttestationError;
 use lifecert_core::api::session::SessionError;
 use lifecert_core::crypto::sealing::SealError;
+use lifecert_core::face::error::FaceError;
 use lifecert_core::identity::id_document::IdDocumentError;
 use lifecert_core::identity::person::IdentityError;
 use lifecert_core::image::frame::FrameError;
@@ -103,7 +104,10 @@ fn id_document_kind(e: &IdDocumentError) -> Kind {
         | IdDocumentError::SeveralFacesOnFront { .. }
         | IdDocumentError::FaceOnBack { .. } => Kind::FaceNotUsable,
         IdDocumentError::Encode(_) => Kind::Internal,
-        IdDocumentError::Engine(inner) => core_kind(inner),
+        IdDocumentError::Face(FaceError::Unusable(_)) => Kind::FaceNotUsable,
+        IdDocumentError::Face(_) | IdDocumentError::Decode(_) | IdDocumentError::Config(_) => {
+            Kind::Internal
+        }
         _ => Kind::BadInput,
     }
 }
@@ -192,6 +196,12 @@ impl LifecertError {
 impl From<CoreError> for LifecertError {
     fn from(e: CoreError) -> Self {
         core_kind(&e).with(e.to_string())
+    }
+}
+
+impl From<FaceError> for LifecertError {
+    fn from(e: FaceError) -> Self {
+        CoreError::from(e).into()
     }
 }
 
@@ -330,7 +340,7 @@ mod tests {
             (IdDocumentError::NotAnImage.into(), "bad_input"),
             (IdDocumentError::NoFaceOnFront.into(), "face_not_usable"),
             (
-                IdDocumentError::Engine(Box::new(CoreError::UnusableFace("x".into()))).into(),
+                IdDocumentError::Face(FaceError::Unusable("x".into())).into(),
                 "face_not_usable",
             ),
             (

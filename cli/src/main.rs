@@ -312,7 +312,8 @@ fn analyze(
             )
         })?;
     }
-    let config = analyzer.config();
+    // The guidance settings are the defaults: the command sets only the detector's tiles.
+    let config = &Config::default();
     let messages = Messages::builtin();
     let mut results = Vec::new();
     for path in images {
@@ -391,10 +392,11 @@ fn parse_category(id: &str) -> Result<RetireeCategory, String> {
 }
 
 fn load_analyzer(source: &ModelSource, config: Config) -> Result<Analyzer, (u8, String)> {
-    Analyzer::with_models(config, source).map_err(|e| match e {
-        lifecert_core::Error::Config(_) => (EXIT_BAD_INPUT, format!("{e}")),
-        _ => (EXIT_INTERNAL, format!("cannot load models: {e}")),
-    })
+    config
+        .validate()
+        .map_err(|e| (EXIT_BAD_INPUT, format!("{e}")))?;
+    Analyzer::with_models(config, source)
+        .map_err(|e| (EXIT_INTERNAL, format!("cannot load models: {e}")))
 }
 
 fn run(cli: Cli) -> Result<(), (u8, String)> {

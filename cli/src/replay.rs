@@ -336,7 +336,8 @@ pub fn replay<S: ReplaySession>(
             break;
         }
         let analysis = analyzer
-            .analyze(&Frame::from_rgb_image(&frame.image).map_err(lifecert_core::Error::from)?)?;
+            .analyze(&Frame::from_rgb_image(&frame.image).map_err(lifecert_core::Error::from)?)
+            .map_err(lifecert_core::Error::from)?;
         r.keep_for_report(&analysis, t);
         r.timeline.frames_pushed += 1;
         let u = r.session.frame(analysis, t)?;

@@ -13,34 +13,6 @@ const LAYERS: &[&str] = &[
     "model", "crypto",
 ];
 
-/// Upward imports left from the flat layout, each to be removed by giving the lower module
-/// its own config and error (issue 13, step 2). The list may only shrink: an entry that is
-/// no longer found fails the test too.
-const PENDING: &[(&str, &str)] = &[
-    ("audio/speaker.rs", "api"),
-    ("audio/vad.rs", "api"),
-    ("face/analyzer.rs", "Error"),
-    ("face/analyzer.rs", "api"),
-    ("face/anti_spoofing.rs", "api"),
-    ("face/descriptor.rs", "api"),
-    ("face/detector.rs", "api"),
-    ("face/landmarks.rs", "api"),
-    ("face/lazy_descriptor.rs", "api"),
-    ("face/mouth.rs", "api"),
-    ("face/pose.rs", "api"),
-    ("identity/id_document.rs", "Result"),
-    ("identity/id_document.rs", "api"),
-    ("identity/id_document.rs", "text"),
-    ("image/decode.rs", "api"),
-    ("liveness/sequencer.rs", "api"),
-    ("matching/templates.rs", "Result"),
-    ("matching/templates.rs", "api"),
-    ("model/assets.rs", "api"),
-    ("model/onnx.rs", "api"),
-    ("text/messages.rs", "api"),
-    ("text/messages.rs", "liveness"),
-];
-
 /// One upward (or unknown) import: the importing file, the path it names, why it is refused.
 #[derive(Debug, PartialEq)]
 struct Violation {
@@ -261,15 +233,7 @@ fn no_folder_of_the_core_imports_a_higher_one() {
     let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
     let roots = root_names(&lib);
     assert_eq!(roots.get("Engine").map(String::as_str), Some("api"));
-    let mut found = violations(&files, &roots);
-    for (file, path) in PENDING {
-        let at = found
-            .iter()
-            .position(|v| v.file == *file && v.path == *path);
-        let at =
-            at.unwrap_or_else(|| panic!("{file} → crate::{path} is fixed: drop it from PENDING"));
-        found.remove(at);
-    }
+    let found = violations(&files, &roots);
     assert!(
         found.is_empty(),
         "{} upward imports:\n{}",

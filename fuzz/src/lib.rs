@@ -166,7 +166,10 @@ pub fn frame(data: &[u8]) {
 
 fn id_checker() -> &'static IdDocumentChecker {
     static CHECKER: OnceLock<IdDocumentChecker> = OnceLock::new();
-    CHECKER.get_or_init(|| IdDocumentChecker::new(&Config::default()).expect("embedded models"))
+    CHECKER.get_or_init(|| {
+        IdDocumentChecker::new(Config::default().face(), Config::default().id_document)
+            .expect("embedded models")
+    })
 }
 
 /// Encoded pictures as a user uploads them: `image_io::decode_image` (any face photo) and the

@@ -3,7 +3,8 @@
 
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_core::face::descriptor::Descriptor;
-use lifecert_core::{Analyzer, Error as CoreError, FaceObservation};
+use lifecert_core::face::error::FaceError;
+use lifecert_core::{Analyzer, Config, FaceObservation};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -64,7 +65,7 @@ fn describe_largest(
         .max_by(|a, b| a.detection.bbox.area().total_cmp(&b.detection.bbox.area()))
         .ok_or_else(|| bad("no face found".into()))?;
     let descriptor = analyzer.describe(&image, largest).map_err(|e| match e {
-        CoreError::UnusableFace(_) => bad(e.to_string()),
+        FaceError::Unusable(_) => bad(e.to_string()),
         _ => PhotoError {
             code: EXIT_INTERNAL,
             message: e.to_string(),
@@ -78,7 +79,8 @@ fn describe_largest(
 /// [`EXIT_BAD_INPUT`] when the probe or any reference could not be used (unreadable, no
 /// face), or [`EXIT_INTERNAL`] when a model failed.
 pub fn run(analyzer: &Analyzer, probe: &Path, references: &[PathBuf]) -> Result<(), CommandError> {
-    let threshold = analyzer.config().matching.threshold;
+    // The analyzer of this command is made with the default configuration.
+    let threshold = Config::default().matching.threshold;
     let name = |p: &Path| p.display().to_string();
     let print = |report: &MatchReport| -> Result<(), CommandError> {
         let json = serde_json::to_string_pretty(report)

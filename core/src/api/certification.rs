@@ -620,7 +620,7 @@ impl CertificationSession {
         ) else {
             return;
         };
-        let passes = check_enrolment_quality(&q, self.engine.config()).is_ok();
+        let passes = check_enrolment_quality(&q, &self.engine.config().into()).is_ok();
         let score = if passes { 1000.0 } else { 0.0 } + q.interocular_px.min(200.0)
             - 2.0 * (q.yaw.abs() + q.pitch.abs());
         if !score.is_finite() || self.best.as_ref().is_some_and(|b| b.score >= score) {
@@ -676,18 +676,19 @@ impl CertificationSession {
             self.fail(CertificationFailure::NoUsableFace, Some(verdict), None, u);
             return;
         };
-        let face_match =
-            match self
-                .template
-                .match_face(self.engine.analyzer(), &best.image, &best.face)
-            {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the live face could not be described");
-                    self.fail(CertificationFailure::NoUsableFace, Some(verdict), None, u);
-                    return;
-                }
-            };
+        let face_match = match self.template.match_face(
+            self.engine.analyzer(),
+            &best.image,
+            &best.face,
+            &self.engine.config().matching,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "the live face could not be described");
+                self.fail(CertificationFailure::NoUsableFace, Some(verdict), None, u);
+                return;
+            }
+        };
         if !face_match.accepted {
             self.fail(
                 CertificationFailure::FaceNotConfirmed,

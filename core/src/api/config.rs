@@ -5,58 +5,12 @@
 
 use crate::api::attestation::ConfigProfile;
 use crate::api::error::{Error, Result};
+pub use crate::face::analyzer::FaceConfig;
+pub use crate::face::detector::DetectorConfig;
+pub use crate::face::landmarks::LandmarkConfig;
+use crate::identity::id_document::IdDocumentError;
+use crate::matching::templates::EnrollmentGate;
 use serde::{Deserialize, Serialize};
-
-/// Face detector settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DetectorConfig {
-    /// Minimum detector score for a face. Default 0.5, MediaPipe's own value for the
-    /// short-range model.
-    pub min_score: f32,
-    /// IoU above which overlapping detections are merged by weighted NMS. Default 0.3
-    /// (MediaPipe).
-    pub nms_iou: f32,
-    /// At most this many faces are reported per frame (largest scores first). Default 8:
-    /// enough to tell "several people in the picture" apart from "one".
-    pub max_faces: usize,
-    /// Also search an `n`×`n` grid of overlapping tiles (each half again as large as a
-    /// cell) for faces too small to be seen when the whole frame is shrunk to the
-    /// detector's 128×128 input. `1` (the default) searches the whole frame only, which
-    /// suits a selfie camera held at arm's length; still photos of groups want 3.
-    pub tiles: u32,
-}
-
-impl Default for DetectorConfig {
-    fn default() -> Self {
-        Self {
-            min_score: 0.5,
-            nms_iou: 0.3,
-            max_faces: 8,
-            tiles: 1,
-        }
-    }
-}
-
-/// Landmark model settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LandmarkConfig {
-    /// The ROI side is the detector box's long side times this. Default 1.5 (MediaPipe).
-    pub roi_scale: f32,
-    /// Faces whose landmark presence score is below this are dropped as false detections.
-    /// Default 0.5.
-    pub min_presence: f32,
-}
-
-impl Default for LandmarkConfig {
-    fn default() -> Self {
-        Self {
-            roi_scale: 1.5,
-            min_presence: 0.5,
-        }
-    }
-}
 
 /// The engine's whole configuration. `Config::default()` is what production uses.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -87,38 +41,16 @@ pub struct Config {
 impl Config {
     /// Checks that every value lies in its documented range.
     pub fn validate(&self) -> Result<()> {
-        let unit = |name: &str, v: f32| {
-            if (0.0..=1.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(Error::Config(format!("{name} = {v} is outside [0, 1]")))
-            }
-        };
-        unit("detector.min_score", self.detector.min_score)?;
-        unit("detector.nms_iou", self.detector.nms_iou)?;
-        unit("landmarks.min_presence", self.landmarks.min_presence)?;
-        if self.detector.max_faces == 0 {
-            return Err(Error::Config(
-                "detector.max_faces must be at least 1".into(),
-            ));
-        }
-        if !(1..=4).contains(&self.detector.tiles) {
-            return Err(Error::Config(format!(
-                "detector.tiles = {} is outside [1, 4]",
-                self.detector.tiles
-            )));
-        }
-        if !(1.0..=4.0).contains(&self.landmarks.roi_scale) {
-            return Err(Error::Config(format!(
-                "landmarks.roi_scale = {} is outside [1, 4]",
-                self.landmarks.roi_scale
-            )));
-        }
+        self.detector.validate()?;
+        self.landmarks.validate()?;
         self.guidance
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
         self.liveness.validate()?;
-        self.id_document.validate()?;
+        self.id_document.validate().map_err(|e| match e {
+            IdDocumentError::Config(reason) => Error::Config(reason),
+            other => other.into(),
+        })?;
         self.matching
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -130,6 +62,14 @@ impl Config {
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
         Ok(())
+    }
+
+    /// The face layer's part: detector and landmarks.
+    pub fn face(&self) -> FaceConfig {
+        FaceConfig {
+            detector: self.detector.clone(),
+            landmarks: self.landmarks.clone(),
+        }
     }
 
     /// Which profile this configuration is, as a signed result records it: exactly
@@ -155,6 +95,33 @@ impl Config {
             liveness: crate::liveness::sequencer::LivenessConfig::for_recordings(),
             ..Self::default()
         }
+    }
+}
+
+impl From<&Config> for EnrollmentGate {
+    fn from(config: &Config) -> Self {
+        EnrollmentGate {
+            guidance: config.guidance.clone(),
+            matching: config.matching.clone(),
+        }
+    }
+}
+
+impl From<Config> for EnrollmentGate {
+    fn from(config: Config) -> Self {
+        (&config).into()
+    }
+}
+
+impl From<Config> for FaceConfig {
+    fn from(config: Config) -> Self {
+        config.face()
+    }
+}
+
+impl From<&Config> for FaceConfig {
+    fn from(config: &Config) -> Self {
+        config.face()
     }
 }
 

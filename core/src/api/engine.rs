@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 /// The loaded models and texts shared by every session. `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Engine {
+    config: Config,
     analyzer: Analyzer,
     vad: VoiceActivityDetector,
     pad: Option<PassiveAntiSpoof>,
@@ -41,8 +42,10 @@ impl Engine {
     /// Loads the models from `source`.
     pub fn with_models(config: Config, source: &ModelSource) -> Result<Self> {
         let _span = tracing::info_span!("load_engine").entered();
+        config.validate()?;
         Ok(Self {
-            analyzer: Analyzer::with_models(config, source)?,
+            analyzer: Analyzer::with_models(&config, source)?,
+            config,
             vad: VoiceActivityDetector::with_models(source)?,
             pad: None,
             messages: Messages::builtin(),
@@ -74,7 +77,7 @@ impl Engine {
 
     /// The configuration in use.
     pub fn config(&self) -> &Config {
-        self.analyzer.config()
+        &self.config
     }
 
     /// The voice-activity detector.
@@ -97,7 +100,11 @@ impl Engine {
         if let Some(c) = self.id_documents.get() {
             return Ok(c);
         }
-        let checker = IdDocumentChecker::from_analyzer(self.analyzer.clone(), &self.source)?;
+        let checker = IdDocumentChecker::from_analyzer(
+            self.analyzer.clone(),
+            self.config.id_document.clone(),
+            &self.source,
+        )?;
         Ok(self.id_documents.get_or_init(|| checker))
     }
 

@@ -339,7 +339,7 @@ impl EnrollmentSession {
         Ok(Self {
             frames: FrameStage::new(&engine)?,
             audio: AudioStage::new(&engine),
-            builder: TemplateBuilder::new(engine.analyzer())?,
+            builder: TemplateBuilder::new(engine.analyzer(), engine.config())?,
             engine,
             language: request.language,
             subject,
@@ -504,7 +504,7 @@ impl EnrollmentSession {
     /// the right way round. `None` for an error no new photo fixes.
     pub fn id_photo_message(&self, error: &crate::Error) -> Option<String> {
         match error {
-            crate::Error::IdDocument(d) => d.message(self.engine.messages(), self.language),
+            crate::Error::IdDocument(d) => self.engine.messages().id_photo(d, self.language),
             _ => None,
         }
     }
@@ -913,7 +913,7 @@ impl EnrollmentSession {
     fn complete(&mut self, u: &mut EnrollmentUpdate) {
         let builder = std::mem::replace(
             &mut self.builder,
-            match TemplateBuilder::new(self.engine.analyzer()) {
+            match TemplateBuilder::new(self.engine.analyzer(), self.engine.config()) {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "template builder");

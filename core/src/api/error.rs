@@ -85,5 +85,74 @@ pub enum Error {
     },
 }
 
+impl From<crate::model::error::ModelError> for Error {
+    fn from(e: crate::model::error::ModelError) -> Self {
+        use crate::model::error::ModelError;
+        match e {
+            ModelError::Load { model, reason } => Self::ModelLoad { model, reason },
+            ModelError::Inference { model, reason } => Self::Inference { model, reason },
+            ModelError::Io { path, source } => Self::Io { path, source },
+        }
+    }
+}
+
+impl From<crate::face::error::FaceError> for Error {
+    fn from(e: crate::face::error::FaceError) -> Self {
+        use crate::face::error::FaceError;
+        match e {
+            FaceError::Model(m) => m.into(),
+            FaceError::Unusable(reason) => Self::UnusableFace(reason),
+            FaceError::Config(reason) => Self::Config(reason),
+        }
+    }
+}
+
+impl From<crate::image::decode::DecodeError> for Error {
+    fn from(e: crate::image::decode::DecodeError) -> Self {
+        use crate::image::decode::DecodeError;
+        match e {
+            DecodeError::Decode(reason) => Self::ImageDecode(reason),
+            DecodeError::TooLarge(limit) => Self::ImageTooLarge(limit),
+            DecodeError::Io { path, source } => Self::Io { path, source },
+        }
+    }
+}
+
+impl From<crate::matching::templates::MatchingError> for Error {
+    fn from(e: crate::matching::templates::MatchingError) -> Self {
+        use crate::matching::templates::MatchingError;
+        match e {
+            MatchingError::Template(t) => Self::Template(t),
+            MatchingError::Face(f) => f.into(),
+        }
+    }
+}
+
+impl From<crate::audio::vad::VadRunError> for Error {
+    fn from(e: crate::audio::vad::VadRunError) -> Self {
+        use crate::audio::vad::VadRunError;
+        match e {
+            VadRunError::Audio(v) => Self::Vad(v),
+            VadRunError::Model(m) => m.into(),
+        }
+    }
+}
+
+impl From<crate::audio::speaker::SpeakerLoadError> for Error {
+    fn from(e: crate::audio::speaker::SpeakerLoadError) -> Self {
+        use crate::audio::speaker::SpeakerLoadError;
+        match e {
+            SpeakerLoadError::Config(s) => Self::Speaker(s),
+            SpeakerLoadError::Model(m) => m.into(),
+        }
+    }
+}
+
+impl From<crate::liveness::sequencer::LivenessConfigError> for Error {
+    fn from(e: crate::liveness::sequencer::LivenessConfigError) -> Self {
+        Self::Config(e.0)
+    }
+}
+
 /// Result alias for the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -27,40 +27,11 @@ use crate::text::messages::LIVENESS_RETRY;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// "Please look at the screen and agree to the face check" (enrolment consent).
-pub const ENROL_CONSENT: &str = "enrol_consent";
-/// "Please take a photo of the front of your ID card".
-pub const ENROL_ID_FRONT: &str = "enrol_id_front";
-/// "Please take a photo of the back of your ID card".
-pub const ENROL_ID_BACK: &str = "enrol_id_back";
-/// "Please read the numbers 0 to 9 one by one" (voice templates; `{digits}`).
-pub const ENROL_READ_ALL_DIGITS: &str = "enrol_read_all_digits";
-/// "Let's read them once more, with a short pause after each number".
-pub const ENROL_VOICE_RETRY: &str = "enrol_voice_retry";
-/// "Your face is registered".
-pub const ENROL_DONE: &str = "enrol_done";
-/// The enrolment could not be finished (a staff member can help).
-pub const ENROL_NOT_FINISHED: &str = "enrol_not_finished";
-/// The face on the camera did not match the registered face.
-pub const SESSION_FACE_NOT_CONFIRMED: &str = "session_face_not_confirmed";
-/// The camera picture did not look like a live face (a photo or screen?).
-pub const SESSION_NOT_LIVE: &str = "session_not_live";
-/// Positioning took too long.
-pub const SESSION_POSITIONING_TIMEOUT: &str = "session_positioning_timeout";
-
-/// Message ids the sessions use, with their placeholders.
-pub(crate) const SESSION_TEXT_IDS: [(&str, &[&str]); 10] = [
-    (ENROL_CONSENT, &[]),
-    (ENROL_ID_FRONT, &[]),
-    (ENROL_ID_BACK, &[]),
-    (ENROL_READ_ALL_DIGITS, &["digits"]),
-    (ENROL_VOICE_RETRY, &[]),
-    (ENROL_DONE, &[]),
-    (ENROL_NOT_FINISHED, &[]),
-    (SESSION_FACE_NOT_CONFIRMED, &[]),
-    (SESSION_NOT_LIVE, &[]),
-    (SESSION_POSITIONING_TIMEOUT, &[]),
-];
+pub use crate::text::ids::{
+    ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK, ENROL_ID_FRONT, ENROL_NOT_FINISHED,
+    ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE,
+    SESSION_POSITIONING_TIMEOUT,
+};
 
 /// Settings of the enrolment and certification sessions (the liveness step has its own,
 /// [`crate::liveness::sequencer::LivenessConfig`]).

@@ -25,9 +25,9 @@
 
 pub mod frontend;
 
-use crate::api::error::{Error, Result};
 use crate::audio::segments::SpeechSegment;
 use crate::model::assets::{ModelInfo, ModelSource, SPEAKER_FILE};
+use crate::model::error::ModelError;
 use frontend::{MelFrontEnd, N_MELS, SAMPLE_RATE_HZ, WINDOW_FRAMES};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -46,6 +46,18 @@ pub const MAX_ABS_SAMPLE: f32 = 2.0;
 pub const MAX_SPEECH_S: f64 = 60.0;
 /// How far a deserialised or averaged embedding's norm may be from 1.
 const NORM_TOLERANCE: f32 = 1e-3;
+
+/// The error of loading the speaker encoder: its settings are out of range, or the model
+/// could not be loaded.
+#[derive(Debug, Error)]
+pub enum SpeakerLoadError {
+    /// A setting is out of range.
+    #[error(transparent)]
+    Config(#[from] SpeakerError),
+    /// The model could not be loaded (or failed its probe run).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
 
 /// Errors of speaker embedding.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -347,19 +359,22 @@ impl std::fmt::Debug for SpeakerEncoder {
 impl SpeakerEncoder {
     /// Loads `ge2e_speaker_encoder.onnx` from `source` (the embedded copy by default), with
     /// the default [`SpeakerConfig`].
-    pub fn with_models(source: &ModelSource) -> Result<Self> {
+    pub fn with_models(source: &ModelSource) -> Result<Self, SpeakerLoadError> {
         Self::with_config(source, SpeakerConfig::default())
     }
 
     /// Loads the model from `source` with `config` (validated first).
-    pub fn with_config(source: &ModelSource, config: SpeakerConfig) -> Result<Self> {
+    pub fn with_config(
+        source: &ModelSource,
+        config: SpeakerConfig,
+    ) -> Result<Self, SpeakerLoadError> {
         config.validate()?;
         let (bytes, info) = source.read(SPEAKER_FILE)?;
         Self::from_onnx(&bytes, info, config)
     }
 
     /// Loads the model from the bytes of `ge2e_speaker_encoder.onnx`.
-    pub fn new(onnx: &[u8], config: SpeakerConfig) -> Result<Self> {
+    pub fn new(onnx: &[u8], config: SpeakerConfig) -> Result<Self, SpeakerLoadError> {
         config.validate()?;
         let digest = ring::digest::digest(&ring::digest::SHA256, onnx);
         let info = ModelInfo {
@@ -369,9 +384,13 @@ impl SpeakerEncoder {
         Self::from_onnx(onnx, info, config)
     }
 
-    fn from_onnx(bytes: &[u8], info: ModelInfo, config: SpeakerConfig) -> Result<Self> {
+    fn from_onnx(
+        bytes: &[u8],
+        info: ModelInfo,
+        config: SpeakerConfig,
+    ) -> Result<Self, SpeakerLoadError> {
         let _span = tracing::info_span!("load_speaker_encoder").entered();
-        let fail = |e: TractError| Error::ModelLoad {
+        let fail = |e: TractError| ModelError::Load {
             model: SPEAKER_FILE,
             reason: format!("{e:#}"),
         };
@@ -399,7 +418,7 @@ impl SpeakerEncoder {
         let probe: Vec<f32> = (0..WINDOW_FRAMES * N_MELS)
             .map(|i| (i % 97) as f32 / 97.0)
             .collect();
-        encoder.run_window(&probe).map_err(|e| Error::ModelLoad {
+        encoder.run_window(&probe).map_err(|e| ModelError::Load {
             model: SPEAKER_FILE,
             reason: e.to_string(),
         })?;

@@ -20,8 +20,8 @@
 //! Samples are f32 in `[-1, 1]` (`i16 / 32768`, see [`VadStream::push_i16`]). Other sample
 //! rates must be converted first ([`crate::audio::resample::resample_linear_or_better`]).
 
-use crate::api::error::{Error, Result};
 use crate::model::assets::{ModelInfo, ModelSource, VAD_FILE};
+use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -46,6 +46,17 @@ const INPUT_SAMPLES: usize = CONTEXT_SAMPLES + CHUNK_SAMPLES;
 /// Recurrent state shape `[2, 1, 128]` (LSTM h and c).
 const STATE_SHAPE: [usize; 3] = [2, 1, 128];
 const STATE_LEN: usize = 2 * 128;
+
+/// The error of a VAD call: the audio was refused, or the model failed.
+#[derive(Debug, Error)]
+pub enum VadRunError {
+    /// The audio was refused (or the stream was finished).
+    #[error(transparent)]
+    Audio(#[from] VadError),
+    /// The VAD model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
 
 /// Errors of the audio given to a [`VadStream`]. The stream is unchanged when a push is
 /// rejected.
@@ -100,7 +111,7 @@ pub struct VoiceActivityDetector {
 
 impl VoiceActivityDetector {
     /// Loads the model from the bytes of `silero_vad_16k.onnx`.
-    pub fn new(onnx: &[u8]) -> Result<Self> {
+    pub fn new(onnx: &[u8]) -> Result<Self, ModelError> {
         let _span = tracing::info_span!("load_vad").entered();
         let model =
             OnnxModel::load_with_inputs(VAD_FILE, onnx, &[&[1, INPUT_SAMPLES], &STATE_SHAPE])?;
@@ -117,7 +128,7 @@ impl VoiceActivityDetector {
     }
 
     /// Loads the model from `source` (the embedded copy by default).
-    pub fn with_models(source: &ModelSource) -> Result<Self> {
+    pub fn with_models(source: &ModelSource) -> Result<Self, ModelError> {
         let (bytes, _) = source.read(VAD_FILE)?;
         Self::new(&bytes)
     }
@@ -141,7 +152,7 @@ impl VoiceActivityDetector {
 
     /// The speech probability of every chunk of a whole recording (the last partial chunk
     /// zero-padded): one stream, pushed at once and finished.
-    pub fn probabilities(&self, samples: &[f32]) -> Result<Vec<f32>> {
+    pub fn probabilities(&self, samples: &[f32]) -> Result<Vec<f32>, VadRunError> {
         let mut stream = self.stream();
         let mut frames = stream.push(samples)?;
         frames.extend(stream.finish()?);
@@ -157,7 +168,7 @@ fn zero_state() -> Tensor {
 /// state and the samples of an incomplete chunk between pushes. `Send`: a stream may move to
 /// another thread (e.g. the audio thread hands it to a worker).
 ///
-/// If a push fails because the *model* fails ([`Error::Inference`]), the stream is left in an
+/// If a push fails because the *model* fails ([`ModelError::Inference`]), the stream is left in an
 /// unspecified state: [`VadStream::reset`] it.
 #[derive(Debug, Clone)]
 pub struct VadStream {
@@ -175,7 +186,7 @@ impl VadStream {
     /// Adds 16 kHz mono samples in `[-1, 1]` (any number, including none) and returns one
     /// [`VadFrame`] per chunk completed by them, in order. The whole push is checked first:
     /// a rejected push changes nothing.
-    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<VadFrame>> {
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<VadFrame>, VadRunError> {
         if self.finished {
             return Err(VadError::Finished.into());
         }
@@ -194,7 +205,7 @@ impl VadStream {
 
     /// Adds 16 kHz mono signed 16-bit samples (converted as `x / 32768`); otherwise as
     /// [`VadStream::push`].
-    pub fn push_i16(&mut self, samples: &[i16]) -> Result<Vec<VadFrame>> {
+    pub fn push_i16(&mut self, samples: &[i16]) -> Result<Vec<VadFrame>, VadRunError> {
         if self.finished {
             return Err(VadError::Finished.into());
         }
@@ -203,7 +214,7 @@ impl VadStream {
 
     /// Ends the stream: a last partial chunk, if any, is zero-padded to 512 samples and run.
     /// Further pushes fail with [`VadError::Finished`]; finishing again returns `None`.
-    pub fn finish(&mut self) -> Result<Option<VadFrame>> {
+    pub fn finish(&mut self) -> Result<Option<VadFrame>, VadRunError> {
         if self.finished || self.filled == 0 {
             self.finished = true;
             return Ok(None);
@@ -240,7 +251,7 @@ impl VadStream {
         self.finished
     }
 
-    fn feed(&mut self, samples: impl Iterator<Item = f32>) -> Result<Vec<VadFrame>> {
+    fn feed(&mut self, samples: impl Iterator<Item = f32>) -> Result<Vec<VadFrame>, VadRunError> {
         let mut frames = Vec::new();
         for x in samples {
             self.buf[CONTEXT_SAMPLES + self.filled] = x;
@@ -253,7 +264,7 @@ impl VadStream {
     }
 
     /// Runs the full buffer, advances state and context, and describes the chunk.
-    fn complete_chunk(&mut self, real: usize) -> Result<VadFrame> {
+    fn complete_chunk(&mut self, real: usize) -> Result<VadFrame, VadRunError> {
         let index = self.chunks;
         let _span = tracing::trace_span!("vad_chunk", index).entered();
         let probability = self.run_chunk()?;
@@ -272,9 +283,9 @@ impl VadStream {
 
     /// One model call on `buf` with `state`; on success replaces `state` and returns the
     /// probability (context and chunk bookkeeping are the caller's).
-    fn run_chunk(&mut self) -> Result<f32> {
+    fn run_chunk(&mut self) -> Result<f32, ModelError> {
         let name = self.model.name();
-        let bad = |reason: String| Error::Inference {
+        let bad = |reason: String| ModelError::Inference {
             model: name,
             reason,
         };
@@ -391,12 +402,15 @@ mod tests {
         bad[450] = f32::NAN;
         assert!(matches!(
             stream.push(&bad),
-            Err(Error::Vad(VadError::NonFinite { index: 450 }))
+            Err(VadRunError::Audio(VadError::NonFinite { index: 450 }))
         ));
         bad[450] = 12_000.0;
         assert!(matches!(
             stream.push(&bad),
-            Err(Error::Vad(VadError::NotNormalised { index: 450, .. }))
+            Err(VadRunError::Audio(VadError::NotNormalised {
+                index: 450,
+                ..
+            }))
         ));
         assert_eq!(stream.pending_samples(), 100);
         assert_eq!(stream.chunks(), 0);
@@ -406,11 +420,11 @@ mod tests {
         assert!(stream.is_finished());
         assert!(matches!(
             stream.push(&[0.0]),
-            Err(Error::Vad(VadError::Finished))
+            Err(VadRunError::Audio(VadError::Finished))
         ));
         assert!(matches!(
             stream.push_i16(&[0]),
-            Err(Error::Vad(VadError::Finished))
+            Err(VadRunError::Audio(VadError::Finished))
         ));
         assert_eq!(stream.finish().unwrap(), None);
         // Empty audio: no chunks at all.
@@ -427,7 +441,7 @@ mod tests {
     fn wrong_model_bytes_are_a_load_error() {
         assert!(matches!(
             VoiceActivityDetector::new(b"not onnx"),
-            Err(Error::ModelLoad { .. })
+            Err(ModelError::Load { .. })
         ));
         let info = vad().model_info().clone();
         assert_eq!(info.file, VAD_FILE);

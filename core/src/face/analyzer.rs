@@ -1,12 +1,11 @@
 //! The analyzer: loads the models once and turns a camera frame into observed faces
 //! (frame → upright image → detections → landmarks → head pose).
 
-use crate::api::config::Config;
-use crate::api::error::Result;
 use crate::face::alignment::{align, FaceChip};
 use crate::face::descriptor::{Descriptor, DescriptorModel};
-use crate::face::detector::FaceDetector;
-use crate::face::landmarks::FaceLandmarker;
+use crate::face::detector::{DetectorConfig, FaceDetector};
+use crate::face::error::FaceError;
+use crate::face::landmarks::{FaceLandmarker, LandmarkConfig};
 use crate::face::lazy_descriptor::LazyDescriptor;
 use crate::face::observation::FaceObservation;
 use crate::face::pose::CanonicalFace;
@@ -14,7 +13,28 @@ use crate::image::frame::Frame;
 use crate::model::assets::{
     ModelInfo, ModelSource, CANONICAL_FACE_FILE, DESCRIPTOR_FILE, DETECTOR_FILE, LANDMARK_FILE,
 };
+use crate::model::error::ModelError;
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+/// The face layer's settings: the detector and the landmark model. The product
+/// configuration (`crate::api::config::Config`) holds them and converts into this.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaceConfig {
+    /// Face detection.
+    pub detector: DetectorConfig,
+    /// Face landmarks.
+    pub landmarks: LandmarkConfig,
+}
+
+impl FaceConfig {
+    /// Checks that every value lies in its documented range.
+    pub fn validate(&self) -> Result<(), FaceError> {
+        self.detector.validate()?;
+        self.landmarks.validate()
+    }
+}
 
 /// What the analyzer saw in one frame.
 #[derive(Debug, Clone)]
@@ -30,7 +50,7 @@ pub struct FrameAnalysis {
 /// `Arc`) between threads; every call is independent.
 #[derive(Debug, Clone)]
 pub struct Analyzer {
-    config: Config,
+    config: FaceConfig,
     detector: FaceDetector,
     landmarker: FaceLandmarker,
     canonical_face: CanonicalFace,
@@ -42,21 +62,25 @@ pub struct Analyzer {
 
 impl Analyzer {
     /// Loads the embedded models.
-    pub fn new(config: Config) -> Result<Self> {
+    pub fn new(config: impl Into<FaceConfig>) -> Result<Self, FaceError> {
         Self::with_models(config, &ModelSource::Embedded)
     }
 
     /// Loads the models from `source`. The face descriptor is loaded here only when `source`
     /// is a directory; the embedded copy loads on first use (see
     /// [`Analyzer::prefetch_descriptor`]), so that the first frame does not wait for it.
-    pub fn with_models(config: Config, source: &ModelSource) -> Result<Self> {
+    pub fn with_models(
+        config: impl Into<FaceConfig>,
+        source: &ModelSource,
+    ) -> Result<Self, FaceError> {
         let _span = tracing::info_span!("load_models").entered();
+        let config = config.into();
         config.validate()?;
         let (detector_bytes, detector_info) = source.read(DETECTOR_FILE)?;
         let (landmark_bytes, landmark_info) = source.read(LANDMARK_FILE)?;
         let (face_bytes, face_info) = source.read(CANONICAL_FACE_FILE)?;
         let (descriptor_bytes, descriptor_info) = source.read(DESCRIPTOR_FILE)?;
-        let face_json = std::str::from_utf8(&face_bytes).map_err(|e| crate::Error::ModelLoad {
+        let face_json = std::str::from_utf8(&face_bytes).map_err(|e| ModelError::Load {
             model: CANONICAL_FACE_FILE,
             reason: e.to_string(),
         })?;
@@ -71,7 +95,7 @@ impl Analyzer {
     }
 
     /// The configuration in use.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &FaceConfig {
         &self.config
     }
 
@@ -96,18 +120,22 @@ impl Analyzer {
     }
 
     /// Cuts the aligned 150×150 chip of `face` out of `image` (the image it was found in).
-    pub fn chip(&self, image: &RgbImage, face: &FaceObservation) -> Result<FaceChip> {
+    pub fn chip(&self, image: &RgbImage, face: &FaceObservation) -> Result<FaceChip, FaceError> {
         align(image, &face.landmarks)
-            .ok_or_else(|| crate::Error::UnusableFace("degenerate landmarks".into()))
+            .ok_or_else(|| FaceError::Unusable("degenerate landmarks".into()))
     }
 
     /// The 128-d descriptor of `face` in `image`.
-    pub fn describe(&self, image: &RgbImage, face: &FaceObservation) -> Result<Descriptor> {
-        self.descriptor.get()?.describe(&self.chip(image, face)?)
+    pub fn describe(
+        &self,
+        image: &RgbImage,
+        face: &FaceObservation,
+    ) -> Result<Descriptor, FaceError> {
+        Ok(self.descriptor.get()?.describe(&self.chip(image, face)?)?)
     }
 
     /// The descriptor model alone (for benchmarks and tools), loaded if it is not yet.
-    pub fn descriptor_model(&self) -> Result<&DescriptorModel> {
+    pub fn descriptor_model(&self) -> Result<&DescriptorModel, ModelError> {
         self.descriptor.get()
     }
 
@@ -125,7 +153,7 @@ impl Analyzer {
     }
 
     /// Analyses one camera frame.
-    pub fn analyze(&self, frame: &Frame<'_>) -> Result<FrameAnalysis> {
+    pub fn analyze(&self, frame: &Frame<'_>) -> Result<FrameAnalysis, FaceError> {
         let _span = tracing::debug_span!("analyze_frame").entered();
         let image = frame.to_rgb();
         let faces = self.analyze_image(&image)?;
@@ -133,7 +161,7 @@ impl Analyzer {
     }
 
     /// Analyses an upright RGB image.
-    pub fn analyze_image(&self, image: &RgbImage) -> Result<Vec<FaceObservation>> {
+    pub fn analyze_image(&self, image: &RgbImage) -> Result<Vec<FaceObservation>, FaceError> {
         let _span = tracing::debug_span!("analyze_image").entered();
         let mut faces = Vec::new();
         for detection in self.detector.detect(image)? {
@@ -169,7 +197,7 @@ mod tests {
 
     #[test]
     fn embedded_descriptor_loads_on_first_use_once_for_every_clone() {
-        let analyzer = Analyzer::new(Config::default()).unwrap();
+        let analyzer = Analyzer::new(FaceConfig::default()).unwrap();
         assert!(!analyzer.descriptor_loaded());
         // Its identity is known before it is loaded (templates name it).
         assert!(analyzer.models().iter().any(|m| m.file == DESCRIPTOR_FILE));
@@ -184,7 +212,7 @@ mod tests {
     fn descriptor_from_a_directory_loads_at_creation() {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
         let analyzer =
-            Analyzer::with_models(Config::default(), &ModelSource::Directory(dir)).unwrap();
+            Analyzer::with_models(FaceConfig::default(), &ModelSource::Directory(dir)).unwrap();
         assert!(analyzer.descriptor_loaded());
     }
 }

@@ -20,8 +20,9 @@
 //! are similar in size. This is a weak, single-frame signal (the upstream samples are its only
 //! check here): it is recorded as evidence, never a decision on its own.
 
-use crate::api::error::{Error, Result};
+use crate::face::error::FaceError;
 use crate::image::geometry::Rect;
+use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -54,10 +55,10 @@ pub struct PassiveAntiSpoof {
 
 impl PassiveAntiSpoof {
     /// Loads both models from `dir`.
-    pub fn from_dir(dir: &Path) -> Result<Self> {
+    pub fn from_dir(dir: &Path) -> Result<Self, FaceError> {
         let read = |name: &'static str| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| Error::Io {
+            std::fs::read(&path).map_err(|source| ModelError::Io {
                 path: path.display().to_string(),
                 source,
             })
@@ -66,7 +67,7 @@ impl PassiveAntiSpoof {
     }
 
     /// Loads both models from their bytes (2.7× model first).
-    pub fn from_bytes(v2: &[u8], v1se: &[u8]) -> Result<Self> {
+    pub fn from_bytes(v2: &[u8], v1se: &[u8]) -> Result<Self, FaceError> {
         let _span = tracing::info_span!("load_pad_models").entered();
         let shape = [1, 3, INPUT_SIDE, INPUT_SIDE];
         Ok(Self {
@@ -79,23 +80,23 @@ impl PassiveAntiSpoof {
 
     /// Scores the face whose detector box is `face_box` in `image` (the upright image it was
     /// found in).
-    pub fn score(&self, image: &RgbImage, face_box: &Rect) -> Result<PadScore> {
+    pub fn score(&self, image: &RgbImage, face_box: &Rect) -> Result<PadScore, FaceError> {
         let _span = tracing::debug_span!("pad_score").entered();
         let mut avg = [0f32; 3];
         let mut per_model = [0f32; 2];
         for (k, (model, scale)) in self.models.iter().enumerate() {
             let input = crop_bgr(image, face_box, *scale)
-                .ok_or_else(|| Error::UnusableFace("face box outside the image".into()))?;
+                .ok_or_else(|| FaceError::Unusable("face box outside the image".into()))?;
             let tensor =
                 Tensor::from_shape(&[1, 3, INPUT_SIDE, INPUT_SIDE], &input).map_err(|e| {
-                    Error::Inference {
+                    ModelError::Inference {
                         model: model.name(),
                         reason: format!("{e:#}"),
                     }
                 })?;
             let outputs = model.run(tensor)?;
             let logits = model.output_f32(&outputs, 0)?;
-            let p = softmax3(&logits).ok_or_else(|| Error::Inference {
+            let p = softmax3(&logits).ok_or_else(|| ModelError::Inference {
                 model: model.name(),
                 reason: format!("expected 3 finite logits, got {logits:?}"),
             })?;

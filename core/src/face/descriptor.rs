@@ -6,8 +6,8 @@
 //! `0..=255` (mean subtraction and scaling happen inside the graph). Output `descriptor`
 //! `[N,128]`, not normalised.
 
-use crate::api::error::{Error, Result};
 use crate::face::alignment::{FaceChip, CHIP_SIZE};
+use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
 use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::Tensor;
@@ -52,7 +52,7 @@ pub struct DescriptorModel {
 
 impl DescriptorModel {
     /// Loads the model from ONNX bytes (batch of one).
-    pub fn new(onnx: &[u8]) -> Result<Self> {
+    pub fn new(onnx: &[u8]) -> Result<Self, ModelError> {
         let side = CHIP_SIZE as usize;
         Ok(Self {
             model: OnnxModel::load("dlib_face_descriptor.onnx", onnx, &[1, 3, side, side])?,
@@ -60,7 +60,7 @@ impl DescriptorModel {
     }
 
     /// Describes one aligned chip.
-    pub fn describe(&self, chip: &FaceChip) -> Result<Descriptor> {
+    pub fn describe(&self, chip: &FaceChip) -> Result<Descriptor, ModelError> {
         let _span = tracing::trace_span!("describe_face").entered();
         let side = CHIP_SIZE as usize;
         let plane = side * side;
@@ -71,14 +71,14 @@ impl DescriptorModel {
             input[2 * plane + i] = p[2] as f32;
         }
         let tensor =
-            Tensor::from_shape(&[1, 3, side, side], &input).map_err(|e| Error::Inference {
+            Tensor::from_shape(&[1, 3, side, side], &input).map_err(|e| ModelError::Inference {
                 model: self.model.name(),
                 reason: format!("{e:#}"),
             })?;
         let outputs = self.model.run(tensor)?;
         let values = self.model.output_f32(&outputs, 0)?;
         if values.len() != DESCRIPTOR_LEN || values.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Inference {
+            return Err(ModelError::Inference {
                 model: self.model.name(),
                 reason: format!("unexpected descriptor of {} values", values.len()),
             });

@@ -5,14 +5,74 @@
 //! `[1,896,16]` (box centre/size and six keypoints, in input pixels relative to the anchor)
 //! and classificators `[1,896,1]` (logits).
 
-use crate::api::config::DetectorConfig;
-use crate::api::error::Result;
+use crate::face::error::FaceError;
 use crate::face::observation::Detection;
 use crate::image::geometry::{Point, Rect};
 use crate::image::warp::{letterbox_region_into, Letterbox};
+use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::Tensor;
+
+/// Face detector settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetectorConfig {
+    /// Minimum detector score for a face. Default 0.5, MediaPipe's own value for the
+    /// short-range model.
+    pub min_score: f32,
+    /// IoU above which overlapping detections are merged by weighted NMS. Default 0.3
+    /// (MediaPipe).
+    pub nms_iou: f32,
+    /// At most this many faces are reported per frame (largest scores first). Default 8:
+    /// enough to tell "several people in the picture" apart from "one".
+    pub max_faces: usize,
+    /// Also search an `n`×`n` grid of overlapping tiles (each half again as large as a
+    /// cell) for faces too small to be seen when the whole frame is shrunk to the
+    /// detector's 128×128 input. `1` (the default) searches the whole frame only, which
+    /// suits a selfie camera held at arm's length; still photos of groups want 3.
+    pub tiles: u32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            min_score: 0.5,
+            nms_iou: 0.3,
+            max_faces: 8,
+            tiles: 1,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Checks that every value lies in its documented range.
+    pub fn validate(&self) -> Result<(), FaceError> {
+        unit("detector.min_score", self.min_score)?;
+        unit("detector.nms_iou", self.nms_iou)?;
+        if self.max_faces == 0 {
+            return Err(FaceError::Config(
+                "detector.max_faces must be at least 1".into(),
+            ));
+        }
+        if !(1..=4).contains(&self.tiles) {
+            return Err(FaceError::Config(format!(
+                "detector.tiles = {} is outside [1, 4]",
+                self.tiles
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn unit(name: &str, v: f32) -> Result<(), FaceError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(FaceError::Config(format!("{name} = {v} is outside [0, 1]")))
+    }
+}
 
 /// Side of the square model input, pixels.
 pub const INPUT_SIZE: u32 = 128;
@@ -85,7 +145,7 @@ pub struct FaceDetector {
 
 impl FaceDetector {
     /// Loads the detector from ONNX bytes.
-    pub fn new(onnx: &[u8], config: DetectorConfig) -> Result<Self> {
+    pub fn new(onnx: &[u8], config: DetectorConfig) -> Result<Self, ModelError> {
         let shape = [1, INPUT_SIZE as usize, INPUT_SIZE as usize, 3];
         Ok(Self {
             model: OnnxModel::load("face_detection_short_range.onnx", onnx, &shape)?,
@@ -96,7 +156,7 @@ impl FaceDetector {
 
     /// Finds faces in an upright RGB image; boxes and keypoints in its pixel coordinates,
     /// sorted by decreasing score.
-    pub fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>> {
+    pub fn detect(&self, image: &RgbImage) -> Result<Vec<Detection>, ModelError> {
         let _span = tracing::trace_span!("detect", w = image.width(), h = image.height()).entered();
         let mut candidates = self.detect_region(
             image,
@@ -118,7 +178,7 @@ impl FaceDetector {
     }
 
     /// Runs the model on `region` of `image`; candidates in image pixels.
-    fn detect_region(&self, image: &RgbImage, region: Rect) -> Result<Vec<Candidate>> {
+    fn detect_region(&self, image: &RgbImage, region: Rect) -> Result<Vec<Candidate>, ModelError> {
         let side = INPUT_SIZE as usize;
         let mut input = vec![0.0f32; side * side * 3];
         let letterbox = letterbox_region_into(
@@ -130,12 +190,11 @@ impl FaceDetector {
             0.0,
             &mut input,
         );
-        let tensor = Tensor::from_shape(&[1, side, side, 3], &input).map_err(|e| {
-            crate::api::error::Error::Inference {
+        let tensor =
+            Tensor::from_shape(&[1, side, side, 3], &input).map_err(|e| ModelError::Inference {
                 model: self.model.name(),
                 reason: format!("{e:#}"),
-            }
-        })?;
+            })?;
         let outputs = self.model.run(tensor)?;
         let regressors = self.model.output_f32(&outputs, 0)?;
         let logits = self.model.output_f32(&outputs, 1)?;
@@ -146,9 +205,9 @@ impl FaceDetector {
         Ok(candidates)
     }
 
-    fn decode(&self, regressors: &[f32], logits: &[f32]) -> Result<Vec<Candidate>> {
+    fn decode(&self, regressors: &[f32], logits: &[f32]) -> Result<Vec<Candidate>, ModelError> {
         if regressors.len() != ANCHOR_COUNT * REGRESSOR_WIDTH || logits.len() != ANCHOR_COUNT {
-            return Err(crate::api::error::Error::Inference {
+            return Err(ModelError::Inference {
                 model: self.model.name(),
                 reason: format!(
                     "unexpected output sizes {} and {}",

@@ -4,14 +4,54 @@
 //! Input contract (see `models/MODELS.md`): `[1,192,192,3]` NHWC f32 in `[0, 1]`. Outputs:
 //! `[1,1,1,1404]` = 468 × (x, y, z) in crop pixels, and `[1,1,1,1]` face-presence logit.
 
-use crate::api::config::LandmarkConfig;
-use crate::api::error::{Error, Result};
+use crate::face::error::FaceError;
 use crate::face::observation::{Detection, Keypoint, Landmarks, LANDMARK_COUNT};
 use crate::image::geometry::Point;
 use crate::image::warp::{warp_into, Affine};
+use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 use tract_onnx::prelude::Tensor;
+
+/// Landmark model settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LandmarkConfig {
+    /// The ROI side is the detector box's long side times this. Default 1.5 (MediaPipe).
+    pub roi_scale: f32,
+    /// Faces whose landmark presence score is below this are dropped as false detections.
+    /// Default 0.5.
+    pub min_presence: f32,
+}
+
+impl Default for LandmarkConfig {
+    fn default() -> Self {
+        Self {
+            roi_scale: 1.5,
+            min_presence: 0.5,
+        }
+    }
+}
+
+impl LandmarkConfig {
+    /// Checks that every value lies in its documented range.
+    pub fn validate(&self) -> Result<(), FaceError> {
+        if !(0.0..=1.0).contains(&self.min_presence) {
+            return Err(FaceError::Config(format!(
+                "landmarks.min_presence = {} is outside [0, 1]",
+                self.min_presence
+            )));
+        }
+        if !(1.0..=4.0).contains(&self.roi_scale) {
+            return Err(FaceError::Config(format!(
+                "landmarks.roi_scale = {} is outside [1, 4]",
+                self.roi_scale
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Side of the square model input, pixels.
 pub const INPUT_SIZE: u32 = 192;
@@ -62,7 +102,7 @@ pub struct FaceLandmarker {
 
 impl FaceLandmarker {
     /// Loads the landmark model from ONNX bytes.
-    pub fn new(onnx: &[u8], config: LandmarkConfig) -> Result<Self> {
+    pub fn new(onnx: &[u8], config: LandmarkConfig) -> Result<Self, ModelError> {
         let shape = [1, INPUT_SIZE as usize, INPUT_SIZE as usize, 3];
         Ok(Self {
             model: OnnxModel::load("face_landmark.onnx", onnx, &shape)?,
@@ -76,14 +116,14 @@ impl FaceLandmarker {
     }
 
     /// Runs the model on `roi` of `image` and returns the 468 landmarks in frame pixels.
-    pub fn landmarks(&self, image: &RgbImage, roi: &FaceRoi) -> Result<Landmarks> {
+    pub fn landmarks(&self, image: &RgbImage, roi: &FaceRoi) -> Result<Landmarks, ModelError> {
         let _span = tracing::trace_span!("landmarks").entered();
         let side = INPUT_SIZE as usize;
         let map = roi.affine();
         let mut input = vec![0.0f32; side * side * 3];
         warp_into(image, &map, INPUT_SIZE, 1.0 / 255.0, 0.0, &mut input);
         let tensor =
-            Tensor::from_shape(&[1, side, side, 3], &input).map_err(|e| Error::Inference {
+            Tensor::from_shape(&[1, side, side, 3], &input).map_err(|e| ModelError::Inference {
                 model: self.model.name(),
                 reason: format!("{e:#}"),
             })?;
@@ -91,7 +131,7 @@ impl FaceLandmarker {
         let raw = self.model.output_f32(&outputs, 0)?;
         let presence_logit = self.model.output_f32(&outputs, 1)?;
         if raw.len() != LANDMARK_COUNT * 3 || presence_logit.len() != 1 {
-            return Err(Error::Inference {
+            return Err(ModelError::Inference {
                 model: self.model.name(),
                 reason: format!(
                     "unexpected output sizes {} and {}",

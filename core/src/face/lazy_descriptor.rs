@@ -12,9 +12,9 @@
 //! from a directory ([`ModelSource::Directory`]) is loaded at creation, as before, so that a
 //! bad file is reported when the engine is created and not in the middle of a session.
 
-use crate::api::error::Result;
 use crate::face::descriptor::DescriptorModel;
 use crate::model::assets::{ModelSource, DESCRIPTOR_FILE};
+use crate::model::error::ModelError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -35,7 +35,7 @@ struct Inner {
 impl LazyDescriptor {
     /// Loads the model now from a directory, or prepares the lazy load of the embedded copy.
     /// `bytes` are the file's bytes as read (and hashed) by the caller.
-    pub(crate) fn new(source: &ModelSource, bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn new(source: &ModelSource, bytes: &[u8]) -> Result<Self, ModelError> {
         let lazy = Self(Arc::new(Inner {
             model: OnceLock::new(),
             loading: Mutex::new(()),
@@ -55,7 +55,7 @@ impl LazyDescriptor {
 
     /// The model, loading the embedded copy on first use (a caller arriving during a load
     /// waits for it).
-    pub(crate) fn get(&self) -> Result<&DescriptorModel> {
+    pub(crate) fn get(&self) -> Result<&DescriptorModel, ModelError> {
         if let Some(model) = self.0.model.get() {
             return Ok(model);
         }

@@ -7,6 +7,7 @@ pub mod analyzer;
 pub mod anti_spoofing;
 pub mod descriptor;
 pub mod detector;
+pub mod error;
 pub mod landmarks;
 mod lazy_descriptor;
 pub mod mouth;

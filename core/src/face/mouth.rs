@@ -7,7 +7,7 @@
 //! does not change with the distance to the camera and changes little when the head turns.
 //! A closed mouth gives ≈ 0–0.02, speech ≈ 0.05–0.3, a wide-open mouth ≈ 0.4 or more.
 
-use crate::api::error::{Error, Result};
+use crate::face::error::FaceError;
 use crate::face::observation::{Landmarks, LANDMARK_COUNT};
 
 /// FaceMesh index of the upper inner lip, midline.
@@ -21,12 +21,12 @@ pub const LEFT_EYE_OUTER: usize = 263;
 
 /// Inner-lip gap over inter-ocular distance (see the module documentation).
 ///
-/// Fails with [`Error::UnusableFace`] when the landmarks are not the 468 FaceMesh points,
+/// Fails with [`FaceError::Unusable`] when the landmarks are not the 468 FaceMesh points,
 /// hold non-finite values, or the eye corners coincide.
-pub fn mouth_aperture(landmarks: &Landmarks) -> Result<f32> {
+pub fn mouth_aperture(landmarks: &Landmarks) -> Result<f32, FaceError> {
     let p = &landmarks.points;
     if p.len() != LANDMARK_COUNT {
-        return Err(Error::UnusableFace(format!(
+        return Err(FaceError::Unusable(format!(
             "{} landmarks, expected {LANDMARK_COUNT}",
             p.len()
         )));
@@ -38,7 +38,7 @@ pub fn mouth_aperture(landmarks: &Landmarks) -> Result<f32> {
     let gap = dist(UPPER_INNER_LIP, LOWER_INNER_LIP);
     let eyes = dist(RIGHT_EYE_OUTER, LEFT_EYE_OUTER);
     if !(gap.is_finite() && eyes.is_finite() && eyes > 1e-3) {
-        return Err(Error::UnusableFace(
+        return Err(FaceError::Unusable(
             "degenerate eye or lip landmarks".into(),
         ));
     }

@@ -14,8 +14,8 @@
 //! `f = R·ẑ`, its left-to-right axis `r = R·x̂`:
 //! `yaw = atan2(f.x, f.z)`, `pitch = atan2(f.y, √(f.x² + f.z²))`, `roll = atan2(−r.y, r.x)`.
 
-use crate::api::error::{Error, Result};
 use crate::face::observation::{HeadPose, Landmarks, LANDMARK_COUNT};
+use crate::model::error::ModelError;
 use nalgebra::{Matrix3, Vector3};
 use serde::Deserialize;
 
@@ -36,13 +36,13 @@ pub struct CanonicalFace {
 
 impl CanonicalFace {
     /// Parses the JSON data file; every basis index must name a vertex.
-    pub fn from_json(json: &str) -> Result<Self> {
-        let file: CanonicalFaceFile = serde_json::from_str(json).map_err(|e| Error::ModelLoad {
+    pub fn from_json(json: &str) -> Result<Self, ModelError> {
+        let file: CanonicalFaceFile = serde_json::from_str(json).map_err(|e| ModelError::Load {
             model: "canonical_face.json",
             reason: e.to_string(),
         })?;
         if file.vertices.len() != LANDMARK_COUNT {
-            return Err(Error::ModelLoad {
+            return Err(ModelError::Load {
                 model: "canonical_face.json",
                 reason: format!(
                     "{} vertices, expected {LANDMARK_COUNT}",
@@ -56,7 +56,7 @@ impl CanonicalFace {
                 .iter()
                 .any(|&(i, w)| i >= LANDMARK_COUNT || w.is_nan() || w <= 0.0)
         {
-            return Err(Error::ModelLoad {
+            return Err(ModelError::Load {
                 model: "canonical_face.json",
                 reason: "invalid Procrustes landmark basis".into(),
             });
@@ -83,10 +83,10 @@ impl CanonicalFace {
     }
 
     /// Fits the canonical face to `landmarks` and returns the head pose.
-    pub fn head_pose(&self, landmarks: &Landmarks) -> Result<HeadPose> {
+    pub fn head_pose(&self, landmarks: &Landmarks) -> Result<HeadPose, ModelError> {
         let _span = tracing::trace_span!("head_pose").entered();
         if landmarks.points.len() != LANDMARK_COUNT {
-            return Err(Error::Inference {
+            return Err(ModelError::Inference {
                 model: "canonical_face.json",
                 reason: format!(
                     "{} landmarks, expected {LANDMARK_COUNT}",
@@ -112,7 +112,7 @@ impl CanonicalFace {
             cov += (observed(i) - mean_p) * (self.vertices[i] - mean_m).transpose() * (w / total);
         }
         if !cov.iter().all(|v| v.is_finite()) {
-            return Err(Error::Inference {
+            return Err(ModelError::Inference {
                 model: "canonical_face.json",
                 reason: "non-finite landmarks".into(),
             });
@@ -121,7 +121,7 @@ impl CanonicalFace {
         let (u, v_t) = match (svd.u, svd.v_t) {
             (Some(u), Some(v_t)) => (u, v_t),
             _ => {
-                return Err(Error::Inference {
+                return Err(ModelError::Inference {
                     model: "canonical_face.json",
                     reason: "pose fit did not converge".into(),
                 })

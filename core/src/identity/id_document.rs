@@ -85,13 +85,12 @@
 //! live face's with [`crate::face::descriptor::Descriptor::distance`]. No quality gate is applied
 //! to the portrait: a printed card portrait is small and flat-lit by design.
 
-use crate::api::config::Config;
-use crate::api::error::Error;
-use crate::face::analyzer::Analyzer;
+use crate::face::analyzer::{Analyzer, FaceConfig};
 use crate::face::descriptor::Descriptor;
+use crate::face::error::FaceError;
 use crate::face::observation::FaceObservation;
 use crate::image::decode::{
-    decode_image, read_header, ImageLimitError, MAX_ENCODED_BYTES, MAX_IMAGE_SIDE,
+    decode_image, read_header, DecodeError, ImageLimitError, MAX_ENCODED_BYTES, MAX_IMAGE_SIDE,
 };
 use crate::image::geometry::Rect;
 use crate::model::assets::ModelSource;
@@ -178,8 +177,8 @@ impl Default for IdDocumentConfig {
 
 impl IdDocumentConfig {
     /// Checks that every value lies in its documented range.
-    pub fn validate(&self) -> crate::Result<()> {
-        let bad = |m: String| Err(Error::Config(format!("id_document.{m}")));
+    pub fn validate(&self) -> Result<(), IdDocumentError> {
+        let bad = |m: String| Err(IdDocumentError::Config(format!("id_document.{m}")));
         if self.max_upload_bytes < 10_000 {
             return bad(format!(
                 "max_upload_bytes = {} is below 10000",
@@ -322,20 +321,16 @@ pub enum IdDocumentError {
         /// Faces found.
         count: usize,
     },
-    /// The face analysis failed (model error) or the configuration is invalid.
+    /// The face analysis failed (a model error).
     #[error(transparent)]
-    Engine(Box<Error>),
+    Face(#[from] FaceError),
+    /// Reading the picture failed otherwise than by its content (an I/O error).
+    #[error(transparent)]
+    Decode(DecodeError),
+    /// A setting of the ID-document check holds a value outside its documented range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
-
-/// The ID-photo refusal message ids, with their placeholders (none), checked by the message
-/// loader.
-pub(crate) const ID_PHOTO_TEXT_IDS: [(&str, &[&str]); 5] = [
-    ("id_photo_format", &[]),
-    ("id_photo_too_large", &[]),
-    ("id_photo_unreadable", &[]),
-    ("id_photo_no_portrait", &[]),
-    ("id_photo_back_has_face", &[]),
-];
 
 impl IdDocumentError {
     /// The id of the sentence that tells the person what to do about this refused photo (JPG
@@ -351,24 +346,14 @@ impl IdDocumentError {
             Self::Empty | Self::Corrupt(_) => Some("id_photo_unreadable"),
             Self::NoFaceOnFront | Self::SeveralFacesOnFront { .. } => Some("id_photo_no_portrait"),
             Self::FaceOnBack { .. } => Some("id_photo_back_has_face"),
-            Self::Encode(_) | Self::Engine(_) => None,
+            Self::Encode(_) | Self::Face(_) | Self::Decode(_) | Self::Config(_) => None,
         }
-    }
-
-    /// The sentence for [`Self::message_id`] in `lang`, or `None` for an internal failure.
-    pub fn message(
-        &self,
-        messages: &crate::text::messages::Messages,
-        lang: crate::text::messages::Language,
-    ) -> Option<String> {
-        self.message_id()
-            .map(|id| messages.text(id, lang).to_string())
     }
 }
 
-impl From<Error> for IdDocumentError {
-    fn from(e: Error) -> Self {
-        Self::Engine(Box::new(e))
+impl From<crate::model::error::ModelError> for IdDocumentError {
+    fn from(e: crate::model::error::ModelError) -> Self {
+        Self::Face(e.into())
     }
 }
 
@@ -438,26 +423,30 @@ pub struct IdDocumentChecker {
 }
 
 impl IdDocumentChecker {
-    /// A checker with the embedded models and `config` (its `detector` and `landmarks`
-    /// settings for the whole-picture search, its `id_document` settings for the rest).
-    pub fn new(config: &Config) -> Result<Self, IdDocumentError> {
-        Self::with_models(config, &ModelSource::Embedded)
+    /// A checker with the embedded models: `face` for the whole-picture search, `config` for
+    /// the rest.
+    pub fn new(face: FaceConfig, config: IdDocumentConfig) -> Result<Self, IdDocumentError> {
+        Self::with_models(face, config, &ModelSource::Embedded)
     }
 
     /// A checker with the models from `source`.
-    pub fn with_models(config: &Config, source: &ModelSource) -> Result<Self, IdDocumentError> {
-        Self::from_analyzer(Analyzer::with_models(config.clone(), source)?, source)
+    pub fn with_models(
+        face: FaceConfig,
+        config: IdDocumentConfig,
+        source: &ModelSource,
+    ) -> Result<Self, IdDocumentError> {
+        Self::from_analyzer(Analyzer::with_models(face, source)?, config, source)
     }
 
     /// A checker sharing an existing analyzer (cheap: its models are reference-counted)
-    /// for the whole-picture search; its configuration's `id_document` settings apply.
-    /// Only the tiled analyzer, if the fallback is on, is loaded from `source`.
+    /// for the whole-picture search, with `config`. Only the tiled analyzer, if the
+    /// fallback is on, is loaded from `source`.
     pub fn from_analyzer(
         analyzer: Analyzer,
+        config: IdDocumentConfig,
         source: &ModelSource,
     ) -> Result<Self, IdDocumentError> {
         let _span = tracing::info_span!("id_document_checker").entered();
-        let config = analyzer.config().id_document.clone();
         config.validate()?;
         let tiled = if config.fallback_tiles > analyzer.config().detector.tiles {
             let mut tiled_config = analyzer.config().clone();
@@ -499,23 +488,23 @@ impl IdDocumentChecker {
             });
         }
         read_header(bytes).map_err(|e| match e {
-            Error::ImageTooLarge(ImageLimitError::Side { width, height, .. }) => {
+            DecodeError::TooLarge(ImageLimitError::Side { width, height, .. }) => {
                 IdDocumentError::TooManyPixels {
                     width,
                     height,
                     max_side: MAX_IMAGE_SIDE,
                 }
             }
-            Error::ImageTooLarge(limit) => IdDocumentError::ImageTooLarge(limit),
-            Error::ImageDecode(reason) => IdDocumentError::Corrupt(reason),
-            other => other.into(),
+            DecodeError::TooLarge(limit) => IdDocumentError::ImageTooLarge(limit),
+            DecodeError::Decode(reason) => IdDocumentError::Corrupt(reason),
+            other => IdDocumentError::Decode(other),
         })?;
         if format == DocumentFormat::Jpeg {
             check_jpeg_complete(bytes)?;
         }
         let upright = decode_image(bytes).map_err(|e| match e {
-            Error::ImageDecode(reason) => IdDocumentError::Corrupt(reason),
-            other => other.into(),
+            DecodeError::Decode(reason) => IdDocumentError::Corrupt(reason),
+            other => IdDocumentError::Decode(other),
         })?;
         let input_size = upright.dimensions();
         let working = shrink_to(&upright, self.config.max_side);
@@ -572,7 +561,7 @@ impl IdDocumentChecker {
     /// Faces in `image`: the whole-picture search, then, if that found none or only small
     /// ones, the tiled search, whose result replaces it unless it is empty. Also says
     /// whether the tiled search ran.
-    fn find_faces(&self, image: &RgbImage) -> Result<(Vec<FaceObservation>, bool), Error> {
+    fn find_faces(&self, image: &RgbImage) -> Result<(Vec<FaceObservation>, bool), FaceError> {
         let faces = self.analyzer.analyze_image(image)?;
         let Some(tiled) = &self.tiled else {
             return Ok((faces, false));
@@ -1002,10 +991,15 @@ mod tests {
             },
         ];
         for c in bad {
-            assert!(matches!(c.validate(), Err(Error::Config(_))), "{c:?}");
+            assert!(
+                matches!(c.validate(), Err(IdDocumentError::Config(_))),
+                "{c:?}"
+            );
         }
-        let mut config = Config::default();
-        config.id_document.fallback_tiles = 9;
+        let config = IdDocumentConfig {
+            fallback_tiles: 9,
+            ..Default::default()
+        };
         assert!(config.validate().is_err());
     }
 }

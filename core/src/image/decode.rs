@@ -16,7 +16,6 @@
 //! [`load_image`] reads regular files only (a FIFO or `/dev/zero` is refused before it is
 //! opened) and never more than [`MAX_ENCODED_BYTES`] + 1 bytes, whatever the file claims.
 
-use crate::api::error::{Error, Result};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -37,6 +36,29 @@ pub const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
 /// Largest accepted encoded input, bytes (uploads are checked against tighter limits
 /// where a flow demands it).
 pub const MAX_ENCODED_BYTES: usize = 64 * 1024 * 1024;
+
+/// An encoded image could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes are not a JPEG, PNG or WebP image the decoder can read.
+    #[error("could not decode image: {0}")]
+    Decode(String),
+
+    /// The image (or its file) is larger than the decoder's budget: refused before its
+    /// pixels are decoded.
+    #[error("image too large: {0}")]
+    TooLarge(#[from] ImageLimitError),
+
+    /// Reading the file failed.
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// Why an image is refused before its pixels are decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,13 +148,13 @@ pub fn check_budget(width: u32, height: u32, decoded_bytes: u64) -> Result<(), I
     Ok(())
 }
 
-fn decode_error(e: impl std::fmt::Display) -> Error {
-    Error::ImageDecode(e.to_string())
+fn decode_error(e: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Decode(e.to_string())
 }
 
 /// A decoder for `bytes` with the header read and the budget checked, but no pixels
 /// decoded yet.
-fn budgeted_decoder(bytes: &[u8]) -> Result<(ImageFormat, impl ImageDecoder + '_)> {
+fn budgeted_decoder(bytes: &[u8]) -> Result<(ImageFormat, impl ImageDecoder + '_), DecodeError> {
     if bytes.len() > MAX_ENCODED_BYTES {
         return Err(ImageLimitError::EncodedBytes {
             bytes: bytes.len() as u64,
@@ -145,7 +167,7 @@ fn budgeted_decoder(bytes: &[u8]) -> Result<(ImageFormat, impl ImageDecoder + '_
         .map_err(decode_error)?;
     let format = match reader.format() {
         Some(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => f,
-        _ => return Err(Error::ImageDecode("not a JPEG, PNG or WebP image".into())),
+        _ => return Err(DecodeError::Decode("not a JPEG, PNG or WebP image".into())),
     };
     // No side limits here: the header must be read to say which limit an image breaks
     // (`check_budget` below); reading it allocates no pixels.
@@ -157,7 +179,7 @@ fn budgeted_decoder(bytes: &[u8]) -> Result<(ImageFormat, impl ImageDecoder + '_
     limits.max_alloc = Some(MAX_METADATA_BYTES);
     reader.limits(limits);
     let decoder = reader.into_decoder().map_err(|e| match e {
-        image::ImageError::Limits(_) => Error::ImageDecode(format!(
+        image::ImageError::Limits(_) => DecodeError::Decode(format!(
             "the image exceeds the decoder's limits ({e}): at most {MAX_METADATA_BYTES} bytes \
              of metadata"
         )),
@@ -165,7 +187,7 @@ fn budgeted_decoder(bytes: &[u8]) -> Result<(ImageFormat, impl ImageDecoder + '_
     })?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
-        return Err(Error::ImageDecode(format!(
+        return Err(DecodeError::Decode(format!(
             "the image is {width}×{height} pixels"
         )));
     }
@@ -175,7 +197,7 @@ fn budgeted_decoder(bytes: &[u8]) -> Result<(ImageFormat, impl ImageDecoder + '_
 
 /// Reads the header of a JPEG, PNG or WebP held in memory and checks the budget (see the
 /// module docs) without decoding any pixel.
-pub fn read_header(bytes: &[u8]) -> Result<ImageHeader> {
+pub fn read_header(bytes: &[u8]) -> Result<ImageHeader, DecodeError> {
     let (format, decoder) = budgeted_decoder(bytes)?;
     let (width, height) = decoder.dimensions();
     Ok(ImageHeader {
@@ -188,7 +210,7 @@ pub fn read_header(bytes: &[u8]) -> Result<ImageHeader> {
 
 /// Decodes a JPEG, PNG or WebP held in memory, applying its EXIF orientation. The budget
 /// (see the module docs) is checked from the header first.
-pub fn decode_image(bytes: &[u8]) -> Result<RgbImage> {
+pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     let _span = tracing::debug_span!("decode_image", bytes = bytes.len()).entered();
     let (_, mut decoder) = budgeted_decoder(bytes)?;
     let orientation = decoder.orientation().map_err(decode_error)?;
@@ -204,8 +226,8 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage> {
 /// a device such as `/dev/zero` — is refused before it is opened (special files report a
 /// length of 0 and could be read forever), and the read stops one byte past the limit
 /// whatever the file system claims.
-pub fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
-    let io = |source: std::io::Error| Error::Io {
+pub fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, DecodeError> {
+    let io = |source: std::io::Error| DecodeError::Io {
         path: path.display().to_string(),
         source,
     };
@@ -225,7 +247,7 @@ pub fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
         return Err(not_regular());
     }
     let too_large = |bytes: u64| {
-        Error::ImageTooLarge(ImageLimitError::EncodedBytes {
+        DecodeError::TooLarge(ImageLimitError::EncodedBytes {
             bytes,
             max: max_bytes,
         })
@@ -244,7 +266,7 @@ pub fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
 }
 
 /// Reads and decodes an image file (see [`decode_image`] and [`read_regular_file`]).
-pub fn load_image(path: &Path) -> Result<RgbImage> {
+pub fn load_image(path: &Path) -> Result<RgbImage, DecodeError> {
     let bytes = read_regular_file(path, MAX_ENCODED_BYTES as u64)?;
     decode_image(&bytes)
 }
@@ -264,13 +286,13 @@ mod tests {
     fn garbage_and_truncated_images_are_typed_errors() {
         assert!(matches!(
             decode_image(b"not an image"),
-            Err(Error::ImageDecode(_))
+            Err(DecodeError::Decode(_))
         ));
         let png = png_of(&RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3])).into());
         assert_eq!(decode_image(&png).unwrap().dimensions(), (8, 8));
         assert!(matches!(
             decode_image(&png[..png.len() / 2]),
-            Err(Error::ImageDecode(_))
+            Err(DecodeError::Decode(_))
         ));
     }
 
@@ -322,12 +344,12 @@ mod tests {
         let huge = png_header_only(8192, 8192, 16, 6);
         assert!(huge.len() < 100);
         match decode_image(&huge) {
-            Err(Error::ImageTooLarge(ImageLimitError::Pixels { width: 8192, .. })) => {}
+            Err(DecodeError::TooLarge(ImageLimitError::Pixels { width: 8192, .. })) => {}
             other => panic!("{:?}", other.map(|i| i.dimensions())),
         }
         // 6000×6000 16-bit RGB: 36 megapixels, but 216 MB decoded.
         match read_header(&png_header_only(6000, 6000, 16, 2)) {
-            Err(Error::ImageTooLarge(ImageLimitError::DecodedBytes { bytes, .. })) => {
+            Err(DecodeError::TooLarge(ImageLimitError::DecodedBytes { bytes, .. })) => {
                 assert_eq!(bytes, 6000 * 6000 * 6)
             }
             other => panic!("{other:?}"),
@@ -339,11 +361,11 @@ mod tests {
         assert_eq!(header.decoded_bytes, 6000 * 6000 * 3);
         assert!(matches!(
             decode_image(&png_header_only(6000, 6000, 8, 2)),
-            Err(Error::ImageDecode(_))
+            Err(DecodeError::Decode(_))
         ));
         assert!(matches!(
             read_header(&png_header_only(9000, 10, 8, 2)),
-            Err(Error::ImageTooLarge(ImageLimitError::Side { .. }))
+            Err(DecodeError::TooLarge(ImageLimitError::Side { .. }))
         ));
         assert!(check_budget(8160, 6120, 8160 * 6120 * 3).is_ok());
     }
@@ -357,17 +379,20 @@ mod tests {
         assert_eq!(read_regular_file(&file, 100).unwrap().len(), 100);
         assert!(matches!(
             read_regular_file(&file, 99),
-            Err(Error::ImageTooLarge(ImageLimitError::EncodedBytes {
+            Err(DecodeError::TooLarge(ImageLimitError::EncodedBytes {
                 bytes: 100,
                 max: 99
             }))
         ));
-        assert!(matches!(read_regular_file(&dir, 99), Err(Error::Io { .. })));
+        assert!(matches!(
+            read_regular_file(&dir, 99),
+            Err(DecodeError::Io { .. })
+        ));
         #[cfg(unix)]
         {
             // A character device that never ends: refused, not read.
             match load_image(Path::new("/dev/zero")) {
-                Err(Error::Io { source, .. }) => {
+                Err(DecodeError::Io { source, .. }) => {
                     assert_eq!(source.kind(), std::io::ErrorKind::InvalidInput)
                 }
                 other => panic!("{:?}", other.map(|i| i.dimensions())),

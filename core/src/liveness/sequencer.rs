@@ -72,7 +72,6 @@
 //! verdict. All timing uses the timestamps given (irregular frame intervals give the same
 //! result; nothing counts frames).
 
-use crate::api::error::{Error, Result};
 use crate::audio::mfcc::{Mfcc, MfccConfig};
 use crate::audio::segments::{speech_segments, SegmentConfig, SpeechSegment};
 use crate::audio::speaker::{SpeakerEmbedding, SpeakerEncoder, SpeakerError};
@@ -99,38 +98,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Id of "please blink".
-pub const ACTION_BLINK: &str = "action_blink";
-/// Id of "please open your mouth wide".
-pub const ACTION_OPEN_MOUTH: &str = "action_open_mouth";
-/// Id of "please turn your head slowly to the left".
-pub const ACTION_TURN_LEFT: &str = "action_turn_left";
-/// Id of "please turn your head slowly to the right".
-pub const ACTION_TURN_RIGHT: &str = "action_turn_right";
-/// Id of "please nod".
-pub const ACTION_NOD: &str = "action_nod";
+/// A liveness setting (or a challenge given to a session) is outside its documented range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct LivenessConfigError(pub String);
 
-/// The message ids this module adds (action prompts and failure reasons), with their
-/// placeholders (none). Checked by the message loader.
-pub(crate) const LIVENESS_TEXT_IDS: [(&str, &[&str]); 17] = [
-    (ACTION_BLINK, &[]),
-    (ACTION_OPEN_MOUTH, &[]),
-    (ACTION_TURN_LEFT, &[]),
-    (ACTION_TURN_RIGHT, &[]),
-    (ACTION_NOD, &[]),
-    ("liveness_face_lost", &[]),
-    ("liveness_face_moved", &[]),
-    ("liveness_spoke_too_early", &[]),
-    ("liveness_no_speech", &[]),
-    ("liveness_no_audio", &[]),
-    ("liveness_wrong_number_of_digits", &[]),
-    ("liveness_digits_run_together", &[]),
-    ("liveness_lips_not_moving", &[]),
-    ("liveness_digit_mismatch", &[]),
-    ("liveness_timeout", &[]),
-    ("liveness_action_not_seen", &[]),
-    ("liveness_voice_not_confirmed", &[]),
-];
+pub use crate::text::ids::{
+    ACTION_BLINK, ACTION_NOD, ACTION_OPEN_MOUTH, ACTION_TURN_LEFT, ACTION_TURN_RIGHT,
+};
 
 /// Message id of the prompt for `action`.
 pub fn action_message_id(action: Action) -> &'static str {
@@ -268,8 +243,8 @@ impl LivenessConfig {
     }
 
     /// Checks that every value lies in its documented range.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |what: &str| Err(Error::Config(format!("liveness: {what}")));
+    pub fn validate(&self) -> Result<(), LivenessConfigError> {
+        let bad = |what: &str| Err(LivenessConfigError(format!("liveness: {what}")));
         if self.stage_timeout.is_zero()
             || self.prompt_timeout.is_zero()
             || self.response_window.is_zero()
@@ -284,7 +259,7 @@ impl LivenessConfig {
         }
         self.av_sync
             .validate()
-            .map_err(|e| Error::Config(format!("liveness: av_sync: {e}")))?;
+            .map_err(|e| LivenessConfigError(format!("liveness: av_sync: {e}")))?;
         if !(8_000..=48_000).contains(&self.sample_rate) {
             return bad("sample_rate must be 8000..=48000");
         }
@@ -738,9 +713,12 @@ impl std::fmt::Debug for LivenessSession {
 
 impl LivenessSession {
     /// A spoken-digit session for `challenge`.
-    pub fn new_digits(challenge: DigitChallenge, config: LivenessConfig) -> Result<Self> {
+    pub fn new_digits(
+        challenge: DigitChallenge,
+        config: LivenessConfig,
+    ) -> Result<Self, LivenessConfigError> {
         if challenge.digits.is_empty() || challenge.digits.iter().any(|&d| d > 9) {
-            return Err(Error::Config(
+            return Err(LivenessConfigError(
                 "liveness: a digit challenge needs digits 0..=9".into(),
             ));
         }
@@ -748,16 +726,19 @@ impl LivenessSession {
     }
 
     /// An action session for `challenge`.
-    pub fn new_actions(challenge: ActionChallenge, config: LivenessConfig) -> Result<Self> {
+    pub fn new_actions(
+        challenge: ActionChallenge,
+        config: LivenessConfig,
+    ) -> Result<Self, LivenessConfigError> {
         if challenge.actions.is_empty() {
-            return Err(Error::Config(
+            return Err(LivenessConfigError(
                 "liveness: an action challenge needs actions".into(),
             ));
         }
         Self::new(Challenge::Actions(challenge), config)
     }
 
-    fn new(challenge: Challenge, config: LivenessConfig) -> Result<Self> {
+    fn new(challenge: Challenge, config: LivenessConfig) -> Result<Self, LivenessConfigError> {
         config.validate()?;
         Ok(Self {
             tracker: VisualTracker::new(&config.visual, false),
@@ -798,8 +779,8 @@ impl LivenessSession {
         mut self,
         verifier: Arc<dyn DigitVerifier>,
         mfcc: MfccConfig,
-    ) -> Result<Self> {
-        let mfcc = Mfcc::new(mfcc).map_err(|e| Error::Config(format!("liveness: {e}")))?;
+    ) -> Result<Self, LivenessConfigError> {
+        let mfcc = Mfcc::new(mfcc).map_err(|e| LivenessConfigError(format!("liveness: {e}")))?;
         self.voice = Some(VoiceCheck { verifier, mfcc });
         Ok(self)
     }
@@ -2829,7 +2810,7 @@ mod tests {
         assert!(bad.validate().is_err());
         assert!(LivenessSession::new_digits(digits(&[]), LivenessConfig::default()).is_err());
         let m = crate::text::messages::Messages::builtin();
-        for (id, _) in LIVENESS_TEXT_IDS {
+        for (id, _) in crate::text::ids::LIVENESS_TEXT_IDS {
             for lang in crate::text::messages::Language::ALL {
                 assert!(m.get(id, lang).is_some(), "{id} {lang}");
             }

@@ -49,10 +49,11 @@
 //! them, and a template has no public serialisation: it leaves the core only through
 //! [`crate::matching::sealed_template`], sealed or signed.
 
-use crate::api::config::Config;
+use crate::capture::guidance::GuidanceConfig;
 use crate::capture::quality::{self, MotionTracker, QualityMeasurements};
 use crate::face::analyzer::Analyzer;
 use crate::face::descriptor::{Descriptor, DESCRIPTOR_LEN};
+use crate::face::error::FaceError;
 use crate::face::observation::FaceObservation;
 use crate::model::assets::{ModelInfo, DESCRIPTOR_FILE};
 use image::RgbImage;
@@ -296,6 +297,29 @@ pub enum RefreshRefusal {
     ClockWentBack,
 }
 
+/// The settings the enrollment gate reads: the guidance limits (used without their
+/// hysteresis margins) and the matching thresholds. The product configuration converts into
+/// it (`From<&Config>`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnrollmentGate {
+    /// Capture guidance limits: pose, light, focus, cover.
+    pub guidance: GuidanceConfig,
+    /// Enrollment gate, match threshold, bounded refresh.
+    pub matching: MatchingConfig,
+}
+
+/// The error of the template calls that run the face analyzer: the template refused, or
+/// the analysis failed.
+#[derive(Debug, Error)]
+pub enum MatchingError {
+    /// The template (or the frame, at its gate) was refused.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The face analysis (descriptor model, alignment) failed.
+    #[error(transparent)]
+    Face(#[from] FaceError),
+}
+
 /// Errors of templates: enrolment, matching, refresh, sealing and issuing.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
@@ -442,7 +466,10 @@ fn at_most(v: f32, max: f32) -> bool {
 /// face luma, sharpness, eye and mouth cover) and [`MatchingConfig::min_interocular_px`];
 /// exactly one significant face is allowed. Checks in that order: faces, size, measurable,
 /// pose, light, focus, cover; the first failure is reported.
-pub fn check_enrolment_quality(q: &SampleQuality, config: &Config) -> Result<(), RejectReason> {
+pub fn check_enrolment_quality(
+    q: &SampleQuality,
+    config: &EnrollmentGate,
+) -> Result<(), RejectReason> {
     let g = &config.guidance;
     if q.significant_faces == 0 {
         return Err(RejectReason::NoFace);
@@ -765,20 +792,21 @@ impl FaceTemplate {
         })
     }
 
-    /// Describes `face` (found by `analyzer` in `image`) and matches it, with the analyzer's
-    /// configuration. No quality gate here: the capture guidance has already judged the
+    /// Describes `face` (found by `analyzer` in `image`) and matches it with `config`. No
+    /// quality gate here: the capture guidance has already judged the
     /// frame.
     pub fn match_face(
         &self,
         analyzer: &Analyzer,
         image: &RgbImage,
         face: &FaceObservation,
-    ) -> crate::Result<MatchResult> {
+        config: &MatchingConfig,
+    ) -> Result<MatchResult, MatchingError> {
         let _span = tracing::debug_span!("match_face").entered();
         let model = descriptor_model(analyzer)?;
         check_model(&self.record.model, &model)?;
         let live = analyzer.describe(image, face)?;
-        Ok(self.match_descriptor(&live, &model, &analyzer.config().matching)?)
+        Ok(self.match_descriptor(&live, &model, config)?)
     }
 
     /// Moves the reference a bounded step towards `live`, the descriptor of a face that has
@@ -897,7 +925,7 @@ fn norm(v: &[f32]) -> f32 {
 /// [`MatchingConfig::min_enrolment_frames`] of them, all of one person.
 #[derive(Clone)]
 pub struct TemplateBuilder {
-    config: Config,
+    config: EnrollmentGate,
     model: ModelInfo,
     samples: Vec<EnrolmentSample>,
     id_portrait: Option<IdPortrait>,
@@ -916,13 +944,20 @@ impl fmt::Debug for TemplateBuilder {
 }
 
 impl TemplateBuilder {
-    /// A builder for templates of `analyzer`'s descriptor model, with its configuration.
-    pub fn new(analyzer: &Analyzer) -> Result<Self, TemplateError> {
-        Self::for_model(descriptor_model(analyzer)?, analyzer.config().clone())
+    /// A builder for templates of `analyzer`'s descriptor model, gated with `config`.
+    pub fn new(
+        analyzer: &Analyzer,
+        config: impl Into<EnrollmentGate>,
+    ) -> Result<Self, TemplateError> {
+        Self::for_model(descriptor_model(analyzer)?, config)
     }
 
     /// A builder for descriptors made elsewhere by `model`, gated with `config`.
-    pub fn for_model(model: ModelInfo, config: Config) -> Result<Self, TemplateError> {
+    pub fn for_model(
+        model: ModelInfo,
+        config: impl Into<EnrollmentGate>,
+    ) -> Result<Self, TemplateError> {
+        let config = config.into();
         config.matching.validate()?;
         Ok(Self {
             config,
@@ -972,7 +1007,7 @@ impl TemplateBuilder {
         analyzer: &Analyzer,
         image: &RgbImage,
         faces: &[FaceObservation],
-    ) -> crate::Result<SampleQuality> {
+    ) -> Result<SampleQuality, MatchingError> {
         let _span = tracing::debug_span!("enrol_frame", faces = faces.len()).entered();
         check_model(&self.model, &descriptor_model(analyzer)?)?;
         self.check_room()?;
@@ -1040,7 +1075,7 @@ impl TemplateBuilder {
         analyzer: &Analyzer,
         image: &RgbImage,
         faces: &[FaceObservation],
-    ) -> crate::Result<SampleQuality> {
+    ) -> Result<SampleQuality, MatchingError> {
         let _span = tracing::debug_span!("enrol_id_portrait").entered();
         check_model(&self.model, &descriptor_model(analyzer)?)?;
         let Some((quality, index)) = self.measure(image, faces) else {
@@ -1177,7 +1212,7 @@ pub(crate) mod tests {
 
     pub(crate) fn template_of(seed: u64, created_at: u64) -> FaceTemplate {
         let base = person(seed);
-        let mut b = TemplateBuilder::for_model(model(), Config::default()).unwrap();
+        let mut b = TemplateBuilder::for_model(model(), EnrollmentGate::default()).unwrap();
         for i in 0..3 {
             b.add_sample(near(&base, seed * 100 + i, 0.05), good_quality())
                 .unwrap();
@@ -1213,7 +1248,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_quality_gate_refuses_each_defect() {
-        let cfg = Config::default();
+        let cfg = EnrollmentGate::default();
         let ok = good_quality();
         assert_eq!(check_enrolment_quality(&ok, &cfg), Ok(()));
         let q = |f: fn(&mut SampleQuality)| {
@@ -1249,7 +1284,7 @@ pub(crate) mod tests {
     #[test]
     fn the_builder_needs_enough_consistent_frames() {
         let base = person(1);
-        let mut b = TemplateBuilder::for_model(model(), Config::default()).unwrap();
+        let mut b = TemplateBuilder::for_model(model(), EnrollmentGate::default()).unwrap();
         b.add_sample(near(&base, 1, 0.05), good_quality()).unwrap();
         let bad = SampleQuality {
             sharpness: Some(0.05),
@@ -1296,7 +1331,7 @@ pub(crate) mod tests {
 
     #[test]
     fn too_many_frames_are_refused() {
-        let mut cfg = Config::default();
+        let mut cfg = EnrollmentGate::default();
         cfg.matching.max_enrolment_frames = 3;
         let mut b = TemplateBuilder::for_model(model(), cfg).unwrap();
         for i in 0..3 {
@@ -1312,7 +1347,7 @@ pub(crate) mod tests {
     #[test]
     fn the_id_portrait_is_kept_apart_and_checked() {
         let base = person(5);
-        let mut b = TemplateBuilder::for_model(model(), Config::default()).unwrap();
+        let mut b = TemplateBuilder::for_model(model(), EnrollmentGate::default()).unwrap();
         for i in 0..3 {
             b.add_sample(near(&base, i, 0.05), good_quality()).unwrap();
         }

@@ -3,7 +3,7 @@
 //! The files and their contracts are described in `models/MODELS.md`; their SHA-256 digests
 //! are computed at load so that results can name exactly which models produced them.
 
-use crate::api::error::{Error, Result};
+use crate::model::error::ModelError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -66,9 +66,12 @@ fn embedded(file: &str) -> Option<&'static [u8]> {
 
 impl ModelSource {
     /// Reads one model file's bytes and describes it.
-    pub(crate) fn read(&self, file: &'static str) -> Result<(Cow<'static, [u8]>, ModelInfo)> {
+    pub(crate) fn read(
+        &self,
+        file: &'static str,
+    ) -> Result<(Cow<'static, [u8]>, ModelInfo), ModelError> {
         let bytes: Cow<'static, [u8]> = match self {
-            ModelSource::Embedded => Cow::Borrowed(embedded(file).ok_or(Error::ModelLoad {
+            ModelSource::Embedded => Cow::Borrowed(embedded(file).ok_or(ModelError::Load {
                 model: file,
                 reason: "not embedded".into(),
             })?),
@@ -79,8 +82,8 @@ impl ModelSource {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::Io {
+fn read_file(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|source| ModelError::Io {
         path: path.display().to_string(),
         source,
     })

@@ -2,4 +2,5 @@
 //! Imports `crypto` only.
 
 pub mod assets;
+pub mod error;
 pub(crate) mod onnx;

@@ -1,6 +1,6 @@
 //! Loading an ONNX file into tract once, and running it many times.
 
-use crate::api::error::{Error, Result};
+use crate::model::error::ModelError;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 
@@ -16,8 +16,12 @@ pub(crate) struct OnnxModel {
 
 impl OnnxModel {
     /// Parses `bytes` as ONNX, fixes input 0 to `input_shape` (f32) and optimises the graph.
-    pub(crate) fn load(name: &'static str, bytes: &[u8], input_shape: &[usize]) -> Result<Self> {
-        let fail = |e: TractError| Error::ModelLoad {
+    pub(crate) fn load(
+        name: &'static str,
+        bytes: &[u8],
+        input_shape: &[usize],
+    ) -> Result<Self, ModelError> {
+        let fail = |e: TractError| ModelError::Load {
             model: name,
             reason: format!("{e:#}"),
         };
@@ -44,8 +48,8 @@ impl OnnxModel {
         name: &'static str,
         bytes: &[u8],
         input_shapes: &[&[usize]],
-    ) -> Result<Self> {
-        let fail = |e: TractError| Error::ModelLoad {
+    ) -> Result<Self, ModelError> {
+        let fail = |e: TractError| ModelError::Load {
             model: name,
             reason: format!("{e:#}"),
         };
@@ -80,7 +84,7 @@ impl OnnxModel {
     }
 
     /// Runs the model on one f32 input tensor and returns every output.
-    pub(crate) fn run(&self, input: Tensor) -> Result<TVec<TValue>> {
+    pub(crate) fn run(&self, input: Tensor) -> Result<TVec<TValue>, ModelError> {
         self.plan
             .run(tvec!(input.into()))
             .map_err(|e| self.inference_error(e))
@@ -88,13 +92,17 @@ impl OnnxModel {
 
     /// Runs the model on several input tensors (in the model's input order) and returns
     /// every output.
-    pub(crate) fn run_many(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>> {
+    pub(crate) fn run_many(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>, ModelError> {
         self.plan.run(inputs).map_err(|e| self.inference_error(e))
     }
 
     /// Reads output `index` as a flat f32 slice copy.
-    pub(crate) fn output_f32(&self, outputs: &[TValue], index: usize) -> Result<Vec<f32>> {
-        let value = outputs.get(index).ok_or_else(|| Error::Inference {
+    pub(crate) fn output_f32(
+        &self,
+        outputs: &[TValue],
+        index: usize,
+    ) -> Result<Vec<f32>, ModelError> {
+        let value = outputs.get(index).ok_or_else(|| ModelError::Inference {
             model: self.name,
             reason: format!("missing output {index}"),
         })?;
@@ -104,8 +112,8 @@ impl OnnxModel {
         Ok(view.iter().copied().collect())
     }
 
-    fn inference_error(&self, e: TractError) -> Error {
-        Error::Inference {
+    fn inference_error(&self, e: TractError) -> ModelError {
+        ModelError::Inference {
             model: self.name,
             reason: format!("{e:#}"),
         }

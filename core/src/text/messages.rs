@@ -226,22 +226,18 @@ pub fn required_ids() -> Vec<&'static str> {
                 .map(|(id, _)| *id),
         )
         .chain(
-            crate::liveness::sequencer::LIVENESS_TEXT_IDS
+            crate::text::ids::LIVENESS_TEXT_IDS
                 .iter()
                 .map(|(id, _)| *id),
         )
-        .chain(
-            crate::api::session::SESSION_TEXT_IDS
-                .iter()
-                .map(|(id, _)| *id),
-        )
+        .chain(crate::text::ids::SESSION_TEXT_IDS.iter().map(|(id, _)| *id))
         .chain(
             crate::text::review::REVIEW_TEXT_IDS
                 .iter()
                 .map(|(id, _)| *id),
         )
         .chain(
-            crate::identity::id_document::ID_PHOTO_TEXT_IDS
+            crate::text::ids::ID_PHOTO_TEXT_IDS
                 .iter()
                 .map(|(id, _)| *id),
         )
@@ -249,6 +245,17 @@ pub fn required_ids() -> Vec<&'static str> {
 }
 
 impl Messages {
+    /// The sentence that tells the person what to do about a refused ID photo
+    /// ([`crate::identity::id_document::IdDocumentError::message_id`]) in `lang`, or `None`
+    /// for an internal failure that no new photo fixes.
+    pub fn id_photo(
+        &self,
+        error: &crate::identity::id_document::IdDocumentError,
+        lang: Language,
+    ) -> Option<String> {
+        error.message_id().map(|id| self.text(id, lang).to_string())
+    }
+
     /// The built-in messages (`resources/messages.json`).
     pub fn builtin() -> Self {
         Self::from_json(BUILTIN_JSON).unwrap_or_else(|e| {
@@ -389,10 +396,10 @@ fn check_placeholders(id: &str, texts: &[String; 3]) -> Result<(), MessageError>
     let expected: Option<BTreeSet<String>> = OTHER_IDS
         .iter()
         .chain(crate::text::result_texts::RESULT_TEXT_IDS.iter())
-        .chain(crate::liveness::sequencer::LIVENESS_TEXT_IDS.iter())
-        .chain(crate::api::session::SESSION_TEXT_IDS.iter())
+        .chain(crate::text::ids::LIVENESS_TEXT_IDS.iter())
+        .chain(crate::text::ids::SESSION_TEXT_IDS.iter())
         .chain(crate::text::review::REVIEW_TEXT_IDS.iter())
-        .chain(crate::identity::id_document::ID_PHOTO_TEXT_IDS.iter())
+        .chain(crate::text::ids::ID_PHOTO_TEXT_IDS.iter())
         .find(|(known, _)| *known == id)
         .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
         .or_else(|| {
