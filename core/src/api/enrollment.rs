@@ -127,6 +127,9 @@ pub enum EnrolmentFailure {
     },
     /// The face could not be positioned in time.
     PositioningTimeout,
+    /// A fault inside the engine (sealing the template or the voice profile failed): not
+    /// the person's doing; staff can help.
+    Internal,
 }
 
 impl EnrolmentFailure {
@@ -139,6 +142,7 @@ impl EnrolmentFailure {
             Self::NotEnoughGoodFrames { .. } => "not_enough_good_frames".into(),
             Self::IdPortraitMismatch { .. } => "id_portrait_mismatch".into(),
             Self::PositioningTimeout => "positioning_timeout".into(),
+            Self::Internal => "internal".into(),
         }
     }
 
@@ -911,18 +915,8 @@ impl EnrollmentSession {
     }
 
     fn complete(&mut self, u: &mut EnrollmentUpdate) {
-        let builder = std::mem::replace(
-            &mut self.builder,
-            match TemplateBuilder::new(self.engine.analyzer(), self.engine.config()) {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::error!(error = %e, "template builder");
-                    return;
-                }
-            },
-        );
-        let rejected = builder.rejected_frames();
-        let template = match builder.build(self.now_unix) {
+        let rejected = self.builder.rejected_frames();
+        let template = match self.builder.build(self.now_unix) {
             Ok(t) => t,
             Err(TemplateError::IdPortraitMismatch { distance, .. }) => {
                 self.fail(EnrolmentFailure::IdPortraitMismatch { distance }, u);
@@ -948,16 +942,12 @@ impl EnrollmentSession {
             .as_ref()
             .map(|v| seal_voice_profile(v, &self.keys.sealing, &self.subject))
             .transpose();
-        let (Ok(sealed_template), Ok(sealed_voice_profile)) = (sealed, voice) else {
-            tracing::error!("sealing failed");
-            self.fail(
-                EnrolmentFailure::NotEnoughGoodFrames {
-                    good: self.review.len(),
-                    required: self.engine.config().matching.min_enrolment_frames,
-                },
-                u,
-            );
-            return;
+        let (sealed_template, sealed_voice_profile) = match sealed_results(sealed, voice) {
+            Ok(pair) => pair,
+            Err(failure) => {
+                self.fail(failure, u);
+                return;
+            }
         };
         let result_text = utter(
             &self.engine,
@@ -1025,6 +1015,25 @@ impl EnrollmentSession {
     }
 }
 
+/// The sealed template and voice profile, or the failure to report: a sealing error is an
+/// internal fault ([`EnrolmentFailure::Internal`]), never the person's frames.
+fn sealed_results<E: std::fmt::Display, F: std::fmt::Display>(
+    template: Result<Vec<u8>, E>,
+    voice: Result<Option<Vec<u8>>, F>,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), EnrolmentFailure> {
+    match (template, voice) {
+        (Ok(t), Ok(v)) => Ok((t, v)),
+        (Err(e), _) => {
+            tracing::error!(error = %e, "sealing the template failed");
+            Err(EnrolmentFailure::Internal)
+        }
+        (_, Err(e)) => {
+            tracing::error!(error = %e, "sealing the voice profile failed");
+            Err(EnrolmentFailure::Internal)
+        }
+    }
+}
+
 /// The frame downscaled to `side` pixels on its longer side, as JPEG (quality 85).
 fn review_jpeg(image: &RgbImage, side: u32) -> Vec<u8> {
     let (w, h) = image.dimensions();
@@ -1045,4 +1054,32 @@ fn review_jpeg(image: &RgbImage, side: u32) -> Vec<u8> {
         out.clear();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::sealing::SealError;
+
+    #[test]
+    fn a_sealing_failure_is_an_internal_fault_not_too_few_frames() {
+        let ok = |b: u8| Ok::<_, SealError>(vec![b]);
+        assert_eq!(
+            sealed_results(
+                Err::<Vec<u8>, _>(SealError::Random),
+                Ok::<_, SealError>(None)
+            ),
+            Err(EnrolmentFailure::Internal)
+        );
+        assert_eq!(
+            sealed_results(ok(1), Err::<Option<Vec<u8>>, _>(SealError::Crypto)),
+            Err(EnrolmentFailure::Internal)
+        );
+        assert_eq!(
+            sealed_results(ok(1), Ok::<_, SealError>(Some(vec![2]))),
+            Ok((vec![1], Some(vec![2])))
+        );
+        assert_eq!(EnrolmentFailure::Internal.id(), "internal");
+        assert_eq!(EnrolmentFailure::Internal.message_id(), ENROL_NOT_FINISHED);
+    }
 }

@@ -1,10 +1,15 @@
 //! The detailed error type of the core. Bindings map it to a small public enum in one place.
 
+use crate::api::attestation::AttestationError;
+use crate::api::session::SessionError;
+use crate::crypto::sealing::SealError;
+use crate::face::error::FaceError;
+use crate::identity::id_document::IdDocumentError;
+use crate::matching::templates::TemplateError;
 use thiserror::Error;
 
 /// Everything that can go wrong in `lifecert-core`.
 #[derive(Debug, Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The camera frame was malformed (size, stride, format, rotation).
     #[error("invalid frame: {0}")]
@@ -151,6 +156,131 @@ impl From<crate::audio::speaker::SpeakerLoadError> for Error {
 impl From<crate::liveness::sequencer::LivenessConfigError> for Error {
     fn from(e: crate::liveness::sequencer::LivenessConfigError) -> Self {
         Self::Config(e.0)
+    }
+}
+
+/// What a caller can do about an error, in the terms a shell acts on: the one public
+/// classification of every core error, made here exhaustively (a new variant anywhere does
+/// not compile until it is classified). The bindings map it one to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller gave something malformed or made a call the session does not take now.
+    BadInput,
+    /// The face cannot be used: ask the person to present it again.
+    FaceNotUsable,
+    /// Sealed or signed data failed its check (altered, damaged, another key or person).
+    TamperedOrWrongKey,
+    /// A fault inside the engine (a model failed to load or run, a bug).
+    Internal,
+}
+
+impl Error {
+    /// What a caller can do about this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Frame(_) | Self::ImageDecode(_) | Self::ImageTooLarge(_) | Self::Vad(_) => {
+                ErrorKind::BadInput
+            }
+            Self::IdDocument(d) => id_document_kind(d),
+            Self::UnusableFace(_) => ErrorKind::FaceNotUsable,
+            Self::Template(t) => template_kind(t),
+            Self::Attestation(a) => attestation_kind(a),
+            Self::Session(s) => session_kind(s),
+            Self::ModelLoad { .. }
+            | Self::Inference { .. }
+            | Self::Config(_)
+            | Self::Io { .. }
+            | Self::Speaker(_)
+            | Self::Voice(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+fn id_document_kind(e: &IdDocumentError) -> ErrorKind {
+    match e {
+        IdDocumentError::NoFaceOnFront
+        | IdDocumentError::SeveralFacesOnFront { .. }
+        | IdDocumentError::FaceOnBack { .. }
+        | IdDocumentError::Face(FaceError::Unusable(_)) => ErrorKind::FaceNotUsable,
+        IdDocumentError::Encode(_)
+        | IdDocumentError::Face(FaceError::Model(_) | FaceError::Config(_))
+        | IdDocumentError::Decode(_)
+        | IdDocumentError::Config(_) => ErrorKind::Internal,
+        IdDocumentError::Empty
+        | IdDocumentError::NotAnImage
+        | IdDocumentError::UnsupportedFormat { .. }
+        | IdDocumentError::Corrupt(_)
+        | IdDocumentError::InputTooLarge { .. }
+        | IdDocumentError::TooManyPixels { .. }
+        | IdDocumentError::ImageTooLarge(_)
+        | IdDocumentError::TooLargeToFit { .. } => ErrorKind::BadInput,
+    }
+}
+
+fn template_kind(e: &TemplateError) -> ErrorKind {
+    match e {
+        TemplateError::FrameRejected(_)
+        | TemplateError::NotEnoughFrames { .. }
+        | TemplateError::InconsistentFrames { .. } => ErrorKind::FaceNotUsable,
+        TemplateError::Sealing(s) | TemplateError::Signature(s) => seal_kind(s),
+        TemplateError::SubjectMismatch | TemplateError::Malformed(_) => {
+            ErrorKind::TamperedOrWrongKey
+        }
+        TemplateError::TooManyFrames { .. } | TemplateError::InvalidDescriptor => {
+            ErrorKind::BadInput
+        }
+        TemplateError::IdPortraitMismatch { .. }
+        | TemplateError::ModelMismatch { .. }
+        | TemplateError::NoDescriptorModel
+        | TemplateError::RefreshRefused(_)
+        | TemplateError::InvalidConfig(_) => ErrorKind::Internal,
+    }
+}
+
+fn attestation_kind(e: &AttestationError) -> ErrorKind {
+    match e {
+        AttestationError::Signature(s) => seal_kind(s),
+        AttestationError::NonCanonical
+        | AttestationError::UnsupportedVersion(_)
+        | AttestationError::Invalid(_)
+        | AttestationError::NonceMismatch
+        | AttestationError::NonceReused
+        | AttestationError::SuppliedChallengeRefused
+        | AttestationError::SeededChallengeRefused
+        | AttestationError::ProfileRefused(_)
+        | AttestationError::CountOnlyRefused => ErrorKind::TamperedOrWrongKey,
+        AttestationError::TooLarge { .. } => ErrorKind::BadInput,
+        AttestationError::Ledger(_) => ErrorKind::Internal,
+    }
+}
+
+fn session_kind(e: &SessionError) -> ErrorKind {
+    match e {
+        SessionError::WrongPhase { .. }
+        | SessionError::Finished
+        | SessionError::AudioChunk { .. }
+        | SessionError::Subject(_)
+        | SessionError::Challenge(_) => ErrorKind::BadInput,
+        SessionError::Sealing(s) => seal_kind(s),
+    }
+}
+
+/// What a caller can do about a sealing or signing error.
+pub fn seal_kind(e: &SealError) -> ErrorKind {
+    match e {
+        SealError::WrongKey
+        | SealError::Tampered
+        | SealError::BadMagic
+        | SealError::Truncated
+        | SealError::UnsupportedVersion { .. }
+        | SealError::BadSignature
+        | SealError::Malformed(_) => ErrorKind::TamperedOrWrongKey,
+        SealError::InvalidKeyLength { .. }
+        | SealError::InvalidPkcs8
+        | SealError::InvalidPurpose
+        | SealError::TooLarge { .. }
+        | SealError::Unencodable(_) => ErrorKind::BadInput,
+        SealError::Random | SealError::Crypto => ErrorKind::Internal,
     }
 }
 

@@ -1111,8 +1111,10 @@ impl TemplateBuilder {
         Ok(())
     }
 
-    /// Builds the template, created at `created_at` (unix seconds).
-    pub fn build(self, created_at: u64) -> Result<FaceTemplate, TemplateError> {
+    /// Builds the template, created at `created_at` (unix seconds). On success the frames
+    /// and the ID portrait move into the template and the builder is left empty; on a
+    /// refusal it keeps them.
+    pub fn build(&mut self, created_at: u64) -> Result<FaceTemplate, TemplateError> {
         let _span = tracing::debug_span!("build_template", frames = self.samples.len()).entered();
         let cfg = &self.config.matching;
         if self.samples.len() < cfg.min_enrolment_frames {
@@ -1145,9 +1147,9 @@ impl TemplateBuilder {
         }
         FaceTemplate::from_record(TemplateRecord {
             format: RECORD_FORMAT,
-            model: self.model,
-            enrolment: self.samples,
-            id_portrait: self.id_portrait,
+            model: self.model.clone(),
+            enrolment: std::mem::take(&mut self.samples),
+            id_portrait: self.id_portrait.take(),
             reference,
             created_at,
             refresh: RefreshHistory::default(),
