@@ -221,36 +221,16 @@ impl From<CoreUpdate> for CertificationUpdate {
     }
 }
 
-/// The proxy relation as typed: a known relation word, else the text itself (checked).
+/// The proxy relation as typed, parsed by the core ([`ProxyRelation::parse`]).
 fn performed_by(relation: Option<&str>) -> Result<PerformedBy, LifecertError> {
     let Some(text) = relation else {
         return Ok(PerformedBy::Subject);
     };
-    let text = text.trim();
-    let word = text.to_lowercase().replace([' ', '-'], "_");
-    let relation = match word.as_str() {
-        "spouse" => ProxyRelation::Spouse,
-        "child" => ProxyRelation::Child,
-        "child_in_law" => ProxyRelation::ChildInLaw,
-        "grandchild" => ProxyRelation::Grandchild,
-        "sibling" => ProxyRelation::Sibling,
-        "other_relative" => ProxyRelation::OtherRelative,
-        "guardian" => ProxyRelation::Guardian,
-        "caregiver" => ProxyRelation::Caregiver,
-        "community_worker" => ProxyRelation::CommunityWorker,
-        _ => {
-            // The attestation refuses other texts outside these bounds when it is signed,
-            // at the very end of the session: refuse them before the session starts.
-            let n = text.chars().count();
-            if n == 0 || n > MAX_RELATION_CHARS || text.chars().any(char::is_control) {
-                return Err(LifecertError::bad_input(format!(
-                    "proxy relation: 1 to {MAX_RELATION_CHARS} characters without control \
-                     characters, got {n}"
-                )));
-            }
-            ProxyRelation::Other(text.to_owned())
-        }
-    };
+    let relation = ProxyRelation::parse(text).map_err(|e| {
+        LifecertError::bad_input(format!(
+            "proxy relation: {e} (1 to {MAX_RELATION_CHARS} characters without control characters)"
+        ))
+    })?;
     Ok(PerformedBy::Proxy { relation })
 }
 

@@ -72,21 +72,6 @@ pub struct CertifyArgs {
     pub pad_models: Option<PathBuf>,
 }
 
-fn relation(text: &str) -> ProxyRelation {
-    match text.trim().to_lowercase().as_str() {
-        "spouse" | "配偶" => ProxyRelation::Spouse,
-        "child" | "son" | "daughter" | "子女" => ProxyRelation::Child,
-        "child_in_law" | "儿媳" | "女婿" => ProxyRelation::ChildInLaw,
-        "grandchild" | "孙子女" => ProxyRelation::Grandchild,
-        "sibling" | "兄弟姐妹" => ProxyRelation::Sibling,
-        "other_relative" | "亲属" => ProxyRelation::OtherRelative,
-        "guardian" | "监护人" => ProxyRelation::Guardian,
-        "caregiver" | "护工" => ProxyRelation::Caregiver,
-        "community_worker" | "社区工作人员" => ProxyRelation::CommunityWorker,
-        _ => ProxyRelation::Other(text.trim().to_owned()),
-    }
-}
-
 fn digits(text: &str) -> Result<Vec<u8>, CommandError> {
     let d: Vec<u8> = text
         .chars()
@@ -208,7 +193,8 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
         id_number: args.id.clone(),
         performed_by: match &args.proxy {
             Some(r) => PerformedBy::Proxy {
-                relation: relation(r),
+                relation: ProxyRelation::parse(r)
+                    .map_err(|e| (EXIT_BAD_INPUT, format!("--proxy {r:?}: {e}")))?,
             },
             None => PerformedBy::Subject,
         },

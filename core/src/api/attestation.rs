@@ -129,6 +129,46 @@ pub enum ProxyRelation {
     Other(String),
 }
 
+impl ProxyRelation {
+    /// A relation as a person or an operator typed it: one of the words below (case, spaces
+    /// and hyphens ignored: "Child-in-law" is `child_in_law`), else [`ProxyRelation::Other`]
+    /// with the trimmed text, refused ([`AttestationError::Invalid`]) when it is empty,
+    /// longer than [`MAX_RELATION_CHARS`] characters or holds a control character (the
+    /// signed result would refuse it at the very end of the session).
+    ///
+    /// Words: `spouse` 配偶; `child` `son` `daughter` 子女; `child_in_law` 儿媳 女婿;
+    /// `grandchild` 孙子女; `sibling` 兄弟姐妹; `other_relative` 亲属; `guardian` 监护人;
+    /// `caregiver` 护工; `community_worker` 社区工作人员.
+    pub fn parse(text: &str) -> Result<Self, AttestationError> {
+        let text = text.trim();
+        let word = text.to_lowercase().replace([' ', '-'], "_");
+        let relation = match word.as_str() {
+            "spouse" | "配偶" => Self::Spouse,
+            "child" | "son" | "daughter" | "子女" => Self::Child,
+            "child_in_law" | "儿媳" | "女婿" => Self::ChildInLaw,
+            "grandchild" | "孙子女" => Self::Grandchild,
+            "sibling" | "兄弟姐妹" => Self::Sibling,
+            "other_relative" | "亲属" => Self::OtherRelative,
+            "guardian" | "监护人" => Self::Guardian,
+            "caregiver" | "护工" => Self::Caregiver,
+            "community_worker" | "社区工作人员" => Self::CommunityWorker,
+            _ => {
+                check_relation_text(text)?;
+                Self::Other(text.to_owned())
+            }
+        };
+        Ok(relation)
+    }
+}
+
+fn check_relation_text(text: &str) -> Result<(), AttestationError> {
+    let n = text.chars().count();
+    if n == 0 || n > MAX_RELATION_CHARS || text.chars().any(char::is_control) {
+        return Err(AttestationError::Invalid("proxy relation text"));
+    }
+    Ok(())
+}
+
 /// Who performed the certification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -152,10 +192,7 @@ impl PerformedBy {
             relation: ProxyRelation::Other(text),
         } = self
         {
-            let n = text.chars().count();
-            if n == 0 || n > MAX_RELATION_CHARS || text.chars().any(char::is_control) {
-                return Err(AttestationError::Invalid("proxy relation text"));
-            }
+            check_relation_text(text)?;
         }
         Ok(())
     }
@@ -809,5 +846,26 @@ mod tests {
             ledger.consume(&nonce(1)),
             Err(AttestationError::NonceReused)
         );
+    }
+
+    #[test]
+    fn proxy_relations_typed_in_english_or_chinese_map_to_one_word() {
+        for (typed, expected) in [
+            ("spouse", ProxyRelation::Spouse),
+            ("配偶", ProxyRelation::Spouse),
+            (" Child ", ProxyRelation::Child),
+            ("daughter", ProxyRelation::Child),
+            ("child-in-law", ProxyRelation::ChildInLaw),
+            ("女婿", ProxyRelation::ChildInLaw),
+            ("Community Worker", ProxyRelation::CommunityWorker),
+            ("社区工作人员", ProxyRelation::CommunityWorker),
+            ("other relative", ProxyRelation::OtherRelative),
+            ("邻居", ProxyRelation::Other("邻居".into())),
+        ] {
+            assert_eq!(ProxyRelation::parse(typed).unwrap(), expected, "{typed}");
+        }
+        for bad in ["", "  ", &"x".repeat(MAX_RELATION_CHARS + 1), "a\u{7}b"] {
+            assert!(ProxyRelation::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

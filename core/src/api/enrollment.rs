@@ -30,7 +30,7 @@ use crate::api::session::{
 use crate::api::voice_enrollment::{digit_templates_from, speaker_reference_from};
 use crate::audio::segments::speech_segments;
 use crate::audio::segments::SpeechSegment;
-use crate::audio::vad::VadFrame;
+use crate::audio::vad::{VadFrame, SAMPLE_RATE_HZ};
 use crate::audio::wav::pcm16_wav;
 use crate::crypto::sealing::SealingKey;
 use crate::identity::id_document::DocumentSide;
@@ -737,15 +737,21 @@ impl EnrollmentSession {
             if self.voice.audio.is_empty() {
                 self.voice.vad_origin = heard.stream_origin;
             }
-            let offset =
-                ((heard.start.saturating_sub(start)).as_secs_f64() * 16_000.0).round() as usize;
-            self.voice.audio.resize(offset.min(16_000 * 60), 0.0);
-            if offset < 16_000 * 60 {
+            let offset = ((heard.start.saturating_sub(start)).as_secs_f64()
+                * f64::from(SAMPLE_RATE_HZ))
+            .round() as usize;
+            self.voice
+                .audio
+                .resize(offset.min(SAMPLE_RATE_HZ as usize * 60), 0.0);
+            if offset < SAMPLE_RATE_HZ as usize * 60 {
                 self.voice.audio.extend(&heard.samples);
             }
             self.voice.vad.extend(heard.frames);
             self.check_voice(
-                heard.start + Duration::from_secs_f64(heard.samples.len() as f64 / 16_000.0),
+                heard.start
+                    + Duration::from_secs_f64(
+                        heard.samples.len() as f64 / f64::from(SAMPLE_RATE_HZ),
+                    ),
                 &mut u,
             );
         }
@@ -969,7 +975,7 @@ impl EnrollmentSession {
                 pad_score: self.pad.mean(),
                 voice: self.voice_enrolment,
                 voice_recording_wav: (!self.voice.audio.is_empty())
-                    .then(|| pcm16_wav(&self.voice.audio, 16_000)),
+                    .then(|| pcm16_wav(&self.voice.audio, SAMPLE_RATE_HZ)),
                 submitted_unix,
                 review_deadline_unix: submitted_unix.saturating_add(REVIEW_PERIOD_SECS),
                 rejected_frames: rejected,

@@ -153,7 +153,7 @@ pub struct MfccConfig {
 impl Default for MfccConfig {
     fn default() -> Self {
         Self {
-            sample_rate: 16_000,
+            sample_rate: crate::audio::vad::SAMPLE_RATE_HZ,
             window_ms: 25.0,
             hop_ms: 10.0,
             pre_emphasis: 0.97,

@@ -212,7 +212,7 @@ impl Default for LivenessConfig {
             min_digit_duration: Duration::from_millis(120),
             max_digit_duration: Duration::from_millis(1200),
             extra_segments_without_templates: 1,
-            sample_rate: 16_000,
+            sample_rate: crate::audio::vad::SAMPLE_RATE_HZ,
             max_audio_lag: Duration::from_secs(1),
             visual: VisualEvidenceConfig::default(),
             prompt_mode: PromptMode::AllAtOnce,
