@@ -6,7 +6,7 @@ mod common;
 
 use common::temp_dir;
 use lifecert_cli::keys::{load_public_key, KeyError, Keys, KEY_FILE_FORMAT};
-use lifecert_core::sealing::{open, seal, sign_canonical, verify_canonical};
+use lifecert_core::crypto::sealing::{open, seal, sign_canonical, verify_canonical};
 
 #[test]
 fn the_key_file_is_created_once_and_reloads_the_same_keys() {

@@ -127,7 +127,7 @@ fn a_still_picture_is_a_one_frame_video_and_can_become_a_clip() {
     assert!(!info.has_audio);
     let decoded: Vec<_> = frames(&path).unwrap().map(Result::unwrap).collect();
     assert_eq!(decoded.len(), 1);
-    let image = lifecert_core::image_io::load_image(&path).unwrap();
+    let image = lifecert_core::image::decode::load_image(&path).unwrap();
     assert_eq!(decoded[0].image, image);
     assert!(matches!(
         audio_16k_mono(&path),

@@ -5,11 +5,12 @@ mod common;
 
 use common::{repo, temp_dir};
 use lifecert_cli::report::{Report, ReportFrame, Verdict, THUMBNAIL_SIDE};
-use lifecert_core::messages::Language;
+use lifecert_core::text::messages::Language;
 use lifecert_core::{Analyzer, Config};
 
 fn report() -> Report {
-    let image = lifecert_core::image_io::load_image(&repo().join("samples/astronaut.png")).unwrap();
+    let image =
+        lifecert_core::image::decode::load_image(&repo().join("samples/astronaut.png")).unwrap();
     let analyzer = Analyzer::new(Config::default()).unwrap();
     let faces = analyzer.analyze_image(&image).unwrap();
     let face = &faces[0];

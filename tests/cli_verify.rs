@@ -6,15 +6,15 @@ mod common;
 
 use common::{lifecert, temp_dir};
 use lifecert_cli::keys::Keys;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     sign_attestation, Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy,
     ATTESTATION_VERSION,
 };
-use lifecert_core::challenge::{DigitChallenge, DigitChallengeConfig, Nonce};
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::sealing::SigningKeyPair;
-use lifecert_core::templates::MatchResult;
+use lifecert_core::crypto::sealing::SigningKeyPair;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::liveness::challenge::{DigitChallenge, DigitChallengeConfig, Nonce};
+use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use lifecert_core::matching::templates::MatchResult;
 use lifecert_core::ModelInfo;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,15 +1,15 @@
 //! Verifying a signed certification result, for the authority's backend and for tests:
-//! [`verify_attestation`] over [`lifecert_core::attestation::verify_attestation_with`],
+//! [`verify_attestation`] over [`lifecert_core::api::attestation::verify_attestation_with`],
 //! and the verified content as an [`AttestationSummary`].
 
 use crate::error::LifecertError;
 use crate::keys::public_key;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     verify_attestation_with, Attestation, InMemoryNonceLedger, PerformedBy, ProxyRelation,
     VerifyPolicy,
 };
-use lifecert_core::challenge::Nonce;
-use lifecert_core::liveness::VoiceMatch;
+use lifecert_core::liveness::challenge::Nonce;
+use lifecert_core::liveness::sequencer::VoiceMatch;
 
 /// A model file involved in a result.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

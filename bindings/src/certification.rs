@@ -1,7 +1,7 @@
 //! The annual certification across the boundary: [`CertificationRequest`] in,
 //! [`CertificationSession`] driven by frames, audio and the prompt's timing, and
 //! [`CertificationUpdate`]s out until the [`CertificationOutcome`]. Wrappers only: the
-//! session is [`lifecert_core::certification::CertificationSession`].
+//! session is [`lifecert_core::api::certification::CertificationSession`].
 
 use crate::engine::{language, Engine, FaceBox};
 use crate::error::LifecertError;
@@ -10,15 +10,15 @@ use crate::keys::{public_key, CertificationKeys};
 use crate::session::{
     at, face_box, ActionPrompt, LivenessReport, SessionCell, SessionPhase, Utterance,
 };
-use lifecert_core::attestation::{PerformedBy, ProxyRelation, MAX_RELATION_CHARS};
-use lifecert_core::certification::{
+use lifecert_core::api::attestation::{PerformedBy, ProxyRelation, MAX_RELATION_CHARS};
+use lifecert_core::api::certification::{
     self as core, CertificationUpdate as CoreUpdate, ChallengeSource as CoreChallengeSource,
     TemplateInput,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce, SeededRandom};
-use lifecert_core::frame::Frame;
-use lifecert_core::messages::Language;
-use lifecert_core::sealing::random_bytes;
+use lifecert_core::crypto::sealing::random_bytes;
+use lifecert_core::image::frame::Frame;
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce, SeededRandom};
+use lifecert_core::text::messages::Language;
 use std::sync::Arc;
 
 /// Where the retiree lives relative to the province that pays the pension.
@@ -31,7 +31,7 @@ pub enum RetireeCategory {
     NonProvincial,
 }
 
-impl From<RetireeCategory> for lifecert_core::result_texts::RetireeCategory {
+impl From<RetireeCategory> for lifecert_core::text::result_texts::RetireeCategory {
     fn from(c: RetireeCategory) -> Self {
         match c {
             RetireeCategory::Provincial => Self::Provincial,
@@ -221,36 +221,16 @@ impl From<CoreUpdate> for CertificationUpdate {
     }
 }
 
-/// The proxy relation as typed: a known relation word, else the text itself (checked).
+/// The proxy relation as typed, parsed by the core ([`ProxyRelation::parse`]).
 fn performed_by(relation: Option<&str>) -> Result<PerformedBy, LifecertError> {
     let Some(text) = relation else {
         return Ok(PerformedBy::Subject);
     };
-    let text = text.trim();
-    let word = text.to_lowercase().replace([' ', '-'], "_");
-    let relation = match word.as_str() {
-        "spouse" => ProxyRelation::Spouse,
-        "child" => ProxyRelation::Child,
-        "child_in_law" => ProxyRelation::ChildInLaw,
-        "grandchild" => ProxyRelation::Grandchild,
-        "sibling" => ProxyRelation::Sibling,
-        "other_relative" => ProxyRelation::OtherRelative,
-        "guardian" => ProxyRelation::Guardian,
-        "caregiver" => ProxyRelation::Caregiver,
-        "community_worker" => ProxyRelation::CommunityWorker,
-        _ => {
-            // The attestation refuses other texts outside these bounds when it is signed,
-            // at the very end of the session: refuse them before the session starts.
-            let n = text.chars().count();
-            if n == 0 || n > MAX_RELATION_CHARS || text.chars().any(char::is_control) {
-                return Err(LifecertError::bad_input(format!(
-                    "proxy relation: 1 to {MAX_RELATION_CHARS} characters without control \
-                     characters, got {n}"
-                )));
-            }
-            ProxyRelation::Other(text.to_owned())
-        }
-    };
+    let relation = ProxyRelation::parse(text).map_err(|e| {
+        LifecertError::bad_input(format!(
+            "proxy relation: {e} (1 to {MAX_RELATION_CHARS} characters without control characters)"
+        ))
+    })?;
     Ok(PerformedBy::Proxy { relation })
 }
 

@@ -1,16 +1,16 @@
 //! The [`Engine`] object (models loaded once: a shared [`lifecert_core::Engine`]) and the
 //! [`GuidanceSession`] that turns a stream of camera frames into positioning instructions.
 //! Wrappers only: every decision is the core's ([`lifecert_core::Analyzer`],
-//! [`lifecert_core::quality::measure`], [`lifecert_core::guidance::GuidanceEngine`],
-//! [`lifecert_core::messages::Messages`]). The enrolment and certification sessions opened
+//! [`lifecert_core::capture::quality::measure`], [`lifecert_core::capture::guidance::GuidanceEngine`],
+//! [`lifecert_core::text::messages::Messages`]). The enrolment and certification sessions opened
 //! on the engine live in `enrollment.rs` and `certification.rs`.
 
 use crate::error::LifecertError;
 use crate::frame::FrameInput;
-use lifecert_core::face::{FaceObservation, Keypoint};
-use lifecert_core::guidance::{GuidanceEngine, Hint, Instruction};
-use lifecert_core::messages::{Language, Messages};
-use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::capture::guidance::{GuidanceEngine, Hint, Instruction};
+use lifecert_core::capture::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::face::observation::{FaceObservation, Keypoint};
+use lifecert_core::text::messages::{Language, Messages};
 use lifecert_core::Config;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -185,7 +185,7 @@ pub struct EngineOptions {
     #[uniffi(default = false)]
     pub for_recordings: bool,
     /// A directory holding the optional MiniFASNet passive anti-spoofing models
-    /// (`lifecert_core::pad`; not shipped with the library). When given, sessions score
+    /// (`lifecert_core::face::anti_spoofing`; not shipped with the library). When given, sessions score
     /// the live face and refuse a photo or a screen. `None`: no passive anti-spoofing.
     #[uniffi(default = None)]
     pub anti_spoof_model_dir: Option<String>,

@@ -2,7 +2,7 @@
 //! driven by consent, ID-card photos, frames and audio, and [`EnrollmentUpdate`]s out
 //! until the [`EnrollmentOutcome`] (a sealed face template and a package for staff
 //! review). Wrappers only: the session is
-//! [`lifecert_core::enrollment::EnrollmentSession`].
+//! [`lifecert_core::api::enrollment::EnrollmentSession`].
 
 use crate::engine::{language, Engine, FaceBox};
 use crate::error::LifecertError;
@@ -11,11 +11,11 @@ use crate::keys::EnrollmentKeys;
 use crate::session::{
     at, face_box, Action, ActionPrompt, LivenessReport, SessionCell, SessionPhase, Utterance,
 };
-use lifecert_core::challenge::SeededRandom;
-use lifecert_core::enrollment::{self as core, EnrollmentUpdate as CoreUpdate};
-use lifecert_core::frame::Frame;
-use lifecert_core::id_document::DocumentSide as CoreDocumentSide;
-use lifecert_core::messages::Language;
+use lifecert_core::api::enrollment::{self as core, EnrollmentUpdate as CoreUpdate};
+use lifecert_core::identity::id_document::DocumentSide as CoreDocumentSide;
+use lifecert_core::image::frame::Frame;
+use lifecert_core::liveness::challenge::SeededRandom;
+use lifecert_core::text::messages::Language;
 use std::sync::Arc;
 
 /// Everything an enrolment needs besides the keys.
@@ -281,7 +281,7 @@ impl Engine {
             voice_digits: request.voice_digits,
             rng: request.seed.map(|seed| {
                 Box::new(SeededRandom::new(seed))
-                    as Box<dyn lifecert_core::challenge::RandomSource + Send + Sync>
+                    as Box<dyn lifecert_core::liveness::challenge::RandomSource + Send + Sync>
             }),
         };
         let session = core::EnrollmentSession::new(self.core().clone(), request, keys)?;

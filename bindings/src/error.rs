@@ -10,13 +10,12 @@
 //! The field is called `reason`, not `message`: a Kotlin exception already has a
 //! `message` property, and a generated field of that name would not compile.
 
-use lifecert_core::attestation::AttestationError;
-use lifecert_core::frame::FrameError;
-use lifecert_core::id_document::IdDocumentError;
-use lifecert_core::identity::IdentityError;
-use lifecert_core::sealing::SealError;
-use lifecert_core::session::SessionError;
-use lifecert_core::templates::TemplateError;
+use lifecert_core::api::attestation::AttestationError;
+use lifecert_core::api::error::{seal_kind, ErrorKind};
+use lifecert_core::crypto::sealing::SealError;
+use lifecert_core::face::error::FaceError;
+use lifecert_core::identity::person::IdentityError;
+use lifecert_core::image::frame::FrameError;
 use lifecert_core::Error as CoreError;
 
 /// What went wrong, in the terms a shell acts on. Thrown as `LifecertException` in
@@ -55,115 +54,14 @@ pub enum LifecertError {
     },
 }
 
-/// The four things a shell can do about an error (the variants of [`LifecertError`]
-/// without their text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    BadInput,
-    FaceNotUsable,
-    TamperedOrWrongKey,
-    Internal,
-}
-
-impl Kind {
-    fn with(self, reason: String) -> LifecertError {
-        match self {
-            Kind::BadInput => LifecertError::BadInput { reason },
-            Kind::FaceNotUsable => LifecertError::FaceNotUsable { reason },
-            Kind::TamperedOrWrongKey => LifecertError::TamperedOrWrongKey { reason },
-            Kind::Internal => LifecertError::Internal { reason },
-        }
-    }
-}
-
-/// The kind of a core error. Every variant the core may add later defaults to
-/// [`Kind::Internal`] until it is classified here.
-fn core_kind(e: &CoreError) -> Kind {
-    match e {
-        CoreError::Frame(_)
-        | CoreError::ImageDecode(_)
-        | CoreError::ImageTooLarge(_)
-        | CoreError::Vad(_) => Kind::BadInput,
-        CoreError::IdDocument(d) => id_document_kind(d),
-        CoreError::UnusableFace(_) => Kind::FaceNotUsable,
-        CoreError::Template(t) => template_kind(t),
-        CoreError::Attestation(a) => attestation_kind(a),
-        CoreError::Session(s) => session_kind(s),
-        CoreError::ModelLoad { .. }
-        | CoreError::Inference { .. }
-        | CoreError::Config(_)
-        | CoreError::Io { .. } => Kind::Internal,
-        _ => Kind::Internal,
-    }
-}
-
-fn id_document_kind(e: &IdDocumentError) -> Kind {
-    match e {
-        IdDocumentError::NoFaceOnFront
-        | IdDocumentError::SeveralFacesOnFront { .. }
-        | IdDocumentError::FaceOnBack { .. } => Kind::FaceNotUsable,
-        IdDocumentError::Encode(_) => Kind::Internal,
-        IdDocumentError::Engine(inner) => core_kind(inner),
-        _ => Kind::BadInput,
-    }
-}
-
-fn template_kind(e: &TemplateError) -> Kind {
-    match e {
-        TemplateError::FrameRejected(_)
-        | TemplateError::NotEnoughFrames { .. }
-        | TemplateError::InconsistentFrames { .. } => Kind::FaceNotUsable,
-        TemplateError::Sealing(s) | TemplateError::Signature(s) => seal_kind(s),
-        TemplateError::SubjectMismatch | TemplateError::Malformed(_) => Kind::TamperedOrWrongKey,
-        TemplateError::TooManyFrames { .. } | TemplateError::InvalidDescriptor => Kind::BadInput,
-        _ => Kind::Internal,
-    }
-}
-
-fn attestation_kind(e: &AttestationError) -> Kind {
-    match e {
-        AttestationError::Signature(s) => seal_kind(s),
-        AttestationError::NonCanonical
-        | AttestationError::UnsupportedVersion(_)
-        | AttestationError::Invalid(_)
-        | AttestationError::NonceMismatch
-        | AttestationError::NonceReused
-        | AttestationError::SuppliedChallengeRefused
-        | AttestationError::SeededChallengeRefused
-        | AttestationError::ProfileRefused(_)
-        | AttestationError::CountOnlyRefused => Kind::TamperedOrWrongKey,
-        AttestationError::TooLarge { .. } => Kind::BadInput,
-        _ => Kind::Internal,
-    }
-}
-
-fn session_kind(e: &SessionError) -> Kind {
-    match e {
-        SessionError::WrongPhase { .. }
-        | SessionError::Finished
-        | SessionError::AudioChunk { .. }
-        | SessionError::Subject(_)
-        | SessionError::Challenge(_) => Kind::BadInput,
-        SessionError::Sealing(s) => seal_kind(s),
-        _ => Kind::Internal,
-    }
-}
-
-fn seal_kind(e: &SealError) -> Kind {
-    match e {
-        SealError::WrongKey
-        | SealError::Tampered
-        | SealError::BadMagic
-        | SealError::Truncated
-        | SealError::UnsupportedVersion { .. }
-        | SealError::BadSignature
-        | SealError::Malformed(_) => Kind::TamperedOrWrongKey,
-        SealError::InvalidKeyLength { .. }
-        | SealError::InvalidPkcs8
-        | SealError::InvalidPurpose
-        | SealError::TooLarge { .. }
-        | SealError::Unencodable(_) => Kind::BadInput,
-        _ => Kind::Internal,
+/// The one place where a core error becomes a [`LifecertError`]: the core classifies
+/// every error exhaustively ([`lifecert_core::Error::kind`]); each kind is one variant here.
+fn with_kind(kind: ErrorKind, reason: String) -> LifecertError {
+    match kind {
+        ErrorKind::BadInput => LifecertError::BadInput { reason },
+        ErrorKind::FaceNotUsable => LifecertError::FaceNotUsable { reason },
+        ErrorKind::TamperedOrWrongKey => LifecertError::TamperedOrWrongKey { reason },
+        ErrorKind::Internal => LifecertError::Internal { reason },
     }
 }
 
@@ -191,7 +89,13 @@ impl LifecertError {
 
 impl From<CoreError> for LifecertError {
     fn from(e: CoreError) -> Self {
-        core_kind(&e).with(e.to_string())
+        with_kind(e.kind(), e.to_string())
+    }
+}
+
+impl From<FaceError> for LifecertError {
+    fn from(e: FaceError) -> Self {
+        CoreError::from(e).into()
     }
 }
 
@@ -203,7 +107,7 @@ impl From<FrameError> for LifecertError {
 
 impl From<SealError> for LifecertError {
     fn from(e: SealError) -> Self {
-        seal_kind(&e).with(e.to_string())
+        with_kind(seal_kind(&e), e.to_string())
     }
 }
 
@@ -215,7 +119,7 @@ impl From<AttestationError> for LifecertError {
 
 impl From<IdentityError> for LifecertError {
     fn from(e: IdentityError) -> Self {
-        Kind::BadInput.with(format!("invalid ID number: {e}"))
+        with_kind(ErrorKind::BadInput, format!("invalid ID number: {e}"))
     }
 }
 
@@ -238,13 +142,13 @@ impl LifecertError {
 
     /// A subject key the core refused (too short): [`LifecertError::BadInput`].
     pub(crate) fn subject_key(e: IdentityError) -> Self {
-        Kind::BadInput.with(format!("subject key: {e}"))
+        with_kind(ErrorKind::BadInput, format!("subject key: {e}"))
     }
 
     /// A key the core refused, named (`what`: "sealing key", "device key", …): a wrong
     /// length or an invalid PKCS#8 document is [`LifecertError::BadInput`].
     pub(crate) fn key(what: &str, e: SealError) -> Self {
-        seal_kind(&e).with(format!("{what}: {e}"))
+        with_kind(seal_kind(&e), format!("{what}: {e}"))
     }
 
     /// A [`LifecertError::Internal`] with this reason.
@@ -258,6 +162,9 @@ impl LifecertError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lifecert_core::api::session::SessionError;
+    use lifecert_core::identity::id_document::IdDocumentError;
+    use lifecert_core::matching::templates::TemplateError;
 
     fn kind_of(e: LifecertError) -> &'static str {
         match e {
@@ -330,7 +237,7 @@ mod tests {
             (IdDocumentError::NotAnImage.into(), "bad_input"),
             (IdDocumentError::NoFaceOnFront.into(), "face_not_usable"),
             (
-                IdDocumentError::Engine(Box::new(CoreError::UnusableFace("x".into()))).into(),
+                IdDocumentError::Face(FaceError::Unusable("x".into())).into(),
                 "face_not_usable",
             ),
             (
@@ -379,7 +286,7 @@ mod tests {
             (
                 SessionError::WrongPhase {
                     call: "push_frame",
-                    phase: lifecert_core::session::Phase::Consent,
+                    phase: lifecert_core::api::session::Phase::Consent,
                 }
                 .into(),
                 "bad_input",

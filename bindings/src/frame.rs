@@ -16,10 +16,10 @@
 //! record, which is why it cannot be a field of [`FrameInput`].
 
 use crate::error::LifecertError;
-use lifecert_core::frame::{Frame, PixelFormat as CorePixelFormat, Rotation};
+use lifecert_core::image::frame::{Frame, PixelFormat as CorePixelFormat, Rotation};
 
 /// How the pixels of a [`FrameInput`] are stored. Plane order and sizes are documented in
-/// `lifecert_core::frame`.
+/// `lifecert_core::image::frame`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum PixelFormat {
     /// Packed R, G, B, A bytes (Android `Bitmap.Config.ARGB_8888` in memory, CameraX

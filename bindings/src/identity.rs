@@ -1,8 +1,8 @@
 //! ID-number checks for the form where a retiree (or a relative) types the number: a pure
-//! function over [`lifecert_core::identity::IdNumber`].
+//! function over [`lifecert_core::identity::person::IdNumber`].
 
 use crate::error::LifecertError;
-use lifecert_core::identity::{self, Date, IdNumber};
+use lifecert_core::identity::person::{self as identity, Date, IdNumber};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Which document an ID number belongs to.

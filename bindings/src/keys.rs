@@ -6,10 +6,10 @@
 //! Every key is made with ring's system random generator.
 
 use crate::error::LifecertError;
-use lifecert_core::certification::CertificationKeys as CoreCertificationKeys;
-use lifecert_core::enrollment::EnrollmentKeys as CoreEnrollmentKeys;
-use lifecert_core::identity::SubjectKey;
-use lifecert_core::sealing::{self, PublicKey, SealingKey, SigningKeyPair};
+use lifecert_core::api::certification::CertificationKeys as CoreCertificationKeys;
+use lifecert_core::api::enrollment::EnrollmentKeys as CoreEnrollmentKeys;
+use lifecert_core::crypto::sealing::{self, PublicKey, SealingKey, SigningKeyPair};
+use lifecert_core::identity::person::SubjectKey;
 use zeroize::Zeroize;
 
 /// Length of a subject key and of a sealing key, bytes.

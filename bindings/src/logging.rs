@@ -66,7 +66,7 @@ impl LogLevel {
 #[uniffi::export(callback_interface)]
 pub trait LogSink: Send + Sync {
     /// One log line: its level, its target (the Rust module that logged it, e.g.
-    /// `lifecert_core::guidance`) and its text (the spans it happened in, the message and
+    /// `lifecert_core::capture::guidance`) and its text (the spans it happened in, the message and
     /// its fields, e.g. `ffi_push_frame: guidance speaks instruction="come_closer"`).
     ///
     /// Whatever the implementation throws (declared or not) reaches Rust as an error and

@@ -3,8 +3,8 @@
 
 use crate::engine::language;
 use crate::error::LifecertError;
-use lifecert_core::messages::Messages;
-use lifecert_core::review::{self as core, RefusalReason, ReviewDecision};
+use lifecert_core::text::messages::Messages;
+use lifecert_core::text::review::{self as core, RefusalReason, ReviewDecision};
 
 /// The sentence the retiree is told about a review decision, in `language` (`zh-Hans`,
 /// `zh-Hant` or `en`). `refusal_reason` is absent for an approval, else the authority's code

@@ -1,13 +1,15 @@
 //! What the enrolment and certification sessions share across the boundary: the phase,
 //! the texts to show and speak, the action icons, the liveness report, and the lock every
 //! session sits behind ([`SessionCell`]). Wrappers only: the sessions themselves are the
-//! core's ([`lifecert_core::session`]).
+//! core's ([`lifecert_core::api::session`]).
 
 use crate::engine::FaceBox;
 use crate::error::LifecertError;
-use lifecert_core::challenge::Action as CoreAction;
-use lifecert_core::liveness::{ChallengeEvidence, Verdict, VoiceMatch};
-use lifecert_core::session::{self as core_session, Phase, UtteranceKind as CoreUtteranceKind};
+use lifecert_core::api::session::{
+    self as core_session, Phase, UtteranceKind as CoreUtteranceKind,
+};
+use lifecert_core::liveness::challenge::Action as CoreAction;
+use lifecert_core::liveness::sequencer::{ChallengeEvidence, Verdict, VoiceMatch};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Where a session is.

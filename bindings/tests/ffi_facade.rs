@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 fn astronaut() -> FrameInput {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/astronaut.png");
-    let image = lifecert_core::image_io::load_image(&path).unwrap();
+    let image = lifecert_core::image::decode::load_image(&path).unwrap();
     let (width, height) = image.dimensions();
     FrameInput {
         data: image.into_raw(),

@@ -105,7 +105,7 @@ fn core_events_are_forwarded_with_their_target() {
     let checked = validate_id_number("11010519491231002X".into()).unwrap();
     clear_log_sink();
     assert_eq!(checked.birth_year, 1949);
-    let lines = sink.lines("lifecert_core::identity");
+    let lines = sink.lines("lifecert_core::identity::person");
     assert_eq!(
         lines,
         vec![(

@@ -446,10 +446,10 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
 
 #[test]
 fn an_issued_template_opens_only_under_the_authority_key() {
-    use lifecert_core::identity::{Date, IdNumber, SubjectKey, SubjectReference};
-    use lifecert_core::sealing::{SealingKey, SigningKeyPair};
-    use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
-    use lifecert_core::templates::descriptor_model;
+    use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
+    use lifecert_core::identity::person::{Date, IdNumber, SubjectKey, SubjectReference};
+    use lifecert_core::matching::sealed_template::{open_template, seal_issued, IssuedTemplate};
+    use lifecert_core::matching::templates::descriptor_model;
 
     let keys = Keystore::new();
     let sealed = sealed_template(enrol(&keys, &vec![astronaut(); 8]));

@@ -3,8 +3,8 @@
 
 use crate::draw::{dot, draw_text, line, wrap};
 use image::{Rgb, RgbImage};
-use lifecert_core::face::FaceObservation;
-use lifecert_core::geometry::Point;
+use lifecert_core::face::observation::FaceObservation;
+use lifecert_core::image::geometry::Point;
 
 /// Colour of face boxes (green).
 pub const BOX: Rgb<u8> = Rgb([0, 220, 0]);
@@ -97,7 +97,7 @@ fn draw_pose_axis(img: &mut RgbImage, face: &FaceObservation, t: i64) {
 }
 
 /// Draws the guide oval the shell shows (dashed white ellipse).
-pub fn draw_guide_oval(img: &mut RgbImage, guide: &lifecert_core::quality::GuideOval) {
+pub fn draw_guide_oval(img: &mut RgbImage, guide: &lifecert_core::capture::quality::GuideOval) {
     let (centre, rx, ry) = guide.in_pixels(img.width(), img.height());
     let t = (img.width().max(img.height()) as f32 / 640.0)
         .max(1.0)
@@ -118,14 +118,14 @@ pub fn draw_guide_oval(img: &mut RgbImage, guide: &lifecert_core::quality::Guide
 /// Writes the instruction (English text and its stable id) on a band at the top.
 pub fn draw_instruction(
     img: &mut RgbImage,
-    instruction: lifecert_core::guidance::Instruction,
+    instruction: lifecert_core::capture::guidance::Instruction,
     ready: bool,
 ) {
-    let messages = lifecert_core::messages::Messages::builtin();
+    let messages = lifecert_core::text::messages::Messages::builtin();
     let text = format!(
         "[{}] {}",
         instruction.id(),
-        messages.instruction(instruction, lifecert_core::messages::Language::En)
+        messages.instruction(instruction, lifecert_core::text::messages::Language::En)
     );
     let scale = ((img.width() as f32 / 640.0).max(1.0) * 2.0).round() as u32;
     let per_line = ((img.width().saturating_sub(8)) / (8 * scale)).max(1) as usize;

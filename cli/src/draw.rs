@@ -6,7 +6,7 @@
 
 use font8x8::UnicodeFonts;
 use image::{Rgb, RgbImage};
-use lifecert_core::geometry::Point;
+use lifecert_core::image::geometry::Point;
 
 /// Width and height of one glyph of the bitmap font at scale 1, pixels.
 pub const GLYPH: u32 = 8;

@@ -15,10 +15,10 @@
 
 use crate::media::{MediaError, VideoFrame};
 use crate::report::{ReportFrame, THUMBNAIL_SIDE};
-use lifecert_core::analyzer::FrameAnalysis;
-use lifecert_core::certification::{CertificationOutcome, CertificationSession};
-use lifecert_core::enrollment::{EnrollmentOutcome, EnrollmentSession};
-use lifecert_core::session::{SessionUpdate, Utterance, UtteranceKind};
+use lifecert_core::api::certification::{CertificationOutcome, CertificationSession};
+use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentSession};
+use lifecert_core::api::session::{SessionUpdate, Utterance, UtteranceKind};
+use lifecert_core::face::analyzer::FrameAnalysis;
 use lifecert_core::{Analyzer, Frame};
 use std::time::Duration;
 use thiserror::Error;
@@ -261,7 +261,7 @@ impl<S: ReplaySession> Replay<'_, S> {
             .iter()
             .max_by(|x, y| x.detection.bbox.area().total_cmp(&y.detection.bbox.area()));
         if let Some(f) = face {
-            if let Ok(m) = lifecert_core::mouth::mouth_aperture(&f.landmarks) {
+            if let Ok(m) = lifecert_core::face::mouth::mouth_aperture(&f.landmarks) {
                 self.timeline.mouth_aperture.push((secs(t), m));
             }
         }
@@ -336,7 +336,8 @@ pub fn replay<S: ReplaySession>(
             break;
         }
         let analysis = analyzer
-            .analyze(&Frame::from_rgb_image(&frame.image).map_err(lifecert_core::Error::from)?)?;
+            .analyze(&Frame::from_rgb_image(&frame.image).map_err(lifecert_core::Error::from)?)
+            .map_err(lifecert_core::Error::from)?;
         r.keep_for_report(&analysis, t);
         r.timeline.frames_pushed += 1;
         let u = r.session.frame(analysis, t)?;

@@ -6,8 +6,8 @@ mod common;
 use common::frame_640x480;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lifecert_core::guidance::GuidanceEngine;
-use lifecert_core::quality::{self, MotionTracker};
+use lifecert_core::capture::guidance::GuidanceEngine;
+use lifecert_core::capture::quality::{self, MotionTracker};
 use lifecert_core::{Analyzer, Config, Engine, Frame, PixelFormat, Rotation};
 use std::hint::black_box;
 use std::time::Duration;
@@ -25,7 +25,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("detector_input_640x480", |b| {
         let mut buf = vec![0.0f32; 128 * 128 * 3];
         b.iter(|| {
-            black_box(lifecert_core::warp::letterbox_into(
+            black_box(lifecert_core::image::warp::letterbox_into(
                 &image,
                 128,
                 1.0 / 127.5,
@@ -38,7 +38,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("landmark_input_one_face", |b| {
         let mut buf = vec![0.0f32; 192 * 192 * 3];
         b.iter(|| {
-            lifecert_core::warp::warp_into(
+            lifecert_core::image::warp::warp_into(
                 &image,
                 &roi.affine(),
                 192,

@@ -10,15 +10,15 @@
 //! 0.5 s once the face has settled. Only the calls named by a benchmark are timed.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lifecert_core::audio_features::{Mfcc, MfccConfig};
-use lifecert_core::av_sync::{score_answer, AvSyncConfig, MouthSample};
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::digit_verify::{
+use lifecert_core::audio::mfcc::{Mfcc, MfccConfig};
+use lifecert_core::audio::vad::{VadFrame, VoiceActivityDetector, CHUNK_S};
+use lifecert_core::liveness::av_sync::{score_answer, AvSyncConfig, MouthSample};
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::digit_verify::{
     find_digit_sequence, DigitVerifier, SegmentFeatures, SequenceConfig, TemplateDigitVerifier,
     VerifyConfig, VoiceTemplates,
 };
-use lifecert_core::liveness::{LivenessConfig, LivenessEvent, LivenessSession, Verdict};
-use lifecert_core::vad::{VadFrame, VoiceActivityDetector, CHUNK_S};
+use lifecert_core::liveness::sequencer::{LivenessConfig, LivenessEvent, LivenessSession, Verdict};
 use lifecert_core::{Analyzer, Config, FaceObservation, ModelSource};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -330,7 +330,8 @@ fn answer_phase(script: &Script, measured: Input, iters: u64) -> Duration {
 
 fn benches(c: &mut Criterion) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let photo = lifecert_core::image_io::load_image(&root.join("samples/astronaut.png")).unwrap();
+    let photo =
+        lifecert_core::image::decode::load_image(&root.join("samples/astronaut.png")).unwrap();
     let faces = Analyzer::new(Config::default())
         .unwrap()
         .analyze_image(&photo)

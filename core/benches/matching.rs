@@ -7,10 +7,10 @@ use common::frame_640x480;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::sealing::SealingKey;
-use lifecert_core::template_store::{open_template, seal_template};
-use lifecert_core::templates::{descriptor_model, SampleQuality, TemplateBuilder};
+use lifecert_core::crypto::sealing::SealingKey;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::matching::sealed_template::{open_template, seal_template};
+use lifecert_core::matching::templates::{descriptor_model, SampleQuality, TemplateBuilder};
 use lifecert_core::{Analyzer, Config};
 use std::hint::black_box;
 
@@ -19,7 +19,7 @@ fn benches(c: &mut Criterion) {
     // The sample looks down ≈ 10°, at the default pitch limit of the enrolment gate.
     let mut config = Config::default();
     config.guidance.max_pitch_deg = 12.0;
-    let analyzer = Analyzer::new(config.clone()).unwrap();
+    let analyzer = Analyzer::new(&config).unwrap();
     let faces = analyzer.analyze_image(&image).unwrap();
     assert_eq!(faces.len(), 1);
     let face = &faces[0];
@@ -45,7 +45,7 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("enrol_frame_gate_and_describe", |b| {
         b.iter(|| {
-            let mut builder = TemplateBuilder::new(&analyzer).unwrap();
+            let mut builder = TemplateBuilder::new(&analyzer, &config).unwrap();
             black_box(
                 builder
                     .add_frame(&analyzer, black_box(&image), &faces)
@@ -54,7 +54,7 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    let mut builder = TemplateBuilder::new(&analyzer).unwrap();
+    let mut builder = TemplateBuilder::new(&analyzer, &config).unwrap();
     for _ in 0..3 {
         builder.add_frame(&analyzer, &image, &faces).unwrap();
     }
@@ -70,7 +70,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     c.bench_function("build_template_from_3_descriptors", |b| {
-        let quality = builder_quality(&analyzer, &image, &faces);
+        let quality = builder_quality(&analyzer, &config, &image, &faces);
         b.iter(|| {
             let mut builder = TemplateBuilder::for_model(model.clone(), config.clone()).unwrap();
             for _ in 0..3 {
@@ -103,10 +103,11 @@ fn benches(c: &mut Criterion) {
 /// The quality figures of the sample's face, as an enrolment frame would record them.
 fn builder_quality(
     analyzer: &Analyzer,
+    config: &Config,
     image: &RgbImage,
     faces: &[lifecert_core::FaceObservation],
 ) -> SampleQuality {
-    let mut builder = TemplateBuilder::new(analyzer).unwrap();
+    let mut builder = TemplateBuilder::new(analyzer, config).unwrap();
     builder.add_frame(analyzer, image, faces).unwrap()
 }
 

@@ -8,8 +8,8 @@
 //! does not depend on what is said.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lifecert_core::speaker::frontend::MelFrontEnd;
-use lifecert_core::speaker::SpeakerEncoder;
+use lifecert_core::audio::speaker::frontend::MelFrontEnd;
+use lifecert_core::audio::speaker::SpeakerEncoder;
 use lifecert_core::ModelSource;
 use std::hint::black_box;
 

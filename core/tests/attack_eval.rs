@@ -56,18 +56,20 @@ use common::subject::{
     self, rest_scene, room_tone, word_audio, Enrolled, Subject, Take, ID, NAME, NOW,
 };
 use common::{eval_data, media, par_map, repo_root};
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     verify_attestation_with, Attestation, AttestationError, ChallengeOrigin, ConfigProfile,
     InMemoryNonceLedger, PerformedBy, ProxyRelation, VerifyPolicy,
 };
-use lifecert_core::certification::{
+use lifecert_core::api::certification::{
     CertificationFailure, CertificationOutcome, CertificationRequest, CertificationSession,
     ChallengeSource, TemplateInput,
 };
-use lifecert_core::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, SeededRandom};
-use lifecert_core::liveness::{DigitCheck, FailReason, PromptMode, VoiceMatch};
-use lifecert_core::messages::Language;
-use lifecert_core::result_texts::RetireeCategory;
+use lifecert_core::liveness::challenge::{
+    DigitChallenge, DigitChallengeConfig, Nonce, SeededRandom,
+};
+use lifecert_core::liveness::sequencer::{DigitCheck, FailReason, PromptMode, VoiceMatch};
+use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::RetireeCategory;
 use lifecert_core::{Config, Engine};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

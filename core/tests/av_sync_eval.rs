@@ -26,8 +26,10 @@ mod common;
 
 use common::grid::{self, AnalysedClip, Spliced, VoiceDigit, Word};
 use common::{analyzer, eval_data, media};
-use lifecert_core::av_sync::{score_answer, AnswerSync, AvSyncConfig, MouthSample, SyncFailure};
-use lifecert_core::mouth::mouth_aperture;
+use lifecert_core::face::mouth::mouth_aperture;
+use lifecert_core::liveness::av_sync::{
+    score_answer, AnswerSync, AvSyncConfig, MouthSample, SyncFailure,
+};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 

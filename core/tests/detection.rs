@@ -4,7 +4,7 @@
 mod common;
 
 use common::{analyzer, astronaut, eval_data, images_in};
-use lifecert_core::image_io::load_image;
+use lifecert_core::image::decode::load_image;
 
 #[test]
 fn astronaut_has_one_face_where_mediapipe_puts_it() {

@@ -14,11 +14,11 @@ mod common;
 
 use common::discovery::{digit_of, discover, Word};
 use common::media;
-use lifecert_core::audio_features::{Mfcc, MfccConfig};
-use lifecert_core::digit_verify::{
+use lifecert_core::audio::mfcc::{Mfcc, MfccConfig};
+use lifecert_core::audio::resample::resample_linear_or_better;
+use lifecert_core::liveness::digit_verify::{
     DigitScore, DigitVerifier, TemplateDigitVerifier, VerifyConfig, VoiceTemplates,
 };
-use lifecert_core::resample::resample_linear_or_better;
 use std::path::Path;
 
 /// The closed-set rule the engine had before the open-set bounds.

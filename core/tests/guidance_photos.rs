@@ -90,10 +90,12 @@ mod common;
 
 use common::{analyzer, astronaut, eval_data, images_in};
 use image::{Rgb, RgbImage};
-use lifecert_core::guidance::{GuidanceConfig, GuidanceEngine, GuidanceUpdate, Instruction};
-use lifecert_core::image_io::load_image;
-use lifecert_core::quality::{measure, MotionTracker, QualityMeasurements};
-use lifecert_core::{FaceObservation, HeadPose, Point};
+use lifecert_core::capture::guidance::{
+    GuidanceConfig, GuidanceEngine, GuidanceUpdate, Instruction,
+};
+use lifecert_core::capture::quality::{measure, MotionTracker, QualityMeasurements};
+use lifecert_core::image::decode::load_image;
+use lifecert_core::{Config, FaceObservation, HeadPose, Point};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -512,7 +514,7 @@ fn bases() -> &'static [Base] {
 // ---------------------------------------------------------------------------------------
 
 fn default_config() -> GuidanceConfig {
-    analyzer().config().guidance.clone()
+    Config::default().guidance
 }
 
 /// Frame period of the simulated camera.
@@ -1213,7 +1215,8 @@ fn a_flickering_condition_does_not_make_the_phone_chatter() {
 /// distance is asserted within 2 cm of the placement).
 #[test]
 fn the_edges_of_the_distance_band_give_the_right_instruction() {
-    let q = &analyzer().config().guidance.quality;
+    let config = Config::default();
+    let q = &config.guidance.quality;
     assert_eq!((q.near_limit_cm, q.far_limit_cm), (40.0, 60.0));
     let mut cases = Vec::new();
     for b in bases() {
@@ -1242,7 +1245,7 @@ fn the_edges_of_the_distance_band_give_the_right_instruction() {
 /// The tilt limit is 10° (`max_roll_deg`): 8° either way is accepted, 12° is not.
 #[test]
 fn a_tilt_of_eight_degrees_passes_and_twelve_asks_to_straighten_head() {
-    assert_eq!(analyzer().config().guidance.max_roll_deg, 10.0);
+    assert_eq!(Config::default().guidance.max_roll_deg, 10.0);
     let mut cases = Vec::new();
     for b in bases() {
         for (deg, expected) in [

@@ -4,22 +4,22 @@
 
 mod common;
 
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     sign_attestation, verify_attestation, Attestation, AttestationError, ChallengeOrigin,
     ConfigProfile, InMemoryNonceLedger, LivenessSummary, PerformedBy, ATTESTATION_PURPOSE,
     ATTESTATION_VERSION, MAX_ENVELOPE_BYTES,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::id_document::{
+use lifecert_core::crypto::sealing::{sign_canonical, SigningKeyPair};
+use lifecert_core::identity::id_document::{
     check_jpeg_complete, DocumentSide, IdDocumentChecker, IdDocumentError,
 };
-use lifecert_core::identity::{Date, SubjectReference};
-use lifecert_core::image_io::{decode_image, ImageLimitError};
-use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::models::ModelInfo;
-use lifecert_core::sealing::{sign_canonical, SigningKeyPair};
-use lifecert_core::templates::MatchResult;
-use lifecert_core::{Config, Error};
+use lifecert_core::identity::person::{Date, SubjectReference};
+use lifecert_core::image::decode::{decode_image, DecodeError, ImageLimitError};
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use lifecert_core::matching::templates::MatchResult;
+use lifecert_core::model::assets::ModelInfo;
+use lifecert_core::Config;
 use lifecert_test_support::png_chunk as chunk;
 use std::io::{Cursor, Write};
 use std::sync::OnceLock;
@@ -196,7 +196,7 @@ fn a_png_claiming_a_huge_deep_colour_picture_is_refused_from_its_header() {
     chunk(&mut png, b"IEND", &[]);
     assert!(matches!(
         decode_image(&png),
-        Err(Error::ImageTooLarge(ImageLimitError::Pixels { .. }))
+        Err(DecodeError::TooLarge(ImageLimitError::Pixels { .. }))
     ));
     assert!(matches!(
         checker().check_upload(&png, DocumentSide::Front),
@@ -208,7 +208,9 @@ fn a_png_claiming_a_huge_deep_colour_picture_is_refused_from_its_header() {
 
 fn checker() -> &'static IdDocumentChecker {
     static CHECKER: OnceLock<IdDocumentChecker> = OnceLock::new();
-    CHECKER.get_or_init(|| IdDocumentChecker::new(&Config::default()).unwrap())
+    CHECKER.get_or_init(|| {
+        IdDocumentChecker::new(Config::default().face(), Config::default().id_document).unwrap()
+    })
 }
 
 #[test]

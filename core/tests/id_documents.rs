@@ -7,12 +7,12 @@ mod common;
 
 use common::{analyzer, eval_data, images_in};
 use image::{Rgb, RgbImage};
-use lifecert_core::descriptor::Descriptor;
-use lifecert_core::id_document::{
+use lifecert_core::face::descriptor::Descriptor;
+use lifecert_core::identity::id_document::{
     CheckedDocument, DocumentFormat, DocumentSide, IdDocumentChecker, IdDocumentError,
     DEFAULT_MAX_UPLOAD_BYTES,
 };
-use lifecert_core::image_io::{decode_image, load_image};
+use lifecert_core::image::decode::{decode_image, load_image};
 use lifecert_core::{Analyzer, Config, ModelSource};
 use std::io::Cursor;
 use std::path::Path;
@@ -25,7 +25,12 @@ const MATCH_THRESHOLD: f32 = 0.55;
 fn checker() -> &'static IdDocumentChecker {
     static CHECKER: OnceLock<IdDocumentChecker> = OnceLock::new();
     CHECKER.get_or_init(|| {
-        IdDocumentChecker::from_analyzer(analyzer().clone(), &ModelSource::Embedded).unwrap()
+        IdDocumentChecker::from_analyzer(
+            analyzer().clone(),
+            Config::default().id_document,
+            &ModelSource::Embedded,
+        )
+        .unwrap()
     })
 }
 
@@ -410,9 +415,12 @@ fn ghost_portraits_are_not_counted_as_a_second_face() {
     // Counting every face would refuse the page.
     let mut config = Config::default();
     config.id_document.secondary_portrait_ratio = 0.2;
-    let strict =
-        IdDocumentChecker::from_analyzer(Analyzer::new(config).unwrap(), &ModelSource::Embedded)
-            .unwrap();
+    let strict = IdDocumentChecker::from_analyzer(
+        Analyzer::new(&config).unwrap(),
+        config.id_document.clone(),
+        &ModelSource::Embedded,
+    )
+    .unwrap();
     assert!(matches!(
         strict.check_upload(&bytes, DocumentSide::Front),
         Err(IdDocumentError::SeveralFacesOnFront { count: 2 })
@@ -490,9 +498,12 @@ fn oversized_uploads_are_reencoded_under_the_limit() {
     // A tiny limit forces lower qualities and then a smaller picture.
     let mut config = Config::default();
     config.id_document.max_upload_bytes = 80_000;
-    let tight =
-        IdDocumentChecker::from_analyzer(Analyzer::new(config).unwrap(), &ModelSource::Embedded)
-            .unwrap();
+    let tight = IdDocumentChecker::from_analyzer(
+        Analyzer::new(&config).unwrap(),
+        config.id_document.clone(),
+        &ModelSource::Embedded,
+    )
+    .unwrap();
     let doc = tight
         .check_upload(&jpeg_q(&upscale(&passport, 4.0), 95), DocumentSide::Front)
         .unwrap_or_else(|e| panic!("limit 80000: {e}"));
@@ -717,9 +728,12 @@ fn bad_bytes_get_typed_errors() {
     let mut config = Config::default();
     config.id_document.max_input_bytes = 200;
     assert!(jpeg.len() > 200);
-    let strict =
-        IdDocumentChecker::from_analyzer(Analyzer::new(config).unwrap(), &ModelSource::Embedded)
-            .unwrap();
+    let strict = IdDocumentChecker::from_analyzer(
+        Analyzer::new(&config).unwrap(),
+        config.id_document.clone(),
+        &ModelSource::Embedded,
+    )
+    .unwrap();
     assert!(matches!(
         strict.check_upload(&jpeg, DocumentSide::Back),
         Err(IdDocumentError::InputTooLarge { max: 200, .. })

@@ -21,13 +21,13 @@ mod common;
 
 use common::{analyzer, eval_data, media};
 use image::RgbImage;
-use lifecert_core::challenge::{Action, ActionChallenge, DigitChallenge, Nonce};
-use lifecert_core::liveness::{
+use lifecert_core::audio::vad::VoiceActivityDetector;
+use lifecert_core::face::anti_spoofing::{PadScore, PassiveAntiSpoof};
+use lifecert_core::liveness::challenge::{Action, ActionChallenge, DigitChallenge, Nonce};
+use lifecert_core::liveness::sequencer::{
     FailReason, LivenessConfig, LivenessEvent, LivenessSession, Verdict,
 };
-use lifecert_core::pad::{PadScore, PassiveAntiSpoof};
-use lifecert_core::vad::VoiceActivityDetector;
-use lifecert_core::visual_evidence::{TurnDirection, VisualEvent};
+use lifecert_core::liveness::visual_evidence::{TurnDirection, VisualEvent};
 use lifecert_core::{FaceObservation, ModelSource};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -186,7 +186,7 @@ fn pad_photos(data: &Path) -> &'static [Photo] {
             .iter()
             .map(|(file, label)| {
                 let image =
-                    lifecert_core::image_io::load_image(&data.join("pad").join(file)).unwrap();
+                    lifecert_core::image::decode::load_image(&data.join("pad").join(file)).unwrap();
                 let faces = analyzer().analyze_image(&image).unwrap();
                 assert_eq!(faces.len(), 1, "{file}: one face");
                 Photo {
@@ -208,7 +208,10 @@ fn pad_model(data: &Path, test: &str) -> Option<&'static PassiveAntiSpoof> {
             Some(d) => PathBuf::from(d),
             None => data.join("../models/minifasnet"),
         };
-        if dir.join(lifecert_core::pad::MINIFASNET_V2_FILE).is_file() {
+        if dir
+            .join(lifecert_core::face::anti_spoofing::MINIFASNET_V2_FILE)
+            .is_file()
+        {
             Some(PassiveAntiSpoof::from_dir(&dir).unwrap())
         } else {
             lifecert_test_support::skip(
@@ -442,7 +445,7 @@ impl Case {
 }
 
 fn short_event(e: &VisualEvent) -> String {
-    let excursion = |what: &str, x: &lifecert_core::visual_evidence::Excursion| {
+    let excursion = |what: &str, x: &lifecert_core::liveness::visual_evidence::Excursion| {
         format!(
             "{what}@{:.2}..{:.2}({:+.1}°{:+.1}°)",
             x.start.as_secs_f64(),

@@ -5,8 +5,8 @@ mod common;
 
 use common::{analyzer, astronaut, eval_data, images_in, rotate};
 use image::RgbImage;
-use lifecert_core::descriptor::Descriptor;
-use lifecert_core::image_io::load_image;
+use lifecert_core::face::descriptor::Descriptor;
+use lifecert_core::image::decode::load_image;
 
 fn describe_only_face(img: &RgbImage) -> Descriptor {
     let faces = analyzer().analyze_image(img).unwrap();

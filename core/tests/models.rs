@@ -4,7 +4,9 @@
 mod common;
 
 use common::{astronaut, repo_root};
-use lifecert_core::warp::{letterbox_into, warp_into, Affine};
+use lifecert_core::face::error::FaceError;
+use lifecert_core::image::warp::{letterbox_into, warp_into, Affine};
+use lifecert_core::model::error::ModelError;
 use std::path::Path;
 use tract_onnx::prelude::*;
 
@@ -127,7 +129,7 @@ fn landmarks_agree_with_the_reference_conversion() {
 
 #[test]
 fn models_load_from_a_directory_and_bad_files_are_typed_errors() {
-    use lifecert_core::{Analyzer, Config, Error, ModelSource};
+    use lifecert_core::{Analyzer, Config, ModelSource};
     let dir = repo_root().join("models");
     let from_dir =
         Analyzer::with_models(Config::default(), &ModelSource::Directory(dir.clone())).unwrap();
@@ -144,7 +146,10 @@ fn models_load_from_a_directory_and_bad_files_are_typed_errors() {
         Config::default(),
         &ModelSource::Directory("/nonexistent".into()),
     );
-    assert!(matches!(missing, Err(Error::Io { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(FaceError::Model(ModelError::Io { .. }))),
+        "{missing:?}"
+    );
 
     // A directory whose detector is truncated: a typed model-load error, not a panic.
     let broken =
@@ -165,7 +170,10 @@ fn models_load_from_a_directory_and_bad_files_are_typed_errors() {
     )
     .unwrap();
     let result = Analyzer::with_models(Config::default(), &ModelSource::Directory(broken.clone()));
-    assert!(matches!(result, Err(Error::ModelLoad { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(FaceError::Model(ModelError::Load { .. }))),
+        "{result:?}"
+    );
     std::fs::write(broken.join("canonical_face.json"), b"{\"vertices\": []}").unwrap();
     std::fs::copy(
         dir.join("face_detection_short_range.onnx"),
@@ -173,6 +181,9 @@ fn models_load_from_a_directory_and_bad_files_are_typed_errors() {
     )
     .unwrap();
     let result = Analyzer::with_models(Config::default(), &ModelSource::Directory(broken.clone()));
-    assert!(matches!(result, Err(Error::ModelLoad { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(FaceError::Model(ModelError::Load { .. }))),
+        "{result:?}"
+    );
     std::fs::remove_dir_all(&broken).ok();
 }

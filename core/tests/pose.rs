@@ -5,7 +5,7 @@ mod common;
 
 use common::{analyzer, astronaut, eval_data, rotate};
 use image::RgbImage;
-use lifecert_core::image_io::load_image;
+use lifecert_core::image::decode::load_image;
 use lifecert_core::HeadPose;
 
 fn only_pose(img: &RgbImage) -> HeadPose {

@@ -19,20 +19,22 @@ use common::grid::{self, AnalysedClip, FrameRef, SpliceConfig, Word};
 use common::shell::{self, Camera, Piece, Player, Scene};
 use common::subject::{self, rest_scene, Enrolled, Subject, ID, NAME, NOW};
 use common::{analyzer, eval_data, media};
-use lifecert_core::analyzer::FrameAnalysis;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     verify_attestation, ChallengeOrigin, ConfigProfile, InMemoryNonceLedger, PerformedBy,
     ProxyRelation,
 };
-use lifecert_core::certification::{
+use lifecert_core::api::certification::{
     CertificationFailure, CertificationOutcome, CertificationRequest, CertificationSession,
     ChallengeSource, TemplateInput,
 };
-use lifecert_core::challenge::Nonce;
-use lifecert_core::liveness::{ChallengeEvidence, DigitCheck, FailReason, VoiceMatch};
-use lifecert_core::messages::Language;
-use lifecert_core::result_texts::{RetireeCategory, RESULT_FAILURE_OFFICE, RESULT_FAILURE_RETRY};
-use lifecert_core::session::UtteranceKind;
+use lifecert_core::api::session::UtteranceKind;
+use lifecert_core::face::analyzer::FrameAnalysis;
+use lifecert_core::liveness::challenge::Nonce;
+use lifecert_core::liveness::sequencer::{ChallengeEvidence, DigitCheck, FailReason, VoiceMatch};
+use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::{
+    RetireeCategory, RESULT_FAILURE_OFFICE, RESULT_FAILURE_RETRY,
+};
 use lifecert_core::{Config, Engine};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -234,7 +236,9 @@ fn off_then_on(f: &Fixture, seconds: f64) -> Scene {
     Scene { frames, audio }
 }
 
-fn certified(run: &shell::Run<CertificationOutcome>) -> &lifecert_core::certification::Certified {
+fn certified(
+    run: &shell::Run<CertificationOutcome>,
+) -> &lifecert_core::api::certification::Certified {
     match run.outcome.as_ref() {
         Some(CertificationOutcome::Certified(c)) => c,
         other => panic!("not certified: {other:?}"),
@@ -440,7 +444,10 @@ fn pad_models(data: &std::path::Path) -> Option<PathBuf> {
     let dir = std::env::var_os("LIFECERT_PAD_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| data.join("../models/minifasnet"));
-    if dir.join(lifecert_core::pad::MINIFASNET_V2_FILE).is_file() {
+    if dir
+        .join(lifecert_core::face::anti_spoofing::MINIFASNET_V2_FILE)
+        .is_file()
+    {
         Some(dir)
     } else if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{}: the anti-spoofing models are missing", dir.display());
@@ -504,7 +511,7 @@ fn anti_spoofing_models_loaded_at_run_time_pass_the_genuine_session_and_refuse_a
     );
     let model = engine.passive_anti_spoof().unwrap();
     for path in attacks {
-        let image = lifecert_core::image_io::load_image(&data.join(path)).unwrap();
+        let image = lifecert_core::image::decode::load_image(&data.join(path)).unwrap();
         let faces = analyzer().analyze_image(&image).unwrap();
         let face = faces
             .iter()

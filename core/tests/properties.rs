@@ -3,17 +3,17 @@
 //! signed canonical JSON (stable bytes, round trips, any change refused).
 
 use image::RgbImage;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     sign_attestation, verify_attestation, Attestation, ChallengeOrigin, ConfigProfile,
     InMemoryNonceLedger, LivenessSummary, PerformedBy, ProxyRelation, ATTESTATION_VERSION,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::frame::{Frame, PixelFormat, Rotation};
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::models::ModelInfo;
-use lifecert_core::sealing::{canonical_json, Signed, SigningKeyPair};
-use lifecert_core::templates::MatchResult;
+use lifecert_core::crypto::sealing::{canonical_json, Signed, SigningKeyPair};
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::image::frame::{Frame, PixelFormat, Rotation};
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use lifecert_core::matching::templates::MatchResult;
+use lifecert_core::model::assets::ModelInfo;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 

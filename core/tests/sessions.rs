@@ -7,28 +7,28 @@ mod common;
 
 use common::{eval_data, media};
 use image::RgbImage;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     verify_attestation, verify_attestation_with, AttestationError, ChallengeOrigin, ConfigProfile,
     InMemoryNonceLedger, PerformedBy, ProxyRelation, VerifyPolicy,
 };
-use lifecert_core::certification::{
+use lifecert_core::api::certification::{
     CertificationFailure, CertificationKeys, CertificationOutcome, CertificationRequest,
     CertificationSession, ChallengeSource, TemplateInput,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce, SeededRandom};
-use lifecert_core::digit_verify::{TemplateDigitVerifier, VerifyConfig};
-use lifecert_core::enrollment::{
+use lifecert_core::api::enrollment::{
     EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
-use lifecert_core::identity::{IdNumber, SubjectKey, SubjectReference};
-use lifecert_core::liveness::{DigitCheck, FailReason};
-use lifecert_core::messages::Language;
-use lifecert_core::resample::resample_linear_or_better;
-use lifecert_core::result_texts::RetireeCategory;
-use lifecert_core::sealing::{SealingKey, SigningKeyPair};
-use lifecert_core::session::{Phase, SessionError, UtteranceKind};
-use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
-use lifecert_core::templates::descriptor_model;
+use lifecert_core::api::session::{Phase, SessionError, UtteranceKind};
+use lifecert_core::audio::resample::resample_linear_or_better;
+use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
+use lifecert_core::identity::person::{IdNumber, SubjectKey, SubjectReference};
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce, SeededRandom};
+use lifecert_core::liveness::digit_verify::{TemplateDigitVerifier, VerifyConfig};
+use lifecert_core::liveness::sequencer::{DigitCheck, FailReason};
+use lifecert_core::matching::sealed_template::{open_template, seal_issued, IssuedTemplate};
+use lifecert_core::matching::templates::descriptor_model;
+use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::RetireeCategory;
 use lifecert_core::{Config, Engine, Error, Frame};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -104,7 +104,7 @@ impl Keystore {
             device: SigningKeyPair::from_pkcs8(&self.device).unwrap(),
         }
     }
-    fn device_public(&self) -> lifecert_core::sealing::PublicKey {
+    fn device_public(&self) -> lifecert_core::crypto::sealing::PublicKey {
         SigningKeyPair::from_pkcs8(&self.device)
             .unwrap()
             .public_key()
@@ -327,7 +327,11 @@ fn enrol_from_one_clip_and_certify_with_another_clip_of_the_same_speaker() {
     assert!(matches!(a.performed_by, PerformedBy::Proxy { .. }));
     let subject = SubjectReference::derive(
         &SubjectKey::new(&keys.subject).unwrap(),
-        &IdNumber::parse(ID, lifecert_core::identity::Date::new(2026, 12, 2).unwrap()).unwrap(),
+        &IdNumber::parse(
+            ID,
+            lifecert_core::identity::person::Date::new(2026, 12, 2).unwrap(),
+        )
+        .unwrap(),
     );
     assert_eq!(a.subject, subject);
     assert!(a.liveness.face_continuity > 0.9);
@@ -470,7 +474,11 @@ fn an_issued_template_is_trusted_only_under_the_authority_key() {
     // device.
     let subject = SubjectReference::derive(
         &SubjectKey::new(&keys.subject).unwrap(),
-        &IdNumber::parse(ID, lifecert_core::identity::Date::new(2026, 12, 2).unwrap()).unwrap(),
+        &IdNumber::parse(
+            ID,
+            lifecert_core::identity::person::Date::new(2026, 12, 2).unwrap(),
+        )
+        .unwrap(),
     );
     let model = descriptor_model(engine().analyzer()).unwrap();
     let sealing = SealingKey::new(&keys.sealing).unwrap();
@@ -584,7 +592,7 @@ fn voice_digits_read_at_enrolment_become_templates() {
     );
     let sealed = e.sealed_voice_profile.as_ref().unwrap();
     let subject = SubjectReference::from_hex(&e.subject).unwrap();
-    let profile = lifecert_core::voice_store::open_voice_profile(
+    let profile = lifecert_core::matching::sealed_voice::open_voice_profile(
         sealed,
         &SealingKey::new(&keys.sealing).unwrap(),
         &subject,
@@ -612,7 +620,7 @@ fn voice_digits_read_at_enrolment_become_templates() {
     let engine = engine();
     let encoder = engine.speaker().unwrap();
     let sim = |a: &[f32]| {
-        let segments = lifecert_core::voice_enrollment::speech_of(&engine, a).unwrap();
+        let segments = lifecert_core::api::voice_enrollment::speech_of(&engine, a).unwrap();
         encoder
             .embed_segments(a, &segments)
             .unwrap()
@@ -623,7 +631,7 @@ fn voice_digits_read_at_enrolment_become_templates() {
     assert!(encoder.config().accepts(own) && !encoder.config().accepts(other));
     // The templates recognise the same speaker's other takes of each digit.
     let verifier = TemplateDigitVerifier::new(&voice, VerifyConfig::default()).unwrap();
-    let mfcc = lifecert_core::audio_features::Mfcc::new(Default::default()).unwrap();
+    let mfcc = lifecert_core::audio::mfcc::Mfcc::new(Default::default()).unwrap();
     let mut right = 0;
     for d in 0..10u8 {
         let mut a = vec![0f32; 4800];
@@ -668,7 +676,7 @@ fn the_session_api_refuses_bad_calls_and_inputs() {
     // An ID photo that is not an image.
     assert!(matches!(
         s.add_id_document(
-            lifecert_core::id_document::DocumentSide::Front,
+            lifecert_core::identity::id_document::DocumentSide::Front,
             b"not a photo"
         ),
         Err(Error::IdDocument(_))

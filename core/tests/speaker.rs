@@ -23,10 +23,12 @@
 mod common;
 
 use common::{eval_data, media};
-use lifecert_core::resample::resample_linear_or_better;
-use lifecert_core::speaker::{SpeakerConfig, SpeakerEmbedding, SpeakerEncoder, SpeakerError};
-use lifecert_core::speech_segments::{speech_segments, SegmentConfig};
-use lifecert_core::vad::VoiceActivityDetector;
+use lifecert_core::audio::resample::resample_linear_or_better;
+use lifecert_core::audio::segments::{speech_segments, SegmentConfig};
+use lifecert_core::audio::speaker::{
+    SpeakerConfig, SpeakerEmbedding, SpeakerEncoder, SpeakerError,
+};
+use lifecert_core::audio::vad::VoiceActivityDetector;
 use lifecert_core::ModelSource;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -19,21 +19,21 @@ mod common;
 
 use common::{analyzer, astronaut, eval_data, images_in};
 use image::RgbImage;
-use lifecert_core::descriptor::Descriptor;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::image_io::load_image;
-use lifecert_core::models::ModelInfo;
-use lifecert_core::quality::{self, MotionTracker};
-use lifecert_core::sealing::{SealError, SealingKey, SigningKeyPair};
-use lifecert_core::template_store::{
+use lifecert_core::capture::quality::{self, MotionTracker};
+use lifecert_core::crypto::sealing::{SealError, SealingKey, SigningKeyPair};
+use lifecert_core::face::descriptor::Descriptor;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::image::decode::load_image;
+use lifecert_core::image::warp::{warp_into, Affine};
+use lifecert_core::matching::sealed_template::{
     open_template, open_verified_issued, seal_issued, seal_template, IssuedTemplate,
 };
-use lifecert_core::templates::{
-    check_enrolment_quality, descriptor_model, FaceTemplate, MatchingConfig, RefreshRefusal,
-    RejectReason, SampleQuality, TemplateBuilder, TemplateError,
+use lifecert_core::matching::templates::{
+    check_enrolment_quality, descriptor_model, FaceTemplate, MatchingConfig, MatchingError,
+    RefreshRefusal, RejectReason, SampleQuality, TemplateBuilder, TemplateError,
 };
-use lifecert_core::warp::{warp_into, Affine};
-use lifecert_core::{Config, Error};
+use lifecert_core::model::assets::ModelInfo;
+use lifecert_core::Config;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -293,7 +293,7 @@ fn calibrate_threshold_on_faces_identity() {
     let threshold = cfg.threshold;
     let passing = photos
         .iter()
-        .filter(|p| check_enrolment_quality(&p.quality, &Config::default()).is_ok())
+        .filter(|p| check_enrolment_quality(&p.quality, &Config::default().into()).is_ok())
         .count();
     eprintln!(
         "{} photos described; {passing} would pass the default enrolment gate",
@@ -753,7 +753,7 @@ fn enrol(img: &RgbImage, config: Config) -> TemplateBuilder {
 fn reject_reason(b: &mut TemplateBuilder, img: &RgbImage) -> RejectReason {
     let faces = analyzer().analyze_image(img).unwrap();
     match b.add_frame(analyzer(), img, &faces) {
-        Err(Error::Template(TemplateError::FrameRejected(r))) => r,
+        Err(MatchingError::Template(TemplateError::FrameRejected(r))) => r,
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
@@ -782,7 +782,7 @@ fn the_enrolment_gate_on_real_photos() {
         return;
     }
     let obama = load_image(&data.join("faces_identity/barack_obama/fr_obama.jpg")).unwrap();
-    let mut b = TemplateBuilder::new(analyzer()).unwrap();
+    let mut b = TemplateBuilder::new(analyzer(), Config::default()).unwrap();
     let blurred = image::imageops::blur(&obama, 8.0);
     assert!(matches!(
         reject_reason(&mut b, &blurred),
@@ -846,13 +846,17 @@ fn the_enrolment_gate_on_real_photos() {
     for other in ["fr_obama2.jpg", "fr_obama3.jpg", "fr_obama1_test.jpg"] {
         let img = load_image(&data.join("faces_identity/barack_obama").join(other)).unwrap();
         let faces = analyzer().analyze_image(&img).unwrap();
-        let r = template.match_face(analyzer(), &img, &faces[0]).unwrap();
+        let r = template
+            .match_face(analyzer(), &img, &faces[0], &Config::default().matching)
+            .unwrap();
         eprintln!("obama template vs {other}: {r:?}");
         assert!(r.accepted);
     }
     let biden = load_image(&data.join("faces_identity/joe_biden/fr_biden.jpg")).unwrap();
     let faces = analyzer().analyze_image(&biden).unwrap();
-    let r = template.match_face(analyzer(), &biden, &faces[0]).unwrap();
+    let r = template
+        .match_face(analyzer(), &biden, &faces[0], &Config::default().matching)
+        .unwrap();
     eprintln!("obama template vs biden: {r:?}");
     assert!(!r.accepted && r.threshold == cfg.threshold);
 
@@ -898,7 +902,14 @@ fn an_enrolled_sample_seals_opens_and_matches() {
     // A mirrored copy of the photo is the same person.
     let mirrored = image::imageops::flip_horizontal(&astronaut());
     let faces = analyzer().analyze_image(&mirrored).unwrap();
-    let r = opened.match_face(analyzer(), &mirrored, &faces[0]).unwrap();
+    let r = opened
+        .match_face(
+            analyzer(),
+            &mirrored,
+            &faces[0],
+            &Config::default().matching,
+        )
+        .unwrap();
     eprintln!("astronaut template vs mirrored photo: {r:?}");
     assert!(r.accepted);
 }
@@ -948,7 +959,12 @@ fn issued_templates_with_real_faces_refuse_forgery_and_swaps() {
     // The genuine template does not accept the attacker's face.
     let faces = analyzer().analyze_image(&attacker_img).unwrap();
     let r = verified
-        .match_face(analyzer(), &attacker_img, &faces[0])
+        .match_face(
+            analyzer(),
+            &attacker_img,
+            &faces[0],
+            &Config::default().matching,
+        )
         .unwrap();
     assert!(!r.accepted, "{r:?}");
 }

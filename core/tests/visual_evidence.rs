@@ -9,7 +9,7 @@
 mod common;
 
 use common::{analyzer, eval_data, media};
-use lifecert_core::visual_evidence::{
+use lifecert_core::liveness::visual_evidence::{
     ContinuityStats, TurnDirection, VisualEvent, VisualEvidenceConfig, VisualSample, VisualTracker,
 };
 use std::path::PathBuf;
@@ -274,7 +274,10 @@ fn pad_models(test: &str) -> Option<PathBuf> {
         Some(d) => PathBuf::from(d),
         None => eval_data(test)?.join("../models/minifasnet"),
     };
-    if dir.join(lifecert_core::pad::MINIFASNET_V2_FILE).is_file() {
+    if dir
+        .join(lifecert_core::face::anti_spoofing::MINIFASNET_V2_FILE)
+        .is_file()
+    {
         Some(dir)
     } else {
         lifecert_test_support::skip(
@@ -294,13 +297,13 @@ fn passive_anti_spoofing_flags_the_print_and_the_replay() {
     let (Some(models), Some(data)) = (pad_models(test), eval_data(test)) else {
         return;
     };
-    let pad = lifecert_core::pad::PassiveAntiSpoof::from_dir(&models).unwrap();
+    let pad = lifecert_core::face::anti_spoofing::PassiveAntiSpoof::from_dir(&models).unwrap();
     for (file, live) in [
         ("silentface_image_T1_live.jpg", true),
         ("silentface_image_F1_print.jpg", false),
         ("silentface_image_F2_replay.jpg", false),
     ] {
-        let img = lifecert_core::image_io::load_image(&data.join("pad").join(file)).unwrap();
+        let img = lifecert_core::image::decode::load_image(&data.join("pad").join(file)).unwrap();
         let faces = analyzer().analyze_image(&img).unwrap();
         let face = faces.first().expect("a face");
         let score = pad.score(&img, &face.detection.bbox).unwrap();

@@ -6,13 +6,15 @@ mod common;
 
 use common::{analyzer, eval_data, media, par_map};
 use image::{Rgb, RgbImage};
-use lifecert_core::av_sync::{av_sync_score, AvSyncConfig, AvSyncScore, MouthSample, SyncSignal};
-use lifecert_core::mouth::mouth_aperture;
-use lifecert_core::resample::resample_linear_or_better;
-use lifecert_core::speech_segments::{
+use lifecert_core::audio::resample::resample_linear_or_better;
+use lifecert_core::audio::segments::{
     rms_envelope, speech_segments, Envelope, SegmentConfig, SpeechSegment,
 };
-use lifecert_core::vad::{VadStream, VoiceActivityDetector, CHUNK_S};
+use lifecert_core::audio::vad::{VadStream, VoiceActivityDetector, CHUNK_S};
+use lifecert_core::face::mouth::mouth_aperture;
+use lifecert_core::liveness::av_sync::{
+    av_sync_score, AvSyncConfig, AvSyncScore, MouthSample, SyncSignal,
+};
 use lifecert_core::ModelSource;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -10,28 +10,28 @@
 //! with a value or a typed error. Where a call succeeds, the body also checks what must then
 //! hold (sizes, round trips), so a wrong answer is a crash too.
 
-use lifecert_core::attestation::{verify_attestation_with, InMemoryNonceLedger, VerifyPolicy};
-use lifecert_core::audio_features::FeatureMatrix;
-use lifecert_core::certification::{
+use lifecert_core::api::attestation::{verify_attestation_with, InMemoryNonceLedger, VerifyPolicy};
+use lifecert_core::api::certification::{
     CertificationKeys, CertificationOutcome, CertificationRequest, CertificationSession,
     ChallengeSource, TemplateInput,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
-use lifecert_core::enrollment::{
+use lifecert_core::api::enrollment::{
     EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
-use lifecert_core::frame::{Frame, PixelFormat, PlaneLayout, Rotation};
-use lifecert_core::id_document::{DocumentSide, IdDocumentChecker};
-use lifecert_core::identity::{
+use lifecert_core::audio::mfcc::FeatureMatrix;
+use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
+use lifecert_core::identity::id_document::{DocumentSide, IdDocumentChecker};
+use lifecert_core::identity::person::{
     Date, IdNumber, MobileNumber, PersonName, SubjectKey, SubjectReference,
 };
-use lifecert_core::messages::Language;
-use lifecert_core::models::ModelInfo;
-use lifecert_core::sealing::{SealingKey, SigningKeyPair};
-use lifecert_core::template_store::{open_issued, open_template};
-use lifecert_core::voice_profile::VoiceProfile;
-use lifecert_core::voice_store::{open_voice_profile, seal_voice_profile};
+use lifecert_core::image::frame::{Frame, PixelFormat, PlaneLayout, Rotation};
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::digit_verify::{TemplateDigitVerifier, VerifyConfig, VoiceTemplates};
+use lifecert_core::matching::sealed_template::{open_issued, open_template};
+use lifecert_core::matching::sealed_voice::{open_voice_profile, seal_voice_profile};
+use lifecert_core::matching::voice_profile::VoiceProfile;
+use lifecert_core::model::assets::ModelInfo;
+use lifecert_core::text::messages::Language;
 use lifecert_core::{Config, Engine};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -166,7 +166,10 @@ pub fn frame(data: &[u8]) {
 
 fn id_checker() -> &'static IdDocumentChecker {
     static CHECKER: OnceLock<IdDocumentChecker> = OnceLock::new();
-    CHECKER.get_or_init(|| IdDocumentChecker::new(&Config::default()).expect("embedded models"))
+    CHECKER.get_or_init(|| {
+        IdDocumentChecker::new(Config::default().face(), Config::default().id_document)
+            .expect("embedded models")
+    })
 }
 
 /// Encoded pictures as a user uploads them: `image_io::decode_image` (any face photo) and the
@@ -176,10 +179,10 @@ pub fn image_upload(data: &[u8]) {
     let Some((&mode, bytes)) = data.split_first() else {
         return;
     };
-    if let Ok(image) = lifecert_core::image_io::decode_image(bytes) {
+    if let Ok(image) = lifecert_core::image::decode::decode_image(bytes) {
         let (w, h) = image.dimensions();
         assert!(w > 0 && h > 0);
-        assert!(u64::from(w) * u64::from(h) <= lifecert_core::image_io::MAX_IMAGE_PIXELS);
+        assert!(u64::from(w) * u64::from(h) <= lifecert_core::image::decode::MAX_IMAGE_PIXELS);
     }
     let side = if mode & 1 == 0 {
         DocumentSide::Front
@@ -226,7 +229,7 @@ fn hex(text: &str) -> Vec<u8> {
 
 /// The descriptor model of the embedded models (what templates are bound to).
 fn descriptor_model() -> ModelInfo {
-    lifecert_core::templates::descriptor_model(session_setup().engine.analyzer())
+    lifecert_core::matching::templates::descriptor_model(session_setup().engine.analyzer())
         .expect("the embedded descriptor model")
 }
 
@@ -300,9 +303,9 @@ pub fn attestation(data: &[u8]) {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
             return;
         };
-        match lifecert_core::sealing::sign_canonical(
+        match lifecert_core::crypto::sealing::sign_canonical(
             key,
-            lifecert_core::attestation::ATTESTATION_PURPOSE,
+            lifecert_core::api::attestation::ATTESTATION_PURPOSE,
             &value,
         )
         .and_then(|signed| signed.to_json())
@@ -369,7 +372,7 @@ pub fn identity(data: &[u8]) {
         );
     }
     let _ = SubjectReference::from_hex(&id);
-    let _ = lifecert_core::identity::mod11_2_check_character(&id);
+    let _ = lifecert_core::identity::person::mod11_2_check_character(&id);
     if let Ok(person) = PersonName::parse(&name) {
         assert!(person.as_str().chars().count() <= PersonName::MAX_CHARS);
         let _ = person.masked();
@@ -404,9 +407,10 @@ struct SessionSetup {
 fn session_setup() -> &'static SessionSetup {
     static SETUP: OnceLock<SessionSetup> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let photo =
-            lifecert_core::image_io::decode_image(include_bytes!("../../samples/astronaut.png"))
-                .expect("the sample photo decodes");
+        let photo = lifecert_core::image::decode::decode_image(include_bytes!(
+            "../../samples/astronaut.png"
+        ))
+        .expect("the sample photo decodes");
         let recordings = Arc::new(Engine::new(Config::for_recordings()).expect("models load"));
         let mut enrolment = EnrollmentSession::new(
             recordings,
@@ -469,14 +473,14 @@ pub fn audio_session(data: &[u8]) {
     let request = CertificationRequest {
         name: "张三".into(),
         id_number: ID_NUMBER.into(),
-        performed_by: lifecert_core::attestation::PerformedBy::Subject,
+        performed_by: lifecert_core::api::attestation::PerformedBy::Subject,
         template: TemplateInput::Device {
             sealed: setup.sealed.clone(),
         },
         voice_templates: None,
         server_nonce: Nonce([5; 16]),
         certification_year: 2026,
-        retiree_category: lifecert_core::result_texts::RetireeCategory::Provincial,
+        retiree_category: lifecert_core::text::result_texts::RetireeCategory::Provincial,
         now_unix: NOW,
         previous_failures: u32::from(input.u8() % 5),
         language: Language::En,
@@ -637,7 +641,7 @@ fn encode(image: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
 
 fn image_seeds(out: &mut Seeds) {
     let photo =
-        lifecert_core::image_io::decode_image(include_bytes!("../../samples/astronaut.png"))
+        lifecert_core::image::decode::decode_image(include_bytes!("../../samples/astronaut.png"))
             .expect("the sample photo decodes");
     let small = image::DynamicImage::ImageRgb8(image::imageops::thumbnail(&photo, 96, 96));
     let jpeg = encode(&small, image::ImageFormat::Jpeg);
@@ -743,12 +747,12 @@ fn template_seeds(out: &mut Seeds) {
 }
 
 fn attestation_seeds(out: &mut Seeds) {
-    use lifecert_core::attestation::{
+    use lifecert_core::api::attestation::{
         Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy, ProxyRelation,
         ATTESTATION_VERSION,
     };
-    use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-    use lifecert_core::templates::MatchResult;
+    use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+    use lifecert_core::matching::templates::MatchResult;
     let attestation = |nonce: u8, supplied: bool, performed_by: PerformedBy| Attestation {
         version: ATTESTATION_VERSION,
         subject: subject(),
@@ -790,7 +794,7 @@ fn attestation_seeds(out: &mut Seeds) {
     // Mode 0: a signed envelope (nonce 0). Mode 1: its payload, signed by the body.
     let plain = attestation(0, false, PerformedBy::Subject);
     let envelope =
-        lifecert_core::attestation::sign_attestation(&plain, device_key()).expect("signs");
+        lifecert_core::api::attestation::sign_attestation(&plain, device_key()).expect("signs");
     let mut data = vec![0u8];
     data.extend_from_slice(envelope.as_bytes());
     out.push(("attestation", "signed_envelope".into(), data));

@@ -13,9 +13,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use lifecert_core::challenge::Nonce;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::sealing::SigningKeyPair;
+use lifecert_core::crypto::sealing::SigningKeyPair;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::liveness::challenge::Nonce;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{device, passing, sign, subject, Options};

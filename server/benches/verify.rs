@@ -7,8 +7,8 @@
 mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use lifecert_core::attestation::{verify_attestation_with, InMemoryNonceLedger, VerifyPolicy};
-use lifecert_core::challenge::Nonce;
+use lifecert_core::api::attestation::{verify_attestation_with, InMemoryNonceLedger, VerifyPolicy};
+use lifecert_core::liveness::challenge::Nonce;
 use std::hint::black_box;
 
 fn verification(c: &mut Criterion) {
@@ -47,7 +47,9 @@ fn verification(c: &mut Criterion) {
         b.iter(|| ring::digest::digest(&ring::digest::SHA256, black_box(signed.as_bytes())))
     });
     c.bench_function("sign_attestation (the phone's side, for scale)", |b| {
-        b.iter(|| lifecert_core::attestation::sign_attestation(black_box(&a), &device).unwrap())
+        b.iter(|| {
+            lifecert_core::api::attestation::sign_attestation(black_box(&a), &device).unwrap()
+        })
     });
 }
 

@@ -4,7 +4,7 @@ use crate::keys::AuthorityKeys;
 use crate::nonces::NonceConfig;
 use crate::policy::Policy;
 use crate::reviews::ReviewConfig;
-use lifecert_core::messages::Messages;
+use lifecert_core::text::messages::Messages;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::net::SocketAddr;

@@ -35,12 +35,12 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     verify_attestation_with, Attestation, AttestationError, PerformedBy, ProxyRelation,
 };
-use lifecert_core::challenge::Nonce;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::sealing::PublicKey;
+use lifecert_core::crypto::sealing::PublicKey;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::liveness::challenge::Nonce;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -485,7 +485,7 @@ pub async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifecert_core::attestation::ConfigProfile;
+    use lifecert_core::api::attestation::ConfigProfile;
 
     #[test]
     fn proxies_are_stored_by_relation() {

@@ -16,10 +16,10 @@ use crate::json::ApiJson;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use lifecert_core::identity::{MobileNumber, PersonName, SubjectReference};
-use lifecert_core::messages::Language;
-use lifecert_core::result_texts::RetireeCategory;
-use lifecert_core::sealing::PublicKey;
+use lifecert_core::crypto::sealing::PublicKey;
+use lifecert_core::identity::person::{MobileNumber, PersonName, SubjectReference};
+use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::RetireeCategory;
 use serde::{Deserialize, Serialize};
 
 /// Where the confirmation SMS goes.

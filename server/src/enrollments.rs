@@ -3,12 +3,12 @@
 //! template).
 //!
 //! A submission carries the face template the phone sealed under the transport key
-//! (`lifecert_core::template_store::seal_template`, bound to the subject and the descriptor
+//! (`lifecert_core::matching::sealed_template::seal_template`, bound to the subject and the descriptor
 //! model) and the core's review package (`EnrolmentPackage`: the frames the template was
 //! made from, the ID-card photos, the liveness verdict, the portrait match). The template
 //! must open for the subject under an approved descriptor version (else 422); nothing of
 //! it is kept in clear. The package is sealed under the transport key before it is stored
-//! (`lifecert_core::sealing::seal`, bound to the subject): the database holds no biometric
+//! (`lifecert_core::crypto::sealing::seal`, bound to the subject): the database holds no biometric
 //! data in clear. Only a short summary (counts, scores) is stored readable, for the queue.
 //!
 //! One package per subject can wait for review at a time (409 `review_pending`); the
@@ -23,14 +23,14 @@ use axum::http::StatusCode;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use lifecert_core::enrollment::EnrolmentPackage;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::messages::{Language, Messages};
-use lifecert_core::models::{ModelInfo, DESCRIPTOR_FILE};
-use lifecert_core::review::{review_text, RefusalReason, ReviewDecision};
-use lifecert_core::sealing::{self, PublicKey, SealingKey};
-use lifecert_core::template_store::open_template;
-use lifecert_core::templates::TemplateError;
+use lifecert_core::api::enrollment::EnrolmentPackage;
+use lifecert_core::crypto::sealing::{self, PublicKey, SealingKey};
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::matching::sealed_template::open_template;
+use lifecert_core::matching::templates::TemplateError;
+use lifecert_core::model::assets::{ModelInfo, DESCRIPTOR_FILE};
+use lifecert_core::text::messages::{Language, Messages};
+use lifecert_core::text::review::{review_text, RefusalReason, ReviewDecision};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;

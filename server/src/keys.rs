@@ -8,7 +8,7 @@
 //! the database. [`generate`] writes a fresh pair of files for a development setup
 //! (`lifecert-authority keygen`). Key bytes are held in buffers zeroised on drop.
 
-use lifecert_core::sealing::{random_bytes, PublicKey, SealingKey, SigningKeyPair};
+use lifecert_core::crypto::sealing::{random_bytes, PublicKey, SealingKey, SigningKeyPair};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;

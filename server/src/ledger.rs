@@ -18,8 +18,8 @@
 //! (`tokio::task::spawn_blocking`, where the signature check belongs anyway) and drives
 //! its queries with the runtime's [`Handle`].
 
-use lifecert_core::attestation::{AttestationError, NonceLedger};
-use lifecert_core::challenge::Nonce;
+use lifecert_core::api::attestation::{AttestationError, NonceLedger};
+use lifecert_core::liveness::challenge::Nonce;
 use sqlx::{PgConnection, Postgres, Transaction};
 use tokio::runtime::Handle;
 

@@ -118,7 +118,7 @@ impl Authority {
                 pool,
                 policy: Arc::new(policy),
                 keys: Arc::new(keys),
-                messages: Arc::new(lifecert_core::messages::Messages::builtin()),
+                messages: Arc::new(lifecert_core::text::messages::Messages::builtin()),
                 nonces: config.nonces,
                 reviews: config.reviews,
             },

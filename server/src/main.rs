@@ -84,7 +84,8 @@ fn dev_setup(config: &mut Config) -> Result<(), String> {
     {
         let path = dir.join("staff-token");
         if !path.exists() {
-            let bytes = lifecert_core::sealing::random_bytes::<24>().map_err(|e| e.to_string())?;
+            let bytes =
+                lifecert_core::crypto::sealing::random_bytes::<24>().map_err(|e| e.to_string())?;
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
             std::fs::write(&path, format!("{}\n", hex::encode(bytes)))
                 .map_err(|e| e.to_string())?;

@@ -7,11 +7,11 @@
 //! leased and comes back if the sender dies), then reports [`mark_sent`] or
 //! [`mark_failed`].
 //!
-//! The text is the core's (`lifecert_core::result_texts`): provincial or non-provincial
+//! The text is the core's (`lifecert_core::text::result_texts`): provincial or non-provincial
 //! wording, with the year and the masked name, or the polite stand-in without a name.
 
-use lifecert_core::messages::{Language, Messages};
-use lifecert_core::result_texts::{RetireeCategory, SMS_NAME_FALLBACK};
+use lifecert_core::text::messages::{Language, Messages};
+use lifecert_core::text::result_texts::{RetireeCategory, SMS_NAME_FALLBACK};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -50,7 +50,7 @@ impl SmsContact {
 }
 
 /// The confirmation SMS for the certification of `year`: the text of
-/// `lifecert_core::result_texts::success_sms` for the contact's category and language,
+/// `lifecert_core::text::result_texts::success_sms` for the contact's category and language,
 /// filled with the stored masked name (the service never keeps the name in clear).
 pub fn success_sms(messages: &Messages, contact: &SmsContact, year: u16) -> String {
     let lang = contact.language;
@@ -144,8 +144,8 @@ pub async fn mark_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifecert_core::identity::PersonName;
-    use lifecert_core::result_texts;
+    use lifecert_core::identity::person::PersonName;
+    use lifecert_core::text::result_texts;
 
     #[test]
     fn the_text_is_the_core_s_with_the_masked_name() {

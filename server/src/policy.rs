@@ -1,6 +1,6 @@
 //! The authority's policy beyond the core's verifier — all of it, in this one module.
 //!
-//! `lifecert_core::attestation::verify_attestation_with` checks what the device signed
+//! `lifecert_core::api::attestation::verify_attestation_with` checks what the device signed
 //! (canonical envelope, signature under the registered device key, consistent values, the
 //! server nonce, then its [`VerifyPolicy`]: a challenge drawn on the device, the production
 //! configuration, digits verified rather than only counted; then the ledger). The service
@@ -27,10 +27,10 @@
 //! logs a warning at start-up when it is on. Seeded challenges and custom configurations are
 //! never accepted.
 
-use lifecert_core::attestation::{Attestation, VerifyPolicy};
-use lifecert_core::identity::{Date, SubjectReference};
-use lifecert_core::models::{ModelInfo, DESCRIPTOR_FILE};
-use lifecert_core::sealing::PublicKey;
+use lifecert_core::api::attestation::{Attestation, VerifyPolicy};
+use lifecert_core::crypto::sealing::PublicKey;
+use lifecert_core::identity::person::{Date, SubjectReference};
+use lifecert_core::model::assets::{ModelInfo, DESCRIPTOR_FILE};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -368,12 +368,12 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifecert_core::attestation::{
+    use lifecert_core::api::attestation::{
         ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy, ATTESTATION_VERSION,
     };
-    use lifecert_core::challenge::{DigitChallenge, Nonce};
-    use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-    use lifecert_core::templates::MatchResult;
+    use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+    use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+    use lifecert_core::matching::templates::MatchResult;
 
     fn descriptor() -> ModelInfo {
         ModelInfo {
@@ -503,10 +503,10 @@ mod tests {
 
     #[test]
     fn the_device_and_the_year_are_bound() {
-        let a = lifecert_core::sealing::SigningKeyPair::generate()
+        let a = lifecert_core::crypto::sealing::SigningKeyPair::generate()
             .unwrap()
             .0;
-        let b = lifecert_core::sealing::SigningKeyPair::generate()
+        let b = lifecert_core::crypto::sealing::SigningKeyPair::generate()
             .unwrap()
             .0;
         assert!(Policy::check_device(&a.public_key(), &a.public_key()).is_ok());

@@ -7,7 +7,7 @@
 //!   from its seal for the reviewer;
 //! * `POST /v1/reviews/{id}` — the decision. `approve` opens the phone's sealed template,
 //!   has the authority sign it for the subject and the descriptor model
-//!   (`lifecert_core::template_store::IssuedTemplate::issue`, with the key from the
+//!   (`lifecert_core::matching::sealed_template::IssuedTemplate::issue`, with the key from the
 //!   configuration — never from the database) and seals it for the phone (`seal_issued`,
 //!   transport key); `refuse` records a reason code and optionally a message that the
 //!   retiree is shown (`GET /v1/enrollments/{id}`).
@@ -26,11 +26,11 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use lifecert_core::enrollment::EnrolmentPackage;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::models::ModelInfo;
-use lifecert_core::sealing;
-use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
+use lifecert_core::api::enrollment::EnrolmentPackage;
+use lifecert_core::crypto::sealing;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::matching::sealed_template::{open_template, seal_issued, IssuedTemplate};
+use lifecert_core::model::assets::ModelInfo;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -52,14 +52,14 @@ pub struct ReviewConfigError(pub String);
 pub struct ReviewConfig {
     /// Days staff have to decide a package, counted from the service's receipt (the
     /// package's own deadline is the phone's clock). Default 7
-    /// (`lifecert_core::enrollment::REVIEW_PERIOD_SECS`, the Qinghai rule).
+    /// (`lifecert_core::api::enrollment::REVIEW_PERIOD_SECS`, the Qinghai rule).
     pub deadline_days: u16,
 }
 
 impl Default for ReviewConfig {
     fn default() -> Self {
         Self {
-            deadline_days: (lifecert_core::enrollment::REVIEW_PERIOD_SECS / 86_400) as u16,
+            deadline_days: (lifecert_core::api::enrollment::REVIEW_PERIOD_SECS / 86_400) as u16,
         }
     }
 }
@@ -75,8 +75,8 @@ impl ReviewConfig {
 }
 
 /// Why a package is refused: the core's codes, whose sentences the retiree is told
-/// ([`lifecert_core::review::review_text`]).
-pub use lifecert_core::review::RefusalReason;
+/// ([`lifecert_core::text::review::review_text`]).
+pub use lifecert_core::text::review::RefusalReason;
 
 /// What a reviewer decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

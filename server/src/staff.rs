@@ -93,7 +93,8 @@ impl StaffToken {
         {
             return Err(StaffError::Weak);
         }
-        let salt = lifecert_core::sealing::random_bytes::<32>().map_err(|_| StaffError::Weak)?;
+        let salt =
+            lifecert_core::crypto::sealing::random_bytes::<32>().map_err(|_| StaffError::Weak)?;
         let key = hmac::Key::new(hmac::HMAC_SHA256, &salt);
         let tag = hmac::sign(&key, token.as_bytes());
         Ok(Self { key, tag })

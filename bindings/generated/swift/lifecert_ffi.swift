@@ -2713,7 +2713,7 @@ public struct EngineOptions: Equatable, Hashable {
     public var forRecordings: Bool
     /**
      * A directory holding the optional MiniFASNet passive anti-spoofing models
-     * (`lifecert_core::pad`; not shipped with the library). When given, sessions score
+     * (`lifecert_core::face::anti_spoofing`; not shipped with the library). When given, sessions score
      * the live face and refuse a photo or a screen. `None`: no passive anti-spoofing.
      */
     public var antiSpoofModelDir: String?
@@ -2730,7 +2730,7 @@ public struct EngineOptions: Equatable, Hashable {
          */forRecordings: Bool = false, 
         /**
          * A directory holding the optional MiniFASNet passive anti-spoofing models
-         * (`lifecert_core::pad`; not shipped with the library). When given, sessions score
+         * (`lifecert_core::face::anti_spoofing`; not shipped with the library). When given, sessions score
          * the live face and refuse a photo or a screen. `None`: no passive anti-spoofing.
          */antiSpoofModelDir: String? = nil) {
         self.forRecordings = forRecordings
@@ -5978,7 +5978,7 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 /**
  * How the pixels of a [`FrameInput`] are stored. Plane order and sizes are documented in
- * `lifecert_core::frame`.
+ * `lifecert_core::image::frame`.
  */
 
 public enum PixelFormat: Equatable, Hashable {
@@ -6432,7 +6432,7 @@ public protocol LogSink: AnyObject, Sendable {
     
     /**
      * One log line: its level, its target (the Rust module that logged it, e.g.
-     * `lifecert_core::guidance`) and its text (the spans it happened in, the message and
+     * `lifecert_core::capture::guidance`) and its text (the spans it happened in, the message and
      * its fields, e.g. `ffi_push_frame: guidance speaks instruction="come_closer"`).
      *
      * Whatever the implementation throws (declared or not) reaches Rust as an error and
@@ -7402,7 +7402,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_constructor_engine_with_options() != 48438) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_logsink_log() != 62866) {
+    if (uniffi_lifecert_ffi_checksum_method_logsink_log() != 22276) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -41,7 +41,7 @@ pub fn engine() -> Arc<Engine> {
 
 /// The bundled sample portrait as an upright RGB frame (512×512).
 pub fn astronaut() -> FrameInput {
-    let image = lifecert_core::image_io::load_image(&repo().join("samples/astronaut.png"))
+    let image = lifecert_core::image::decode::load_image(&repo().join("samples/astronaut.png"))
         .expect("the sample photo decodes");
     let (width, height) = image.dimensions();
     rgb_frame(image.into_raw(), width, height)

@@ -136,14 +136,14 @@ def test_logs_reach_the_host(ffi, engine, astronaut):
     assert level == ffi.LogLevel.DEBUG
     assert message.startswith("ffi_push_frame") and "guidance update" in message
     assert "faces=1" in message
-    assert not [line for line in sink.lines if line[1] == "lifecert_core::identity"]
+    assert not [line for line in sink.lines if line[1] == "lifecert_core::identity::person"]
 
     ffi.set_log_sink(sink, ffi.LogLevel.TRACE)
     try:
         ffi.validate_id_number("11010519491231002X")
     finally:
         ffi.clear_log_sink()
-    assert (ffi.LogLevel.TRACE, "lifecert_core::identity",
+    assert (ffi.LogLevel.TRACE, "lifecert_core::identity::person",
             "parsed ID number kind=MainlandResident") in sink.lines
 
 

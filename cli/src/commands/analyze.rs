@@ -6,9 +6,9 @@ use super::analyzer::load_analyzer;
 use super::flags::parse_language;
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::annotate;
-use lifecert_core::guidance::{GuidanceEngine, Instruction};
-use lifecert_core::messages::{Language, Messages};
-use lifecert_core::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::capture::guidance::{GuidanceEngine, Instruction};
+use lifecert_core::capture::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::text::messages::{Language, Messages};
 use lifecert_core::{Analyzer, Config, FaceObservation, ModelInfo, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -131,11 +131,12 @@ fn analyze(
             )
         })?;
     }
-    let config = analyzer.config();
+    // The guidance settings are the defaults: the command sets only the detector's tiles.
+    let config = &Config::default();
     let messages = Messages::builtin();
     let mut results = Vec::new();
     for path in images {
-        let image = lifecert_core::image_io::load_image(path)
+        let image = lifecert_core::image::decode::load_image(path)
             .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))?;
         let faces = analyzer
             .analyze_image(&image)

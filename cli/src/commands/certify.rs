@@ -14,15 +14,15 @@ use super::recording::{self, EXIT_NOT_PASSED};
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::replay::{replay, PromptTiming};
 use lifecert_cli::report::Verdict as ReportVerdict;
-use lifecert_core::attestation::{PerformedBy, ProxyRelation};
-use lifecert_core::certification::{
+use lifecert_core::api::attestation::{PerformedBy, ProxyRelation};
+use lifecert_core::api::certification::{
     CertificationOutcome, CertificationRequest, CertificationSession, ChallengeSource,
     TemplateInput,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::liveness::Verdict;
-use lifecert_core::messages::Language;
-use lifecert_core::result_texts::RetireeCategory;
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::sequencer::Verdict;
+use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::RetireeCategory;
 use lifecert_core::ModelSource;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -102,21 +102,6 @@ pub struct CertifyArgs {
     pub pad_models: Option<PathBuf>,
 }
 
-fn relation(text: &str) -> ProxyRelation {
-    match text.trim().to_lowercase().as_str() {
-        "spouse" | "配偶" => ProxyRelation::Spouse,
-        "child" | "son" | "daughter" | "子女" => ProxyRelation::Child,
-        "child_in_law" | "儿媳" | "女婿" => ProxyRelation::ChildInLaw,
-        "grandchild" | "孙子女" => ProxyRelation::Grandchild,
-        "sibling" | "兄弟姐妹" => ProxyRelation::Sibling,
-        "other_relative" | "亲属" => ProxyRelation::OtherRelative,
-        "guardian" | "监护人" => ProxyRelation::Guardian,
-        "caregiver" | "护工" => ProxyRelation::Caregiver,
-        "community_worker" | "社区工作人员" => ProxyRelation::CommunityWorker,
-        _ => ProxyRelation::Other(text.trim().to_owned()),
-    }
-}
-
 fn digits(text: &str) -> Result<Vec<u8>, CommandError> {
     let d: Vec<u8> = text
         .chars()
@@ -146,12 +131,12 @@ fn prompt_end(seconds: f64) -> Result<Duration, CommandError> {
 const MAX_TEMPLATE_FILE: u64 = 16 * 1024 * 1024;
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, CommandError> {
-    lifecert_core::image_io::read_regular_file(path, MAX_TEMPLATE_FILE)
+    lifecert_core::image::decode::read_regular_file(path, MAX_TEMPLATE_FILE)
         .map_err(|e| (EXIT_BAD_INPUT, format!("{what} {}: {e}", path.display())))
 }
 
 fn fresh_nonce() -> Result<Nonce, CommandError> {
-    lifecert_core::sealing::random_bytes::<16>()
+    lifecert_core::crypto::sealing::random_bytes::<16>()
         .map(Nonce)
         .map_err(|e| (EXIT_INTERNAL, e.to_string()))
 }
@@ -231,14 +216,15 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
     };
     let now = recording::now_unix();
     let year = args.year.unwrap_or_else(|| {
-        lifecert_core::identity::Date::from_unix_china(now).map_or(2026, |d| d.year())
+        lifecert_core::identity::person::Date::from_unix_china(now).map_or(2026, |d| d.year())
     });
     let request = CertificationRequest {
         name: args.name.clone(),
         id_number: args.id.clone(),
         performed_by: match &args.proxy {
             Some(r) => PerformedBy::Proxy {
-                relation: relation(r),
+                relation: ProxyRelation::parse(r)
+                    .map_err(|e| (EXIT_BAD_INPUT, format!("--proxy {r:?}: {e}")))?,
             },
             None => PerformedBy::Subject,
         },

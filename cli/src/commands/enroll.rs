@@ -12,14 +12,14 @@ use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::media::{MediaError, VideoFrame};
 use lifecert_cli::replay::{replay, PromptTiming};
 use lifecert_cli::report::Verdict as ReportVerdict;
-use lifecert_core::enrollment::{EnrollmentOutcome, EnrollmentRequest, EnrollmentSession};
-use lifecert_core::id_document::DocumentSide;
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::messages::Language;
-use lifecert_core::template_store::{open_template, seal_issued, IssuedTemplate};
-use lifecert_core::templates::descriptor_model;
-use lifecert_core::voice_enrollment::profile_from_recordings;
-use lifecert_core::voice_store::seal_voice_profile;
+use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentRequest, EnrollmentSession};
+use lifecert_core::api::voice_enrollment::profile_from_recordings;
+use lifecert_core::identity::id_document::DocumentSide;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::matching::sealed_template::{open_template, seal_issued, IssuedTemplate};
+use lifecert_core::matching::sealed_voice::seal_voice_profile;
+use lifecert_core::matching::templates::descriptor_model;
+use lifecert_core::text::messages::Language;
 use lifecert_core::ModelSource;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -169,7 +169,7 @@ fn photo_frames(files: Vec<PathBuf>) -> impl Iterator<Item = Result<VideoFrame, 
             image,
         };
         let frames: Box<dyn Iterator<Item = Result<VideoFrame, MediaError>>> =
-            match lifecert_core::image_io::load_image(&f) {
+            match lifecert_core::image::decode::load_image(&f) {
                 Ok(image) => {
                     let mut image = Some(image);
                     Box::new((first..first + FRAMES_PER_PHOTO).filter_map(move |i| {
@@ -192,7 +192,7 @@ fn photo_frames(files: Vec<PathBuf>) -> impl Iterator<Item = Result<VideoFrame, 
 }
 
 fn read_id(path: &Path) -> Result<Vec<u8>, CommandError> {
-    lifecert_core::image_io::read_regular_file(path, MAX_ID_FILE)
+    lifecert_core::image::decode::read_regular_file(path, MAX_ID_FILE)
         .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", path.display())))
 }
 
@@ -236,7 +236,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
             eprintln!("lifecert: ID photo {} accepted ({side:?})", p.display());
         }
     }
-    if session.phase() == lifecert_core::session::Phase::IdDocuments {
+    if session.phase() == lifecert_core::api::session::Phase::IdDocuments {
         session
             .continue_without_more_documents()
             .map_err(|e| (EXIT_INTERNAL, e.to_string()))?;
@@ -335,7 +335,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
 /// The authority's side of an enrolment: opens the device-sealed enrolment, signs it for
 /// the subject, seals it for the device and writes it to `out`; prints the JSON summary.
 fn issue(
-    e: &lifecert_core::enrollment::Enrolled,
+    e: &lifecert_core::api::enrollment::Enrolled,
     engine: &lifecert_core::Engine,
     keys: &lifecert_cli::keys::Keys,
     now: u64,

@@ -1,7 +1,7 @@
 //! Value parsers for flags that several commands take (`--lang`, `--category`).
 
-use lifecert_core::messages::Language;
-use lifecert_core::result_texts::RetireeCategory;
+use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::RetireeCategory;
 
 /// `--lang`: a language tag (`zh-Hans`, `zh-Hant` or `en`).
 pub fn parse_language(tag: &str) -> Result<Language, String> {

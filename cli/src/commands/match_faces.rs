@@ -3,8 +3,9 @@
 
 use super::analyzer::load_analyzer;
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
-use lifecert_core::descriptor::Descriptor;
-use lifecert_core::{Analyzer, Config, Error as CoreError, FaceObservation, ModelSource};
+use lifecert_core::face::descriptor::Descriptor;
+use lifecert_core::face::error::FaceError;
+use lifecert_core::{Analyzer, Config, FaceObservation, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -67,7 +68,7 @@ fn describe_largest(
         code: EXIT_BAD_INPUT,
         message,
     };
-    let image = lifecert_core::image_io::load_image(path).map_err(|e| bad(e.to_string()))?;
+    let image = lifecert_core::image::decode::load_image(path).map_err(|e| bad(e.to_string()))?;
     let faces = analyzer.analyze_image(&image).map_err(|e| PhotoError {
         code: EXIT_INTERNAL,
         message: e.to_string(),
@@ -77,7 +78,7 @@ fn describe_largest(
         .max_by(|a, b| a.detection.bbox.area().total_cmp(&b.detection.bbox.area()))
         .ok_or_else(|| bad("no face found".into()))?;
     let descriptor = analyzer.describe(&image, largest).map_err(|e| match e {
-        CoreError::UnusableFace(_) => bad(e.to_string()),
+        FaceError::Unusable(_) => bad(e.to_string()),
         _ => PhotoError {
             code: EXIT_INTERNAL,
             message: e.to_string(),
@@ -97,7 +98,8 @@ pub fn run(source: &ModelSource, args: &MatchArgs) -> Result<(), CommandError> {
 /// with [`EXIT_BAD_INPUT`] when the probe or any reference could not be used (unreadable, no
 /// face), or [`EXIT_INTERNAL`] when a model failed.
 fn compare(analyzer: &Analyzer, probe: &Path, references: &[PathBuf]) -> Result<(), CommandError> {
-    let threshold = analyzer.config().matching.threshold;
+    // The analyzer of this command is made with the default configuration.
+    let threshold = Config::default().matching.threshold;
     let name = |p: &Path| p.display().to_string();
     let print = |report: &MatchReport| -> Result<(), CommandError> {
         let json = serde_json::to_string_pretty(report)

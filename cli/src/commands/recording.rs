@@ -7,9 +7,9 @@ use lifecert_cli::keys::{default_path, Keys};
 use lifecert_cli::media::{self, MediaError, VideoFrame};
 use lifecert_cli::replay::{ReplayError, ReplayEvent, Timeline};
 use lifecert_cli::report::{Report, Verdict};
-use lifecert_core::messages::Language;
-use lifecert_core::session::UtteranceKind;
-use lifecert_core::speech_segments::rms_envelope;
+use lifecert_core::api::session::UtteranceKind;
+use lifecert_core::audio::segments::rms_envelope;
+use lifecert_core::text::messages::Language;
 use lifecert_core::{Config, Engine, ModelSource};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -123,7 +123,7 @@ pub fn input(
             )
         }
         (None, Some(s)) => {
-            let image = lifecert_core::image_io::load_image(s)
+            let image = lifecert_core::image::decode::load_image(s)
                 .map_err(|e| (EXIT_BAD_INPUT, format!("{}: {e}", s.display())))?;
             let clip = media::still_clip(&image, seconds, STILL_FPS).map_err(media_error)?;
             (

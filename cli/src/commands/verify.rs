@@ -4,10 +4,10 @@
 
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INVALID};
 use lifecert_cli::keys::load_public_key;
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     verify_attestation_with, Attestation, AttestationError, InMemoryNonceLedger, VerifyPolicy,
 };
-use lifecert_core::challenge::Nonce;
+use lifecert_core::liveness::challenge::Nonce;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

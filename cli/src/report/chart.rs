@@ -5,7 +5,7 @@
 use super::{escape_html, fmt_time, labels, Report};
 use crate::draw::{self, draw_text, fill_rect, line, text_width};
 use image::{Rgb, RgbImage};
-use lifecert_core::geometry::Point;
+use lifecert_core::image::geometry::Point;
 use std::fmt::Write as _;
 
 fn finite_pairs(series: &[(f32, f32)]) -> Vec<(f32, f32)> {

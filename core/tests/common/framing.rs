@@ -5,7 +5,7 @@
 //! GRID clips are 360×288 landscape frames with the face low and large: the production
 //! guidance reads them as "too close" (≈ 34 cm) and "move into the oval". A [`Framing`] is a
 //! portrait 3:4 canvas whose size makes the camera model of
-//! [`lifecert_core::quality::QualityConfig`] read a face of a chosen inter-ocular distance at a
+//! [`lifecert_core::capture::quality::QualityConfig`] read a face of a chosen inter-ocular distance at a
 //! chosen distance (50 cm, the middle of the manuals' 40–60 cm); each clip gets one
 //! [`Placement`] (a scale, only when its face size is far from the target, and a shift that
 //! puts its face centre on the guide's centre), measured once on one of its frames. The
@@ -20,8 +20,8 @@
 use super::grid::{self, AnalysedClip, FrameRef, GridClip};
 use super::media;
 use image::RgbImage;
-use lifecert_core::analyzer::FrameAnalysis;
-use lifecert_core::quality::{measure, MotionTracker, QualityConfig};
+use lifecert_core::capture::quality::{measure, MotionTracker, QualityConfig};
+use lifecert_core::face::analyzer::FrameAnalysis;
 use lifecert_core::{Analyzer, FaceObservation};
 use std::collections::HashMap;
 use std::time::Duration;

@@ -15,9 +15,9 @@
 
 pub use super::discovery::*;
 use super::media;
-use lifecert_core::audio_features::{Mfcc, MfccConfig};
-use lifecert_core::av_sync::MouthSample;
-use lifecert_core::mouth::mouth_aperture;
+use lifecert_core::audio::mfcc::{Mfcc, MfccConfig};
+use lifecert_core::face::mouth::mouth_aperture;
+use lifecert_core::liveness::av_sync::MouthSample;
 use lifecert_core::FaceObservation;
 use std::path::Path;
 
@@ -435,7 +435,7 @@ pub fn read_wav_16k(path: &Path) -> Vec<f32> {
         .samples::<i16>()
         .map(|s| f32::from(s.unwrap()) / 32768.0)
         .collect();
-    lifecert_core::resample::resample_linear_or_better(&x, spec.sample_rate, SR).unwrap()
+    lifecert_core::audio::resample::resample_linear_or_better(&x, spec.sample_rate, SR).unwrap()
 }
 
 /// One recorded digit of another voice.
@@ -505,7 +505,7 @@ pub fn espeak_digits(data: &Path) -> Vec<VoiceDigit> {
 fn mfcc_frames(audio: &[f32]) -> Vec<Vec<f32>> {
     let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
     let mut m = mfcc.compute(audio).unwrap();
-    lifecert_core::audio_features::cepstral_mean_normalise(&mut m);
+    lifecert_core::audio::mfcc::cepstral_mean_normalise(&mut m);
     m.rows().map(|r| r.to_vec()).collect()
 }
 

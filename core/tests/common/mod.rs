@@ -26,7 +26,7 @@ pub fn repo_root() -> PathBuf {
 
 /// The bundled public-domain sample photo (one frontal face).
 pub fn astronaut() -> image::RgbImage {
-    lifecert_core::image_io::load_image(&repo_root().join("samples/astronaut.png")).unwrap()
+    lifecert_core::image::decode::load_image(&repo_root().join("samples/astronaut.png")).unwrap()
 }
 
 /// One analyzer with the embedded models, shared by all tests of a binary.
@@ -57,7 +57,7 @@ pub fn images_in(dir: &std::path::Path) -> Vec<PathBuf> {
 /// Rotates `img` clockwise by `degrees` about its centre onto a square canvas of its long
 /// side (edge pixels extend into the corners).
 pub fn rotate(img: &image::RgbImage, degrees: f32) -> image::RgbImage {
-    use lifecert_core::warp::{warp_into, Affine};
+    use lifecert_core::image::warp::{warp_into, Affine};
     let (w, h) = img.dimensions();
     let side = w.max(h);
     // Output pixel → source pixel is the inverse (counter-clockwise) rotation.

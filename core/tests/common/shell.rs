@@ -15,10 +15,10 @@
 //! run is deterministic given the session's random source.
 
 use super::grid::FrameRef;
-use lifecert_core::analyzer::FrameAnalysis;
-use lifecert_core::certification::{CertificationOutcome, CertificationSession};
-use lifecert_core::enrollment::{EnrollmentOutcome, EnrollmentSession};
-use lifecert_core::session::{SessionUpdate, Utterance, UtteranceKind};
+use lifecert_core::api::certification::{CertificationOutcome, CertificationSession};
+use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentSession};
+use lifecert_core::api::session::{SessionUpdate, Utterance, UtteranceKind};
+use lifecert_core::face::analyzer::FrameAnalysis;
 use lifecert_core::Result;
 use std::collections::VecDeque;
 use std::time::Duration;

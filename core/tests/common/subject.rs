@@ -8,16 +8,16 @@ use super::analyzer;
 use super::framing::{analyse_all_framed, FramedFootage, Framing};
 use super::grid::{self, AnalysedClip, FrameRef, SpliceConfig, Word};
 use super::shell::{self, Piece, Player, Scene};
-use lifecert_core::certification::CertificationKeys;
-use lifecert_core::enrollment::{
+use lifecert_core::api::certification::CertificationKeys;
+use lifecert_core::api::enrollment::{
     EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
-use lifecert_core::identity::{SubjectKey, SubjectReference};
-use lifecert_core::messages::Language;
-use lifecert_core::quality::QualityConfig;
-use lifecert_core::sealing::{SealingKey, SigningKeyPair};
-use lifecert_core::voice_profile::VoiceProfile;
-use lifecert_core::voice_store::{open_voice_profile, seal_voice_profile};
+use lifecert_core::capture::quality::QualityConfig;
+use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
+use lifecert_core::identity::person::{SubjectKey, SubjectReference};
+use lifecert_core::matching::sealed_voice::{open_voice_profile, seal_voice_profile};
+use lifecert_core::matching::voice_profile::VoiceProfile;
+use lifecert_core::text::messages::Language;
 use lifecert_core::Engine;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -228,7 +228,7 @@ impl Keystore {
             device: SigningKeyPair::from_pkcs8(&self.device).unwrap(),
         }
     }
-    pub fn device_public(&self) -> lifecert_core::sealing::PublicKey {
+    pub fn device_public(&self) -> lifecert_core::crypto::sealing::PublicKey {
         SigningKeyPair::from_pkcs8(&self.device)
             .unwrap()
             .public_key()

@@ -5,9 +5,9 @@
 
 use crate::support::{self, device, passing, sign, subject, Options, TestServer};
 use lifecert_authority::outbox;
-use lifecert_core::attestation::{ChallengeOrigin, ConfigProfile, PerformedBy, ProxyRelation};
-use lifecert_core::liveness::DigitCheck;
-use lifecert_core::models::ModelInfo;
+use lifecert_core::api::attestation::{ChallengeOrigin, ConfigProfile, PerformedBy, ProxyRelation};
+use lifecert_core::liveness::sequencer::DigitCheck;
+use lifecert_core::model::assets::ModelInfo;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
@@ -16,9 +16,9 @@ use std::time::Duration;
 async fn session(
     s: &TestServer,
 ) -> (
-    lifecert_core::identity::SubjectReference,
-    lifecert_core::sealing::SigningKeyPair,
-    lifecert_core::challenge::Nonce,
+    lifecert_core::identity::person::SubjectReference,
+    lifecert_core::crypto::sealing::SigningKeyPair,
+    lifecert_core::liveness::challenge::Nonce,
     u16,
 ) {
     let subject = subject();
@@ -245,7 +245,7 @@ async fn an_expired_or_unknown_nonce_is_refused() {
     let r = s.certify(&device, &nonce, &signed).await;
     assert_eq!((r.status, r.code()), (StatusCode::GONE, "nonce_expired"));
     // A nonce this service never issued.
-    let made_up = lifecert_core::challenge::Nonce([9; 16]);
+    let made_up = lifecert_core::liveness::challenge::Nonce([9; 16]);
     let r = s
         .certify(
             &device,
@@ -286,7 +286,8 @@ async fn recordings_and_the_policy_s_refusals_write_nothing() {
     let (subject, device, nonce, year) = session(&s).await;
     let before = s.counts().await;
     let refused =
-        |code: &'static str, change: Box<dyn Fn(&mut lifecert_core::attestation::Attestation)>| {
+        |code: &'static str,
+         change: Box<dyn Fn(&mut lifecert_core::api::attestation::Attestation)>| {
             let mut a = passing(&subject, &nonce, year);
             change(&mut a);
             (code, sign(&a, &device))

@@ -10,8 +10,8 @@
 //! second SMS) and a second session for the year is refused.
 
 use crate::support::{self, Options};
-use lifecert_core::identity::{Date, IdNumber, SubjectKey, SubjectReference};
-use lifecert_core::sealing::SigningKeyPair;
+use lifecert_core::crypto::sealing::SigningKeyPair;
+use lifecert_core::identity::person::{Date, IdNumber, SubjectKey, SubjectReference};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -192,10 +192,10 @@ async fn a_session_certified_by_the_cli_is_accepted_once_and_refused_the_second_
         (StatusCode::CONFLICT, "already_certified")
     );
     let mut tampered: Value = serde_json::from_str(&attestation).unwrap();
-    let mut payload: lifecert_core::attestation::Attestation =
+    let mut payload: lifecert_core::api::attestation::Attestation =
         serde_json::from_str(tampered["payload"].as_str().unwrap()).unwrap();
     payload.time += 30;
-    let second = lifecert_core::attestation::sign_attestation(&payload, &device).unwrap();
+    let second = lifecert_core::api::attestation::sign_attestation(&payload, &device).unwrap();
     let r = lenient.certify(&device, &nonce, &second).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "nonce_used"));
     // And a doctored copy of the accepted result is not a retry.
@@ -220,13 +220,13 @@ async fn a_session_certified_by_the_cli_is_accepted_once_and_refused_the_second_
         "{body}"
     );
     // The non-provincial wording (the result is recorded where the pension is paid).
-    let zh = lifecert_core::messages::Messages::builtin();
-    let expected = lifecert_core::result_texts::success_sms(
+    let zh = lifecert_core::text::messages::Messages::builtin();
+    let expected = lifecert_core::text::result_texts::success_sms(
         &zh,
-        lifecert_core::messages::Language::ZhHans,
-        lifecert_core::result_texts::RetireeCategory::NonProvincial,
+        lifecert_core::text::messages::Language::ZhHans,
+        lifecert_core::text::result_texts::RetireeCategory::NonProvincial,
         year,
-        Some(&lifecert_core::identity::PersonName::parse(NAME).unwrap()),
+        Some(&lifecert_core::identity::person::PersonName::parse(NAME).unwrap()),
     );
     assert_eq!(body, expected);
 }

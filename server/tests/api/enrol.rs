@@ -9,14 +9,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use lifecert_cli::media::VideoFrame;
 use lifecert_cli::replay::{replay, PromptTiming};
-use lifecert_core::enrollment::{
+use lifecert_core::api::enrollment::{
     Enrolled, EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
-use lifecert_core::identity::{SubjectKey, SubjectReference};
-use lifecert_core::messages::Language;
-use lifecert_core::models::{ModelInfo, DESCRIPTOR_FILE};
-use lifecert_core::sealing::{SealingKey, SigningKeyPair};
-use lifecert_core::template_store::open_verified_issued;
+use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
+use lifecert_core::identity::person::{SubjectKey, SubjectReference};
+use lifecert_core::matching::sealed_template::open_verified_issued;
+use lifecert_core::model::assets::{ModelInfo, DESCRIPTOR_FILE};
+use lifecert_core::text::messages::Language;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -65,8 +65,9 @@ fn enrol(sealing: SealingKey, subject_key: SubjectKey) -> Box<Enrolled> {
     .unwrap();
     session.give_consent(true).unwrap();
     session.continue_without_more_documents().unwrap();
-    let image = lifecert_core::image_io::load_image(&support::repo().join("samples/astronaut.png"))
-        .unwrap();
+    let image =
+        lifecert_core::image::decode::load_image(&support::repo().join("samples/astronaut.png"))
+            .unwrap();
     let frames: Vec<_> = (0..5)
         .map(|index| {
             Ok(VideoFrame {
@@ -99,7 +100,7 @@ fn fixture() -> &'static Fixture {
         let keys_dir = dir.path().join("keys");
         lifecert_authority::keys::generate(&keys_dir).unwrap();
         let transport = transport_key(&keys_dir);
-        let subject_bytes = lifecert_core::sealing::random_bytes::<32>().unwrap();
+        let subject_bytes = lifecert_core::crypto::sealing::random_bytes::<32>().unwrap();
         let enrolled = enrol(
             SealingKey::new(&transport).unwrap(),
             SubjectKey::new(&subject_bytes).unwrap(),
@@ -194,7 +195,7 @@ async fn an_approved_enrolment_issues_a_template_signed_by_the_authority() {
     // The package in full for the reviewer.
     let detail = s.get_staff(&format!("/v1/reviews/{id}")).await;
     assert_eq!(detail.status, StatusCode::OK);
-    let package: lifecert_core::enrollment::EnrolmentPackage =
+    let package: lifecert_core::api::enrollment::EnrolmentPackage =
         serde_json::from_value(detail.body["package"].clone()).unwrap();
     assert!(
         package == f.enrolled.package,
@@ -367,7 +368,7 @@ async fn a_template_that_does_not_open_is_refused_and_nothing_written() {
         );
     }
     // Sealed under a key other than the transport key.
-    let template = lifecert_core::template_store::open_template(
+    let template = lifecert_core::matching::sealed_template::open_template(
         &f.enrolled.sealed_template,
         &SealingKey::new(&f.transport).unwrap(),
         &f.subject,
@@ -375,7 +376,8 @@ async fn a_template_that_does_not_open_is_refused_and_nothing_written() {
     )
     .unwrap();
     let resealed =
-        lifecert_core::template_store::seal_template(&template, &other_key, &f.subject).unwrap();
+        lifecert_core::matching::sealed_template::seal_template(&template, &other_key, &f.subject)
+            .unwrap();
     let r = s
         .post("/v1/enrollments", &submission(f, &device, &resealed))
         .await;

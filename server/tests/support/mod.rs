@@ -8,16 +8,16 @@ pub mod pg;
 use lifecert_authority::config::Config;
 use lifecert_authority::keys;
 use lifecert_authority::{serve, Authority};
-use lifecert_core::attestation::{
+use lifecert_core::api::attestation::{
     sign_attestation, Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy,
     ATTESTATION_VERSION,
 };
-use lifecert_core::challenge::{DigitChallenge, Nonce};
-use lifecert_core::identity::SubjectReference;
-use lifecert_core::liveness::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::models::ModelInfo;
-use lifecert_core::sealing::SigningKeyPair;
-use lifecert_core::templates::MatchResult;
+use lifecert_core::crypto::sealing::SigningKeyPair;
+use lifecert_core::identity::person::SubjectReference;
+use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
+use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use lifecert_core::matching::templates::MatchResult;
+use lifecert_core::model::assets::ModelInfo;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -301,10 +301,10 @@ pub fn repository_models() -> Vec<ModelInfo> {
     MODELS
         .get_or_init(|| {
             [
-                lifecert_core::models::DETECTOR_FILE,
-                lifecert_core::models::LANDMARK_FILE,
-                lifecert_core::models::DESCRIPTOR_FILE,
-                lifecert_core::models::VAD_FILE,
+                lifecert_core::model::assets::DETECTOR_FILE,
+                lifecert_core::model::assets::LANDMARK_FILE,
+                lifecert_core::model::assets::DESCRIPTOR_FILE,
+                lifecert_core::model::assets::VAD_FILE,
             ]
             .iter()
             .map(|file| {
@@ -327,7 +327,7 @@ pub fn device() -> SigningKeyPair {
 
 /// A random subject reference.
 pub fn subject() -> SubjectReference {
-    SubjectReference::from_bytes(lifecert_core::sealing::random_bytes::<32>().unwrap())
+    SubjectReference::from_bytes(lifecert_core::crypto::sealing::random_bytes::<32>().unwrap())
 }
 
 /// A passing certification result for `subject` under `nonce`, as a phone's session
@@ -344,7 +344,7 @@ pub fn passing(subject: &SubjectReference, nonce: &Nonce, year: u16) -> Attestat
             .as_secs(),
         server_nonce: *nonce,
         challenge: DigitChallenge {
-            nonce: Nonce(lifecert_core::sealing::random_bytes::<16>().unwrap()),
+            nonce: Nonce(lifecert_core::crypto::sealing::random_bytes::<16>().unwrap()),
             digits: vec![2, 5, 8],
         },
         challenge_origin: ChallengeOrigin::Drawn,

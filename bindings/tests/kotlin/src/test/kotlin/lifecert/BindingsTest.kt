@@ -139,13 +139,13 @@ class BindingsTest {
         val update = sink.lines.first { it.second == "lifecert_ffi::engine" }
         assertEquals(LogLevel.DEBUG, update.first)
         assertTrue(update.third.startsWith("ffi_push_frame") && "faces=1" in update.third, update.third)
-        assertTrue(sink.lines.none { it.second == "lifecert_core::identity" })
+        assertTrue(sink.lines.none { it.second == "lifecert_core::identity::person" })
 
         setLogSink(sink, LogLevel.TRACE)
         validateIdNumber("11010519491231002X")
         clearLogSink()
         assertTrue(
-            Triple(LogLevel.TRACE, "lifecert_core::identity", "parsed ID number kind=MainlandResident") in sink.lines,
+            Triple(LogLevel.TRACE, "lifecert_core::identity::person", "parsed ID number kind=MainlandResident") in sink.lines,
         )
     }
 

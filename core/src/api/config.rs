@@ -1,0 +1,157 @@
+//! The one typed configuration of the engine, with documented defaults.
+//!
+//! Every threshold the engine uses lives here (grouped by stage), so integrators tune one
+//! struct and reviewers read one file.
+
+use crate::api::attestation::ConfigProfile;
+use crate::api::error::{Error, Result};
+pub use crate::face::analyzer::FaceConfig;
+pub use crate::face::detector::DetectorConfig;
+pub use crate::face::landmarks::LandmarkConfig;
+use crate::identity::id_document::IdDocumentError;
+use crate::matching::templates::EnrollmentGate;
+use serde::{Deserialize, Serialize};
+
+/// The engine's whole configuration. `Config::default()` is what production uses.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Face detection.
+    pub detector: DetectorConfig,
+    /// Face landmarks.
+    pub landmarks: LandmarkConfig,
+    /// Capture guidance: quality thresholds (inside), hysteresis, timing.
+    pub guidance: crate::capture::guidance::GuidanceConfig,
+    /// Liveness flow: digit and action challenges, timeouts, retries, evidence thresholds.
+    pub liveness: crate::liveness::sequencer::LivenessConfig,
+    /// ID-document uploads: size limit, re-encoding, portrait search.
+    pub id_document: crate::identity::id_document::IdDocumentConfig,
+    /// Face templates: enrolment gate, match threshold, bounded refresh.
+    pub matching: crate::matching::templates::MatchingConfig,
+    /// Enrolment and certification sessions: positioning gate, presentation-attack limit,
+    /// attempts, frames kept.
+    pub session: crate::api::session::SessionConfig,
+    /// Speaker verification against the enrolled voice: the calibrated threshold, least
+    /// speech.
+    pub speaker: crate::audio::speaker::SpeakerConfig,
+    /// Bounded refresh of the enrolled voice after successful certifications.
+    pub voice_refresh: crate::matching::voice_profile::VoiceRefreshConfig,
+}
+
+impl Config {
+    /// Checks that every value lies in its documented range.
+    pub fn validate(&self) -> Result<()> {
+        self.detector.validate()?;
+        self.landmarks.validate()?;
+        self.guidance
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.liveness.validate()?;
+        self.id_document.validate().map_err(|e| match e {
+            IdDocumentError::Config(reason) => Error::Config(reason),
+            other => other.into(),
+        })?;
+        self.matching
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.session.validate()?;
+        self.speaker
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.voice_refresh
+            .validate()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The face layer's part: detector and landmarks.
+    pub fn face(&self) -> FaceConfig {
+        FaceConfig {
+            detector: self.detector.clone(),
+            landmarks: self.landmarks.clone(),
+        }
+    }
+
+    /// Which profile this configuration is, as a signed result records it: exactly
+    /// [`Config::default`] is [`ConfigProfile::Production`], exactly [`Config::for_recordings`]
+    /// is [`ConfigProfile::RecordingReplay`], anything else [`ConfigProfile::Custom`] (the
+    /// authority's default policy accepts only production results).
+    pub fn profile(&self) -> ConfigProfile {
+        if *self == Self::default() {
+            ConfigProfile::Production
+        } else if *self == Self::for_recordings() {
+            ConfigProfile::RecordingReplay
+        } else {
+            ConfigProfile::Custom
+        }
+    }
+
+    /// The configuration for replaying **recorded** sessions against a known challenge
+    /// (tools and tests, never a live certification): [`crate::api::session::SessionConfig::for_recordings`]
+    /// and [`crate::liveness::sequencer::LivenessConfig::for_recordings`], the rest as default.
+    pub fn for_recordings() -> Self {
+        Self {
+            session: crate::api::session::SessionConfig::for_recordings(),
+            liveness: crate::liveness::sequencer::LivenessConfig::for_recordings(),
+            ..Self::default()
+        }
+    }
+}
+
+impl From<&Config> for EnrollmentGate {
+    fn from(config: &Config) -> Self {
+        EnrollmentGate {
+            guidance: config.guidance.clone(),
+            matching: config.matching.clone(),
+        }
+    }
+}
+
+impl From<Config> for EnrollmentGate {
+    fn from(config: Config) -> Self {
+        (&config).into()
+    }
+}
+
+impl From<Config> for FaceConfig {
+    fn from(config: Config) -> Self {
+        config.face()
+    }
+}
+
+impl From<&Config> for FaceConfig {
+    fn from(config: &Config) -> Self {
+        config.face()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_refused() {
+        Config::default().validate().unwrap();
+        let mut c = Config::default();
+        c.detector.min_score = 1.5;
+        assert!(matches!(c.validate(), Err(Error::Config(_))));
+        let mut c = Config::default();
+        c.detector.max_faces = 0;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn profiles_tell_production_from_replay_and_custom_settings() {
+        assert_eq!(Config::default().profile(), ConfigProfile::Production);
+        assert_eq!(
+            Config::for_recordings().profile(),
+            ConfigProfile::RecordingReplay
+        );
+        let mut c = Config::default();
+        c.liveness.av_sync.min_correlation -= 0.01;
+        assert_eq!(c.profile(), ConfigProfile::Custom);
+        let mut c = Config::for_recordings();
+        c.session.positioning_gate = true;
+        assert_eq!(c.profile(), ConfigProfile::Custom);
+    }
+}

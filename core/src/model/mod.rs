@@ -1,0 +1,6 @@
+//! Model files (embedded or a directory, with their SHA-256) and ONNX loading in tract.
+//! Imports `crypto` only.
+
+pub mod assets;
+pub mod error;
+pub(crate) mod onnx;
