@@ -33,25 +33,7 @@ fn closed_set() -> VerifyConfig {
 
 /// Utterances in one recording, 0.3 s of faint noise around each; their (start, end) times.
 fn session(parts: &[Vec<f32>]) -> (Vec<f32>, Vec<(f32, f32)>) {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut gap = |out: &mut Vec<f32>| {
-        for _ in 0..4_800 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            out.push(((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2e-4);
-        }
-    };
-    let mut out = Vec::new();
-    let mut times = Vec::new();
-    gap(&mut out);
-    for p in parts {
-        let s = out.len() as f32 / 16_000.0;
-        out.extend_from_slice(p);
-        times.push((s, out.len() as f32 / 16_000.0));
-        gap(&mut out);
-    }
-    (out, times)
+    lifecert_test_support::utterances_in_noise(parts, 0x9e37_79b9_7f4a_7c15)
 }
 
 fn templates(mfcc: &Mfcc, digits: &[Vec<f32>]) -> VoiceTemplates {
