@@ -229,6 +229,31 @@ pub fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(!crc).to_be_bytes());
 }
 
+/// A 16 kHz "recording" of several utterances with 0.3 s of faint white noise (±1e-4, an
+/// xorshift stream from `seed`) before, between and after them, and each utterance's
+/// (start, end) time in seconds: the digit tests speak answers through it.
+pub fn utterances_in_noise(parts: &[Vec<f32>], seed: u64) -> (Vec<f32>, Vec<(f32, f32)>) {
+    let mut seed = seed.max(1);
+    let mut gap = |out: &mut Vec<f32>| {
+        for _ in 0..4_800 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            out.push(((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2e-4);
+        }
+    };
+    let mut out = Vec::new();
+    let mut times = Vec::new();
+    gap(&mut out);
+    for p in parts {
+        let s = out.len() as f32 / 16_000.0;
+        out.extend_from_slice(p);
+        times.push((s, out.len() as f32 / 16_000.0));
+        gap(&mut out);
+    }
+    (out, times)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,29 +298,4 @@ mod tests {
         assert!(binary_out_of_date(&bin).unwrap().contains("is gone"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// A 16 kHz "recording" of several utterances with 0.3 s of faint white noise (±1e-4, an
-/// xorshift stream from `seed`) before, between and after them, and each utterance's
-/// (start, end) time in seconds: the digit tests speak answers through it.
-pub fn utterances_in_noise(parts: &[Vec<f32>], seed: u64) -> (Vec<f32>, Vec<(f32, f32)>) {
-    let mut seed = seed.max(1);
-    let mut gap = |out: &mut Vec<f32>| {
-        for _ in 0..4_800 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            out.push(((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2e-4);
-        }
-    };
-    let mut out = Vec::new();
-    let mut times = Vec::new();
-    gap(&mut out);
-    for p in parts {
-        let s = out.len() as f32 / 16_000.0;
-        out.extend_from_slice(p);
-        times.push((s, out.len() as f32 / 16_000.0));
-        gap(&mut out);
-    }
-    (out, times)
 }
