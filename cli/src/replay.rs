@@ -15,11 +15,9 @@
 
 use crate::media::{MediaError, VideoFrame};
 use crate::report::{ReportFrame, THUMBNAIL_SIDE};
-use lifecert_core::api::certification::{CertificationOutcome, CertificationSession};
-use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentSession};
 use lifecert_core::api::session::{SessionUpdate, Utterance, UtteranceKind};
 use lifecert_core::face::analyzer::FrameAnalysis;
-use lifecert_core::{Analyzer, Frame};
+use lifecert_core::{Analyzer, Frame, Session};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -107,94 +105,8 @@ pub struct Timeline {
     pub frames_pushed: usize,
 }
 
-/// A session the replay can drive.
-pub trait ReplaySession {
-    /// Its outcome type.
-    type Outcome: Clone;
-    /// One analysed frame.
-    fn frame(
-        &mut self,
-        a: FrameAnalysis,
-        t: Duration,
-    ) -> lifecert_core::Result<SessionUpdate<Self::Outcome>>;
-    /// One audio chunk.
-    fn audio(
-        &mut self,
-        pcm: &[i16],
-        t: Duration,
-    ) -> lifecert_core::Result<SessionUpdate<Self::Outcome>>;
-    /// The prompt started.
-    fn started(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>>;
-    /// The prompt finished.
-    fn finished(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>>;
-    /// The input ended.
-    fn end(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>>;
-    /// The outcome, once there is one.
-    fn result(&self) -> Option<Self::Outcome>;
-}
-
-impl ReplaySession for CertificationSession {
-    type Outcome = CertificationOutcome;
-    fn frame(
-        &mut self,
-        a: FrameAnalysis,
-        t: Duration,
-    ) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.push_analysis(a, t)
-    }
-    fn audio(
-        &mut self,
-        pcm: &[i16],
-        t: Duration,
-    ) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.push_audio(pcm, t)
-    }
-    fn started(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.prompt_started(t)
-    }
-    fn finished(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.prompt_finished(t)
-    }
-    fn end(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.end_of_input(t)
-    }
-    fn result(&self) -> Option<Self::Outcome> {
-        self.outcome().cloned()
-    }
-}
-
-impl ReplaySession for EnrollmentSession {
-    type Outcome = EnrollmentOutcome;
-    fn frame(
-        &mut self,
-        a: FrameAnalysis,
-        t: Duration,
-    ) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.push_analysis(a, t)
-    }
-    fn audio(
-        &mut self,
-        pcm: &[i16],
-        t: Duration,
-    ) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.push_audio(pcm, t)
-    }
-    fn started(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.prompt_started(t)
-    }
-    fn finished(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.prompt_finished(t)
-    }
-    fn end(&mut self, t: Duration) -> lifecert_core::Result<SessionUpdate<Self::Outcome>> {
-        self.end_of_input(t)
-    }
-    fn result(&self) -> Option<Self::Outcome> {
-        self.outcome().cloned()
-    }
-}
-
 /// The replay state between inputs.
-struct Replay<'a, S: ReplaySession> {
+struct Replay<'a, S: Session> {
     session: &'a mut S,
     timing: PromptTiming,
     on_event: &'a mut dyn FnMut(ReplayEvent),
@@ -209,7 +121,7 @@ fn secs(t: Duration) -> f32 {
     t.as_secs_f32()
 }
 
-impl<S: ReplaySession> Replay<'_, S> {
+impl<S: Session> Replay<'_, S> {
     /// Acts on an update: prints what is said, reports prompts.
     fn take(&mut self, u: SessionUpdate<S::Outcome>, t: Duration) -> lifecert_core::Result<()> {
         if let Some(i) = &u.instruction {
@@ -233,11 +145,11 @@ impl<S: ReplaySession> Replay<'_, S> {
             });
             prompted |= s.kind == UtteranceKind::Prompt;
         }
-        if prompted && self.session.result().is_none() {
+        if prompted && self.session.outcome().is_none() {
             let end = self.timing.end(t, self.shown_digits);
             self.timeline.prompt_window = Some((secs(t), secs(end)));
             self.prompt_end = Some(end);
-            let u = self.session.started(t)?;
+            let u = self.session.prompt_started(t)?;
             self.take(u, t)?;
         }
         Ok(())
@@ -246,9 +158,9 @@ impl<S: ReplaySession> Replay<'_, S> {
     /// Reports the prompt's end once the recording reaches it.
     fn prompt_due(&mut self, t: Duration) -> lifecert_core::Result<()> {
         if let Some(e) = self.prompt_end {
-            if t >= e && self.session.result().is_none() {
+            if t >= e && self.session.outcome().is_none() {
                 self.prompt_end = None;
-                let u = self.session.finished(e)?;
+                let u = self.session.prompt_finished(e)?;
                 self.take(u, e)?;
             }
         }
@@ -294,7 +206,7 @@ impl<S: ReplaySession> Replay<'_, S> {
 
 /// Replays `frames` (decoded video or a still clip) and `audio` (16 kHz mono, starting with
 /// the first frame) into `session`; `total` is the recording's length for progress.
-pub fn replay<S: ReplaySession>(
+pub fn replay<S: Session>(
     session: &mut S,
     analyzer: &Analyzer,
     frames: impl Iterator<Item = Result<VideoFrame, MediaError>>,
@@ -323,16 +235,16 @@ pub fn replay<S: ReplaySession>(
         let t = frame.timestamp;
         last_t = t;
         // Audio up to this frame's time.
-        while next_audio < audio.len() && at(next_audio) <= t && r.session.result().is_none() {
+        while next_audio < audio.len() && at(next_audio) <= t && r.session.outcome().is_none() {
             let stop = (next_audio + AUDIO_CHUNK).min(audio.len());
             let chunk_t = at(next_audio);
             r.prompt_due(chunk_t)?;
-            let u = r.session.audio(&audio[next_audio..stop], chunk_t)?;
+            let u = r.session.push_audio(&audio[next_audio..stop], chunk_t)?;
             r.take(u, chunk_t)?;
             next_audio = stop;
         }
         r.prompt_due(t)?;
-        if r.session.result().is_some() {
+        if r.session.outcome().is_some() {
             break;
         }
         let analysis = analyzer
@@ -340,9 +252,9 @@ pub fn replay<S: ReplaySession>(
             .map_err(lifecert_core::Error::from)?;
         r.keep_for_report(&analysis, t);
         r.timeline.frames_pushed += 1;
-        let u = r.session.frame(analysis, t)?;
+        let u = r.session.push_analysis(analysis, t)?;
         r.take(u, t)?;
-        if r.session.result().is_some() {
+        if r.session.outcome().is_some() {
             break;
         }
         if last_progress.is_none_or(|p| t.saturating_sub(p) >= Duration::from_secs(1)) {
@@ -351,26 +263,26 @@ pub fn replay<S: ReplaySession>(
         }
     }
     // The rest of the audio (a recording whose sound outlasts its picture).
-    while next_audio < audio.len() && r.session.result().is_none() {
+    while next_audio < audio.len() && r.session.outcome().is_none() {
         let stop = (next_audio + AUDIO_CHUNK).min(audio.len());
         let chunk_t = at(next_audio);
         r.prompt_due(chunk_t)?;
-        let u = r.session.audio(&audio[next_audio..stop], chunk_t)?;
+        let u = r.session.push_audio(&audio[next_audio..stop], chunk_t)?;
         r.take(u, chunk_t)?;
         next_audio = stop;
         last_t = last_t.max(at(stop));
     }
-    if r.session.result().is_none() {
+    if r.session.outcome().is_none() {
         let end = last_t + Duration::from_millis(40);
         if let Some(e) = r.prompt_end.take() {
-            let u = r.session.finished(e.min(end))?;
+            let u = r.session.prompt_finished(e.min(end))?;
             r.take(u, e.min(end))?;
         }
-        if r.session.result().is_none() {
-            let u = r.session.end(end)?;
+        if r.session.outcome().is_none() {
+            let u = r.session.end_of_input(end)?;
             r.take(u, end)?;
         }
     }
-    let outcome = r.session.result().ok_or(ReplayError::NoOutcome)?;
+    let outcome = r.session.outcome().cloned().ok_or(ReplayError::NoOutcome)?;
     Ok((outcome, r.timeline))
 }

@@ -24,6 +24,7 @@ pub mod text;
 
 pub use api::certification::{CertificationOutcome, CertificationSession};
 pub use api::config::Config;
+pub use api::drive::Session;
 pub use api::engine::Engine;
 pub use api::enrollment::{EnrollmentOutcome, EnrollmentSession};
 pub use api::error::{Error, Result};

@@ -6,6 +6,7 @@
 pub mod attestation;
 pub mod certification;
 pub mod config;
+pub mod drive;
 pub mod engine;
 pub mod enrollment;
 pub mod error;

@@ -15,11 +15,9 @@
 //! run is deterministic given the session's random source.
 
 use super::grid::FrameRef;
-use lifecert_core::api::certification::{CertificationOutcome, CertificationSession};
-use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentSession};
 use lifecert_core::api::session::{SessionUpdate, Utterance, UtteranceKind};
 use lifecert_core::face::analyzer::FrameAnalysis;
-use lifecert_core::Result;
+use lifecert_core::Session;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -70,80 +68,6 @@ pub trait Player {
 
     /// How long after the prompt's end the answer starts (s).
     fn reaction_s(&mut self) -> f64;
-}
-
-/// The calls the shell makes, for enrolment and certification sessions alike.
-pub trait Driven {
-    /// How the session ends.
-    type Outcome: Clone;
-    /// One analysed camera frame.
-    fn push_analysis(
-        &mut self,
-        a: FrameAnalysis,
-        t: Duration,
-    ) -> Result<SessionUpdate<Self::Outcome>>;
-    /// Microphone audio.
-    fn push_audio(&mut self, pcm: &[i16], t: Duration) -> Result<SessionUpdate<Self::Outcome>>;
-    /// The text-to-speech began the prompt.
-    fn prompt_started(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>>;
-    /// The text-to-speech finished the prompt.
-    fn prompt_finished(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>>;
-    /// The timer.
-    fn tick(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>>;
-    /// The outcome, once finished.
-    fn outcome(&self) -> Option<&Self::Outcome>;
-}
-
-impl Driven for CertificationSession {
-    type Outcome = CertificationOutcome;
-    fn push_analysis(
-        &mut self,
-        a: FrameAnalysis,
-        t: Duration,
-    ) -> Result<SessionUpdate<Self::Outcome>> {
-        CertificationSession::push_analysis(self, a, t)
-    }
-    fn push_audio(&mut self, pcm: &[i16], t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        CertificationSession::push_audio(self, pcm, t)
-    }
-    fn prompt_started(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        CertificationSession::prompt_started(self, t)
-    }
-    fn prompt_finished(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        CertificationSession::prompt_finished(self, t)
-    }
-    fn tick(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        CertificationSession::tick(self, t)
-    }
-    fn outcome(&self) -> Option<&Self::Outcome> {
-        CertificationSession::outcome(self)
-    }
-}
-
-impl Driven for EnrollmentSession {
-    type Outcome = EnrollmentOutcome;
-    fn push_analysis(
-        &mut self,
-        a: FrameAnalysis,
-        t: Duration,
-    ) -> Result<SessionUpdate<Self::Outcome>> {
-        EnrollmentSession::push_analysis(self, a, t)
-    }
-    fn push_audio(&mut self, pcm: &[i16], t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        EnrollmentSession::push_audio(self, pcm, t)
-    }
-    fn prompt_started(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        EnrollmentSession::prompt_started(self, t)
-    }
-    fn prompt_finished(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        EnrollmentSession::prompt_finished(self, t)
-    }
-    fn tick(&mut self, t: Duration) -> Result<SessionUpdate<Self::Outcome>> {
-        EnrollmentSession::tick(self, t)
-    }
-    fn outcome(&self) -> Option<&Self::Outcome> {
-        EnrollmentSession::outcome(self)
-    }
 }
 
 /// How long the shell's text-to-speech takes to say `text` (s): Mandarin at ≈ 4.5 syllables
@@ -227,7 +151,7 @@ struct Queued {
 
 /// Runs `session` until it finishes or `limit_s` of simulated time pass: frames of `scene`
 /// (at `fps`) and of the pieces `player` plays, their sound, the prompts spoken and reported.
-pub fn run<S: Driven>(
+pub fn run<S: Session>(
     session: &mut S,
     camera: &dyn Camera,
     scene: &Scene,
