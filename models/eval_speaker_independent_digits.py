@@ -61,7 +61,7 @@ Method:
     part alone in tract 0.23.9 (Python bindings, the version lifecert's Cargo.lock pins), after checking that
     tract gives the same outputs. The 1-minute load average is recorded: the machine is shared.
 
-The MFCC+DTW baseline (core/src/digit_verify.rs) is not re-run here; its documented cross-speaker top-1 is 56 %
+The MFCC+DTW baseline (core/src/liveness/digit_verify.rs) is not re-run here; its documented cross-speaker top-1 is 56 %
 on FSDD (research/AUDIO.md).
 """
 import argparse
@@ -119,7 +119,7 @@ INNER_QUANTILE = 0.02
 N_CHALLENGES = 4000
 SEED = 20261207
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-CONFUSABLE_PAIRS = [(1, 7), (6, 9)]  # core/src/challenge.rs
+CONFUSABLE_PAIRS = [(1, 7), (6, 9)]  # core/src/liveness/challenge.rs
 # Acceptance rules for "is this segment the expected digit d": (rank, use_tau) = d must be among the `rank`
 # best-scoring digits, and (with use_tau) score at least the threshold chosen without the test speaker.
 RULES = {"top-1": (1, False), "top-1+tau": (1, True), "top-2+tau": (2, True)}

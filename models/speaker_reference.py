@@ -2,7 +2,7 @@
 """NumPy reference of Resemblyzer 0.1.4's speaker-embedding pipeline, and the golden file of the Rust port.
 
   models/.venv/bin/python models/speaker_reference.py            # parity report (NumPy / librosa / onnxruntime)
-  models/.venv/bin/python models/speaker_reference.py --golden   # also rewrite core/src/speaker/golden.json
+  models/.venv/bin/python models/speaker_reference.py --golden   # also rewrite core/src/audio/speaker/golden.json
 
 What Resemblyzer does (resemblyzer/audio.py, voice_encoder.py, hparams.py in the wheel):
   1. preprocess_wav: volume normalisation to -30 dBFS, increase only (rms of wav * 32767);
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-GOLDEN = HERE.parent / "core" / "src" / "speaker" / "golden.json"
+GOLDEN = HERE.parent / "core" / "src" / "audio" / "speaker" / "golden.json"
 
 SAMPLE_RATE = 16000
 N_FFT = 400
