@@ -46,13 +46,7 @@ fn templates(mfcc: &Mfcc, digits: &[Vec<f32>]) -> VoiceTemplates {
 }
 
 fn fsdd(dir: &Path, digit: u8, speaker: &str, take: usize) -> Vec<f32> {
-    let path = dir.join(format!("audio/fsdd/{digit}_{speaker}_{take}.wav"));
-    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let sr = r.spec().sample_rate;
-    let x: Vec<f32> = r
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
+    let (x, sr) = lifecert_test_support::fsdd_take(dir, digit, speaker, take);
     resample_linear_or_better(&x, sr, 16_000).unwrap()
 }
 

@@ -254,6 +254,19 @@ pub fn utterances_in_noise(parts: &[Vec<f32>], seed: u64) -> (Vec<f32>, Vec<(f32
     (out, times)
 }
 
+/// One FSDD recording (`audio/fsdd/{digit}_{speaker}_{take}.wav` under the evaluation data):
+/// its samples in [-1, 1) and its sample rate (8 kHz in FSDD; callers resample).
+pub fn fsdd_take(data: &Path, digit: u8, speaker: &str, take: usize) -> (Vec<f32>, u32) {
+    let path = data.join(format!("audio/fsdd/{digit}_{speaker}_{take}.wav"));
+    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let rate = r.spec().sample_rate;
+    let samples = r
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap_or_else(|e| panic!("{}: {e}", path.display()))) / 32768.0)
+        .collect();
+    (samples, rate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -299,14 +299,7 @@ mod tests {
     /// The PNG header of a `width`×`height` picture of `color_type` (2 = RGB, 6 = RGBA) at
     /// `depth` bits, with one empty IDAT: enough for the header to be read, not decoded.
     fn png_header_only(width: u32, height: u32, depth: u8, color_type: u8) -> Vec<u8> {
-        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            let start = out.len();
-            out.extend_from_slice(kind);
-            out.extend_from_slice(data);
-            let crc = crc32(&out[start..]);
-            out.extend_from_slice(&crc.to_be_bytes());
-        }
+        use lifecert_test_support::png_chunk as chunk;
         let mut ihdr = Vec::new();
         ihdr.extend_from_slice(&width.to_be_bytes());
         ihdr.extend_from_slice(&height.to_be_bytes());
@@ -320,22 +313,6 @@ mod tests {
         );
         chunk(&mut out, b"IEND", &[]);
         out
-    }
-
-    /// CRC-32 (IEEE) as PNG chunks use it.
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
     }
 
     #[test]

@@ -1350,13 +1350,7 @@ mod tests {
 
     /// One FSDD recording as 16 kHz f32.
     fn fsdd(dir: &std::path::Path, digit: u8, speaker: &str, take: usize) -> Vec<f32> {
-        let path = dir.join(format!("audio/fsdd/{digit}_{speaker}_{take}.wav"));
-        let mut r = hound::WavReader::open(&path).unwrap();
-        let sr = r.spec().sample_rate;
-        let x: Vec<f32> = r
-            .samples::<i16>()
-            .map(|s| f32::from(s.unwrap()) / 32768.0)
-            .collect();
+        let (x, sr) = lifecert_test_support::fsdd_take(dir, digit, speaker, take);
         resample_linear_or_better(&x, sr, 16_000).unwrap()
     }
 
