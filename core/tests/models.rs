@@ -65,8 +65,16 @@ fn committed_models_match_their_pinned_checksums() {
 }
 
 fn run(model: &Path, shape: &[usize], input: &[f32]) -> Vec<Vec<f32>> {
+    run_proto(
+        &tract_onnx::onnx().proto_model_for_path(model).unwrap(),
+        shape,
+        input,
+    )
+}
+
+fn run_proto(model: &tract_onnx::pb::ModelProto, shape: &[usize], input: &[f32]) -> Vec<Vec<f32>> {
     let plan = tract_onnx::onnx()
-        .model_for_path(model)
+        .model_for_proto_model(model)
         .unwrap()
         .with_input_fact(0, f32::fact(shape).into())
         .unwrap()
@@ -125,6 +133,41 @@ fn landmarks_agree_with_the_reference_conversion() {
     let mut input = vec![0.0f32; 192 * 192 * 3];
     warp_into(&astronaut(), &map, 192, 1.0 / 255.0, 0.0, &mut input);
     assert_agree("face_landmark.onnx", &[1, 192, 192, 3], &input);
+}
+
+/// The engine rewrites FaceMesh's 23 PReLUs before tract optimises the graph
+/// (`model::rewrite`): on a real face the outputs keep every bit.
+#[test]
+fn the_prelu_rewrite_keeps_the_landmarks_bit_for_bit() {
+    let map = Affine::square_crop(224.5, 128.0, 142.0, 0.0, 192);
+    let mut input = vec![0.0f32; 192 * 192 * 3];
+    warp_into(&astronaut(), &map, 192, 1.0 / 255.0, 0.0, &mut input);
+    let path = repo_root().join("models/face_landmark.onnx");
+    let original = tract_onnx::onnx().proto_model_for_path(&path).unwrap();
+    let mut rewritten = original.clone();
+    assert_eq!(
+        lifecert_core::model::rewrite::prelu_as_relu_sum(&mut rewritten),
+        23
+    );
+    let shape = [1, 192, 192, 3];
+    let (a, b) = (
+        run_proto(&original, &shape, &input),
+        run_proto(&rewritten, &shape, &input),
+    );
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let differ = x
+            .iter()
+            .zip(y)
+            .filter(|(p, q)| p.to_bits() != q.to_bits())
+            .count();
+        assert_eq!(
+            differ,
+            0,
+            "output {i}: {differ} of {} values differ",
+            x.len()
+        );
+    }
 }
 
 #[test]

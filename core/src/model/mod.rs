@@ -4,3 +4,4 @@
 pub mod assets;
 pub mod error;
 pub(crate) mod onnx;
+pub mod rewrite;

@@ -1,6 +1,7 @@
 //! Loading an ONNX file into tract once, and running it many times.
 
 use crate::model::error::ModelError;
+use crate::model::rewrite::prelu_as_relu_sum;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 
@@ -14,6 +15,26 @@ pub(crate) struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
 }
 
+/// Parses `bytes` as ONNX with the graph rewrites of [`crate::model::rewrite`] applied.
+fn parse(name: &'static str, bytes: &[u8]) -> Result<InferenceModel, ModelError> {
+    let fail = |e: TractError| ModelError::Load {
+        model: name,
+        reason: format!("{e:#}"),
+    };
+    let onnx = tract_onnx::onnx();
+    let mut reader = bytes;
+    let mut proto = onnx.proto_model_for_read(&mut reader).map_err(fail)?;
+    let prelu = prelu_as_relu_sum(&mut proto);
+    if prelu > 0 {
+        tracing::debug!(
+            model = name,
+            prelu,
+            "PReLU rewritten as Relu(x) + a·Min(x, 0)"
+        );
+    }
+    onnx.model_for_proto_model(&proto).map_err(fail)
+}
+
 impl OnnxModel {
     /// Parses `bytes` as ONNX, fixes input 0 to `input_shape` (f32) and optimises the graph.
     pub(crate) fn load(
@@ -25,10 +46,7 @@ impl OnnxModel {
             model: name,
             reason: format!("{e:#}"),
         };
-        let mut reader = bytes;
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut reader)
-            .map_err(fail)?
+        let plan = parse(name, bytes)?
             .with_input_fact(0, f32::fact(input_shape).into())
             .map_err(fail)?
             .into_optimized()
@@ -53,10 +71,7 @@ impl OnnxModel {
             model: name,
             reason: format!("{e:#}"),
         };
-        let mut reader = bytes;
-        let mut model = tract_onnx::onnx()
-            .model_for_read(&mut reader)
-            .map_err(fail)?;
+        let mut model = parse(name, bytes)?;
         let mut names = std::collections::HashSet::new();
         for id in 0..model.nodes.len() {
             if !names.insert(model.nodes[id].name.clone()) {
