@@ -368,11 +368,8 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifecert_core::api::attestation::{
-        ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy, ATTESTATION_VERSION,
-    };
-    use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
-    use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+
+    use lifecert_core::liveness::sequencer::{DigitCheck, VoiceMatch};
     use lifecert_core::matching::templates::MatchResult;
 
     fn descriptor() -> ModelInfo {
@@ -391,37 +388,22 @@ mod tests {
     }
 
     fn attestation() -> Attestation {
-        Attestation {
-            version: ATTESTATION_VERSION,
+        let mut a = Attestation {
             subject: SubjectReference::from_bytes([3; 32]),
-            performed_by: PerformedBy::Subject,
-            certification_year: 2026,
             time: 1_770_000_100,
-            server_nonce: Nonce([1; 16]),
-            challenge: DigitChallenge {
-                nonce: Nonce([2; 16]),
-                digits: vec![2, 5, 8],
-            },
-            challenge_origin: ChallengeOrigin::Drawn,
-            profile: ConfigProfile::Production,
-            liveness: LivenessSummary {
-                av_sync: 0.6,
-                digit_check: DigitCheck::SpeakerIndependentModel,
-                digits_heard: 3,
-                digits_matched: 3,
-                voice: VoiceMatch::NotChecked,
-                prompt_mode: PromptMode::AllAtOnce,
-                speech_onset_ms: 400,
-                face_continuity: 1.0,
-                pad_score: None,
-            },
             face_match: MatchResult {
                 distance: 0.3,
                 threshold: 0.55,
                 accepted: true,
             },
             models: vec![descriptor()],
-        }
+            ..Attestation::example()
+        };
+        a.liveness.av_sync = 0.6;
+        a.liveness.digit_check = DigitCheck::SpeakerIndependentModel;
+        a.liveness.voice = VoiceMatch::NotChecked;
+        a.liveness.speech_onset_ms = 400;
+        a
     }
 
     fn binding() -> NonceBinding {

@@ -8,14 +8,10 @@ pub mod pg;
 use lifecert_authority::config::Config;
 use lifecert_authority::keys;
 use lifecert_authority::{serve, Authority};
-use lifecert_core::api::attestation::{
-    sign_attestation, Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy,
-    ATTESTATION_VERSION,
-};
+use lifecert_core::api::attestation::{sign_attestation, Attestation};
 use lifecert_core::crypto::sealing::SigningKeyPair;
 use lifecert_core::identity::person::SubjectReference;
 use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
-use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
 use lifecert_core::matching::templates::MatchResult;
 use lifecert_core::model::assets::ModelInfo;
 use reqwest::StatusCode;
@@ -333,10 +329,8 @@ pub fn subject() -> SubjectReference {
 /// A passing certification result for `subject` under `nonce`, as a phone's session
 /// produces it (the figures of a genuine reading), made with the repository's models.
 pub fn passing(subject: &SubjectReference, nonce: &Nonce, year: u16) -> Attestation {
-    Attestation {
-        version: ATTESTATION_VERSION,
+    let mut a = Attestation {
         subject: *subject,
-        performed_by: PerformedBy::Subject,
         certification_year: year,
         time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -347,29 +341,16 @@ pub fn passing(subject: &SubjectReference, nonce: &Nonce, year: u16) -> Attestat
             nonce: Nonce(lifecert_core::crypto::sealing::random_bytes::<16>().unwrap()),
             digits: vec![2, 5, 8],
         },
-        challenge_origin: ChallengeOrigin::Drawn,
-        profile: ConfigProfile::Production,
-        liveness: LivenessSummary {
-            av_sync: 0.58,
-            digit_check: DigitCheck::VoiceTemplates,
-            digits_heard: 3,
-            digits_matched: 3,
-            voice: VoiceMatch::Checked {
-                similarity: 0.81,
-                threshold: 0.7,
-            },
-            prompt_mode: PromptMode::AllAtOnce,
-            speech_onset_ms: 610,
-            face_continuity: 1.0,
-            pad_score: None,
-        },
         face_match: MatchResult {
             distance: 0.36,
             threshold: 0.55,
             accepted: true,
         },
         models: repository_models(),
-    }
+        ..Attestation::example()
+    };
+    a.liveness.speech_onset_ms = 610;
+    a
 }
 
 /// Signs `a` with `device` (the core's `sign_attestation`).
