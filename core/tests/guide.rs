@@ -15,42 +15,22 @@
 mod common;
 
 use common::framing::{analyse_framed, Framing};
+use common::subject::{certification_request, Keystore, ID, NAME, NOW};
 use common::{eval_data, images_in, media};
 use image::RgbImage;
-use lifecert_core::api::certification::{
-    CertificationKeys, CertificationRequest, CertificationSession, ChallengeSource, TemplateInput,
-};
-use lifecert_core::api::enrollment::{
-    EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
-};
+use lifecert_core::api::certification::{CertificationSession, TemplateInput};
+use lifecert_core::api::enrollment::{EnrollmentOutcome, EnrollmentRequest, EnrollmentSession};
 use lifecert_core::api::session::{Phase, SessionUpdate, UtteranceKind};
 use lifecert_core::capture::guidance::{GuidanceEngine, GuidanceUpdate, Instruction};
 use lifecert_core::capture::guide::{guide_still, Guide};
 use lifecert_core::capture::quality::{measure, MotionTracker};
-use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
-use lifecert_core::identity::person::SubjectKey;
-use lifecert_core::liveness::challenge::Nonce;
 use lifecert_core::text::messages::Language;
-use lifecert_core::text::result_texts::RetireeCategory;
-use lifecert_core::{Config, Engine, Frame, FrameAnalysis};
+use lifecert_core::{Config, Frame, FrameAnalysis, Session};
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-const NAME: &str = "张三";
-const ID: &str = "11010519491231002X";
-/// 2026-12-02 12:00 Beijing time.
-const NOW: u64 = 1_796_184_000;
 /// Frames of the stream are 40 ms apart.
 const FPS: f64 = 25.0;
-
-/// The production engine (positioning gate on).
-fn engine() -> Arc<Engine> {
-    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| Arc::new(Engine::new(Config::default()).unwrap()))
-        .clone()
-}
 
 fn at(k: usize) -> Duration {
     Duration::from_secs_f64(k as f64 / FPS)
@@ -67,7 +47,10 @@ fn darken(img: &RgbImage, gain: f32) -> RgbImage {
 }
 
 fn analysed(image: RgbImage) -> FrameAnalysis {
-    let faces = engine().analyzer().analyze_image(&image).unwrap();
+    let faces = common::production_engine()
+        .analyzer()
+        .analyze_image(&image)
+        .unwrap();
     FrameAnalysis { image, faces }
 }
 
@@ -82,7 +65,7 @@ fn stream() -> Option<Vec<FrameAnalysis>> {
     let framing = Framing::portrait_for(46.0, 50.0, &q);
     let clip = common::grid::discover(&data)
         .iter()
-        .find_map(|c| analyse_framed(c, engine().analyzer(), &framing, &q))
+        .find_map(|c| analyse_framed(c, common::production_engine().analyzer(), &framing, &q))
         .expect("a GRID clip with a face");
     eprintln!("clip {}", clip.analysed.clip.name);
     let framed = |i: usize| framing.compose(&clip.frames[i % clip.frames.len()], &clip.placement);
@@ -144,18 +127,31 @@ fn expected(g: &GuidanceUpdate, positioning: bool, hints: bool) -> Shown {
     }
 }
 
-/// Drives `push` over the frames until the session ends; returns, per frame, whether the
-/// session was positioning before it and what it showed.
-fn drive<O>(
+/// Drives `push` over the frames until the session ends, checking that every frame shows
+/// and says what the guidance update `reference[k]` calls for (`hints`: the session speaks
+/// hints); returns, per frame, whether the session was positioning before it and what it
+/// showed.
+fn drive<S: Session>(
+    name: &str,
+    session: &mut S,
     frames: &[FrameAnalysis],
-    mut phase: impl FnMut() -> Phase,
-    mut push: impl FnMut(FrameAnalysis, Duration) -> SessionUpdate<O>,
+    reference: &[GuidanceUpdate],
+    hints: bool,
 ) -> Vec<(bool, Shown)> {
+    // Both sessions start positioning (the gate is on); each update says the phase after it.
+    let mut phase = Phase::Positioning;
     let mut out = Vec::new();
     for (k, f) in frames.iter().enumerate() {
-        let positioning = phase() == Phase::Positioning;
-        let u = push(f.clone(), at(k));
-        out.push((positioning, shown(&u)));
+        let positioning = phase == Phase::Positioning;
+        let u = session.push_analysis(f.clone(), at(k)).unwrap();
+        let got = shown(&u);
+        assert_eq!(
+            got,
+            expected(&reference[k], positioning, hints),
+            "{name} frame {k}"
+        );
+        out.push((positioning, got));
+        phase = u.phase;
         if u.outcome.is_some() {
             break;
         }
@@ -169,11 +165,11 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
     let reference = old_chain(&frames);
 
     // The guide, analysing the frames itself: the same updates, frame for frame.
-    let mut guide = engine().guide().unwrap();
+    let mut guide = common::production_engine().guide().unwrap();
     for (k, f) in frames.iter().enumerate() {
         let frame = Frame::from_rgb_image(&f.image).unwrap();
         let seen = guide
-            .push_frame(engine().analyzer(), &frame, at(k))
+            .push_frame(common::production_engine().analyzer(), &frame, at(k))
             .unwrap();
         assert_eq!(seen.analysis.faces.len(), f.faces.len(), "frame {k}");
         assert_eq!(seen.guidance, reference[k], "frame {k}");
@@ -193,10 +189,7 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
 
     // The production enrolment shows the guide's instruction on every frame and speaks it
     // when the guide says so while positioning; it ends with a template.
-    let keys = || EnrollmentKeys {
-        subject: SubjectKey::new(&[7; 32]).unwrap(),
-        sealing: SealingKey::new(&[9; 32]).unwrap(),
-    };
+    let keystore = Keystore::new(0);
     let request = EnrollmentRequest {
         name: NAME.into(),
         id_number: ID.into(),
@@ -206,26 +199,13 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
         voice_digits: false,
         rng: None,
     };
-    let session =
-        std::cell::RefCell::new(EnrollmentSession::new(engine(), request, keys()).unwrap());
-    session.borrow_mut().give_consent(true).unwrap();
-    session
-        .borrow_mut()
-        .continue_without_more_documents()
-        .unwrap();
-    let enrolment = drive(
-        &frames,
-        || session.borrow().phase(),
-        |f, t| session.borrow_mut().push_analysis(f, t).unwrap(),
-    );
-    for (k, (positioning, got)) in enrolment.iter().enumerate() {
-        assert_eq!(
-            *got,
-            expected(&reference[k], *positioning, false),
-            "enrolment frame {k}"
-        );
-    }
-    let sealed = match session.borrow().outcome() {
+    let mut session =
+        EnrollmentSession::new(common::production_engine(), request, keystore.enrolment()).unwrap();
+    session.give_consent(true).unwrap();
+    session.continue_without_more_documents().unwrap();
+    assert_eq!(session.phase(), Phase::Positioning);
+    let enrolment = drive("enrolment", &mut session, &frames, &reference, false);
+    let sealed = match session.outcome() {
         Some(EnrollmentOutcome::Enrolled(e)) => e.sealed_template.clone(),
         other => panic!("the framed clip enrols: {other:?}"),
     };
@@ -235,39 +215,15 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
     );
 
     // The production certification: the same, with the hints.
-    let request = CertificationRequest {
-        name: NAME.into(),
-        id_number: ID.into(),
-        performed_by: lifecert_core::api::attestation::PerformedBy::Subject,
-        template: TemplateInput::Device { sealed },
-        voice_templates: None,
-        server_nonce: Nonce([5; 16]),
-        certification_year: 2026,
-        retiree_category: RetireeCategory::Provincial,
-        now_unix: NOW,
-        previous_failures: 0,
-        language: Language::ZhHans,
-        challenge: ChallengeSource::Drawn,
-    };
-    let keys = CertificationKeys {
-        subject: SubjectKey::new(&[7; 32]).unwrap(),
-        sealing: SealingKey::new(&[9; 32]).unwrap(),
-        device: SigningKeyPair::from_pkcs8(&SigningKeyPair::generate_pkcs8().unwrap()).unwrap(),
-    };
-    let session =
-        std::cell::RefCell::new(CertificationSession::new(engine(), request, keys).unwrap());
-    let certification = drive(
-        &frames,
-        || session.borrow().phase(),
-        |f, t| session.borrow_mut().push_analysis(f, t).unwrap(),
-    );
-    for (k, (positioning, got)) in certification.iter().enumerate() {
-        assert_eq!(
-            *got,
-            expected(&reference[k], *positioning, true),
-            "certification frame {k}"
-        );
-    }
+    let request = certification_request(TemplateInput::Device { sealed });
+    let mut session = CertificationSession::new(
+        common::production_engine(),
+        request,
+        keystore.certification(),
+    )
+    .unwrap();
+    assert_eq!(session.phase(), Phase::Positioning);
+    let certification = drive("certification", &mut session, &frames, &reference, true);
     assert!(
         certification.iter().any(|(_, s)| s.spoke_hint.is_some()),
         "the certification spoke the hint"
@@ -290,13 +246,7 @@ fn a_still_picture_gets_the_first_frame_instruction_of_a_stream() {
     let Some(data) = eval_data("guide") else {
         return;
     };
-    let dir = data.join("faces_identity");
-    let mut people: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    people.sort();
+    let people = common::entries(&data.join("faces_identity"));
     let mut pictures = vec![common::astronaut()];
     for person in people.iter().take(6) {
         if let Some(p) = images_in(person).first() {
@@ -335,7 +285,7 @@ fn a_still_picture_gets_the_first_frame_instruction_of_a_stream() {
                 .update(&m, Duration::ZERO)
         );
         // The engine's still (what `analyze_frame` reports), from the frame itself.
-        let from_frame = engine()
+        let from_frame = common::production_engine()
             .guide_still(&Frame::from_rgb_image(picture).unwrap())
             .unwrap();
         assert_eq!(from_frame.guidance, still, "picture {i}");
