@@ -6,25 +6,15 @@ mod common;
 
 use common::{lifecert, temp_dir};
 use lifecert_cli::keys::Keys;
-use lifecert_core::api::attestation::{
-    sign_attestation, Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy,
-    ATTESTATION_VERSION,
-};
+use lifecert_core::api::attestation::{sign_attestation, Attestation, ChallengeOrigin};
 use lifecert_core::crypto::sealing::SigningKeyPair;
-use lifecert_core::identity::person::SubjectReference;
 use lifecert_core::liveness::challenge::{DigitChallenge, DigitChallengeConfig, Nonce};
-use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::matching::templates::MatchResult;
-use lifecert_core::ModelInfo;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 fn attestation(server_nonce: Nonce, supplied: bool) -> Attestation {
     Attestation {
-        version: ATTESTATION_VERSION,
-        subject: SubjectReference::from_bytes([9; 32]),
-        performed_by: PerformedBy::Subject,
         certification_year: 2025,
         time: 1_750_000_000,
         server_nonce,
@@ -34,30 +24,7 @@ fn attestation(server_nonce: Nonce, supplied: bool) -> Attestation {
         } else {
             ChallengeOrigin::Drawn
         },
-        profile: ConfigProfile::Production,
-        liveness: LivenessSummary {
-            av_sync: 0.58,
-            digit_check: DigitCheck::VoiceTemplates,
-            digits_heard: 3,
-            digits_matched: 3,
-            voice: VoiceMatch::Checked {
-                similarity: 0.81,
-                threshold: 0.7,
-            },
-            prompt_mode: PromptMode::AllAtOnce,
-            speech_onset_ms: 380,
-            face_continuity: 1.0,
-            pad_score: None,
-        },
-        face_match: MatchResult {
-            distance: 0.41,
-            threshold: 0.55,
-            accepted: true,
-        },
-        models: vec![ModelInfo {
-            file: "dlib_face_descriptor.onnx".into(),
-            sha256: "cd".repeat(32),
-        }],
+        ..Attestation::example()
     }
 }
 

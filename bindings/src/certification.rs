@@ -5,10 +5,9 @@
 
 use crate::engine::{language, Engine, FaceBox};
 use crate::error::LifecertError;
-use crate::frame::{FrameInput, FrameLayout};
 use crate::keys::{public_key, CertificationKeys};
 use crate::session::{
-    at, face_box, ActionPrompt, LivenessReport, SessionCell, SessionPhase, Utterance,
+    export_session_calls, face_box, ActionPrompt, LivenessReport, Phase, SessionCell, Utterance,
 };
 use lifecert_core::api::attestation::{PerformedBy, ProxyRelation, MAX_RELATION_CHARS};
 use lifecert_core::api::certification::{
@@ -16,28 +15,19 @@ use lifecert_core::api::certification::{
     TemplateInput,
 };
 use lifecert_core::crypto::sealing::random_bytes;
-use lifecert_core::image::frame::Frame;
 use lifecert_core::liveness::challenge::{DigitChallenge, Nonce, SeededRandom};
 use lifecert_core::text::messages::Language;
+pub use lifecert_core::text::result_texts::RetireeCategory;
 use std::sync::Arc;
 
 /// Where the retiree lives relative to the province that pays the pension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum RetireeCategory {
     /// Lives in the province (省内).
     Provincial,
     /// Lives outside the province (省外 / 异地居住): the texts say the result is recorded
     /// where they are insured.
     NonProvincial,
-}
-
-impl From<RetireeCategory> for lifecert_core::text::result_texts::RetireeCategory {
-    fn from(c: RetireeCategory) -> Self {
-        match c {
-            RetireeCategory::Provincial => Self::Provincial,
-            RetireeCategory::NonProvincial => Self::NonProvincial,
-        }
-    }
 }
 
 /// Where the digit challenge comes from.
@@ -187,7 +177,7 @@ impl From<core::CertificationOutcome> for CertificationOutcome {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct CertificationUpdate {
     /// The phase after this input.
-    pub phase: SessionPhase,
+    pub phase: Phase,
     /// The text on screen now (`None` before the first frame).
     pub instruction: Option<Utterance>,
     /// What to say now, in order (often empty). Report a [`crate::UtteranceKind::Prompt`]'s
@@ -209,7 +199,7 @@ pub struct CertificationUpdate {
 impl From<CoreUpdate> for CertificationUpdate {
     fn from(u: CoreUpdate) -> Self {
         CertificationUpdate {
-            phase: u.phase.into(),
+            phase: u.phase,
             instruction: u.instruction.map(Utterance::from),
             speak: u.speak.into_iter().map(Utterance::from).collect(),
             show_digits: u.show_digits,
@@ -268,7 +258,7 @@ impl CertificationRequest {
             id_number: self.id_number,
             template,
             voice_templates: self.sealed_voice_profile,
-            retiree_category: self.retiree_category.into(),
+            retiree_category: self.retiree_category,
             server_nonce,
             certification_year: self.certification_year,
             now_unix: self.now_unix,
@@ -330,110 +320,12 @@ impl std::fmt::Debug for CertificationSession {
     }
 }
 
-impl CertificationSession {
-    fn frame(
-        &self,
-        frame: &Frame<'_>,
-        timestamp_ms: u64,
-    ) -> Result<CertificationUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.push_frame(frame, at(timestamp_ms)?)?.into()))
-    }
-}
-
-#[uniffi::export]
-impl CertificationSession {
-    /// One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
-    /// the boundary; [`CertificationSession::push_frame_bytes`] borrows them instead.
-    ///
-    /// Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
-    pub fn push_frame(
-        &self,
-        frame: FrameInput,
-        timestamp_ms: u64,
-    ) -> Result<CertificationUpdate, LifecertError> {
-        let _span = tracing::debug_span!("ffi_certification_frame", timestamp_ms).entered();
-        self.frame(&frame.to_core()?, timestamp_ms)
-    }
-
-    /// One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
-    /// `layout`. The bytes are read in place, not copied (Kotlin: a *direct*
-    /// `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`; Python: `bytes`);
-    /// they must not change during the call.
-    ///
-    /// Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
-    pub fn push_frame_bytes(
-        &self,
-        data: &[u8],
-        layout: FrameLayout,
-        timestamp_ms: u64,
-    ) -> Result<CertificationUpdate, LifecertError> {
-        let _span = tracing::debug_span!("ffi_certification_frame", timestamp_ms).entered();
-        self.frame(&layout.frame(data)?, timestamp_ms)
-    }
-
-    /// Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
-    /// `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
-    ///
-    /// Errors: [`LifecertError::BadInput`] for an empty or too long chunk or after the end.
-    pub fn push_audio(
-        &self,
-        pcm: Vec<i16>,
-        timestamp_ms: u64,
-    ) -> Result<CertificationUpdate, LifecertError> {
-        let _span = tracing::trace_span!("ffi_certification_audio", timestamp_ms).entered();
-        self.session
-            .with(|s| Ok(s.push_audio(&pcm, at(timestamp_ms)?)?.into()))
-    }
-
-    /// The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
-    ///
-    /// Errors: [`LifecertError::BadInput`] after the end.
-    pub fn prompt_started(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.prompt_started(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`:
-    /// the answer is timed from here.
-    ///
-    /// Errors: [`LifecertError::BadInput`] after the end.
-    pub fn prompt_finished(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.prompt_finished(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The time now, when no frame or audio arrives (lets timeouts fire).
-    ///
-    /// Errors: [`LifecertError::BadInput`] after the end.
-    pub fn tick(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
-        self.session.with(|s| Ok(s.tick(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The input has ended (a recording ran out, the camera closed): decides with what
-    /// has arrived.
-    ///
-    /// Errors: [`LifecertError::BadInput`] after the end.
-    pub fn end_of_input(&self, timestamp_ms: u64) -> Result<CertificationUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.end_of_input(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The phase the session is in.
-    pub fn phase(&self) -> SessionPhase {
-        self.session.peek().phase().into()
-    }
-
-    /// The outcome, once the session is finished.
-    pub fn outcome(&self) -> Option<CertificationOutcome> {
-        self.session.peek().outcome().cloned().map(Into::into)
-    }
-
-    /// The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
-    pub fn language(&self) -> String {
-        self.language.tag().to_owned()
-    }
-}
+export_session_calls!(
+    CertificationSession,
+    CertificationUpdate,
+    CertificationOutcome,
+    "certification"
+);
 
 #[cfg(test)]
 mod tests {

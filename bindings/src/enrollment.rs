@@ -6,14 +6,13 @@
 
 use crate::engine::{language, Engine, FaceBox};
 use crate::error::LifecertError;
-use crate::frame::{FrameInput, FrameLayout};
 use crate::keys::EnrollmentKeys;
 use crate::session::{
-    at, face_box, Action, ActionPrompt, LivenessReport, SessionCell, SessionPhase, Utterance,
+    export_session_calls, face_box, Action, ActionPrompt, LivenessReport, Phase, SessionCell,
+    Utterance,
 };
 use lifecert_core::api::enrollment::{self as core, EnrollmentUpdate as CoreUpdate};
-use lifecert_core::identity::id_document::DocumentSide as CoreDocumentSide;
-use lifecert_core::image::frame::Frame;
+pub use lifecert_core::identity::id_document::DocumentSide;
 use lifecert_core::liveness::challenge::SeededRandom;
 use lifecert_core::text::messages::Language;
 use std::sync::Arc;
@@ -43,30 +42,12 @@ pub struct EnrollmentRequest {
 }
 
 /// Which side of the ID card a photo shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum DocumentSide {
     /// The portrait side (人像面): must show exactly one portrait.
     Front,
     /// The national-emblem side (国徽面): must show no face.
     Back,
-}
-
-impl From<DocumentSide> for CoreDocumentSide {
-    fn from(s: DocumentSide) -> Self {
-        match s {
-            DocumentSide::Front => CoreDocumentSide::Front,
-            DocumentSide::Back => CoreDocumentSide::Back,
-        }
-    }
-}
-
-impl From<CoreDocumentSide> for DocumentSide {
-    fn from(s: CoreDocumentSide) -> Self {
-        match s {
-            CoreDocumentSide::Front => DocumentSide::Front,
-            CoreDocumentSide::Back => DocumentSide::Back,
-        }
-    }
 }
 
 /// One frame the template was made from, as staff see it.
@@ -190,7 +171,7 @@ impl From<core::EnrollmentOutcome> for EnrollmentOutcome {
                             .documents
                             .into_iter()
                             .map(|d| ReviewDocument {
-                                side: d.side.into(),
+                                side: d.side,
                                 jpeg: d.jpeg,
                             })
                             .collect(),
@@ -223,7 +204,7 @@ impl From<core::EnrollmentOutcome> for EnrollmentOutcome {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct EnrollmentUpdate {
     /// The phase after this input.
-    pub phase: SessionPhase,
+    pub phase: Phase,
     /// The text on screen now (the consent or ID-photo request, then the positioning
     /// instruction; `None` before the first frame).
     pub instruction: Option<Utterance>,
@@ -245,7 +226,7 @@ pub struct EnrollmentUpdate {
 impl From<CoreUpdate> for EnrollmentUpdate {
     fn from(u: CoreUpdate) -> Self {
         EnrollmentUpdate {
-            phase: u.phase.into(),
+            phase: u.phase,
             instruction: u.instruction.map(Utterance::from),
             speak: u.speak.into_iter().map(Utterance::from).collect(),
             show_digits: u.show_digits,
@@ -277,7 +258,7 @@ impl Engine {
             id_number: request.id_number,
             now_unix: request.now_unix,
             language: lang,
-            actions: request.actions.into_iter().map(Into::into).collect(),
+            actions: request.actions,
             voice_digits: request.voice_digits,
             rng: request.seed.map(|seed| {
                 Box::new(SeededRandom::new(seed))
@@ -316,17 +297,6 @@ impl std::fmt::Debug for EnrollmentSession {
     }
 }
 
-impl EnrollmentSession {
-    fn frame(
-        &self,
-        frame: &Frame<'_>,
-        timestamp_ms: u64,
-    ) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.push_frame(frame, at(timestamp_ms)?)?.into()))
-    }
-}
-
 #[uniffi::export]
 impl EnrollmentSession {
     /// The person agreed (`true`) or declined (`false`, which ends the session) to enrol.
@@ -351,7 +321,7 @@ impl EnrollmentSession {
     ) -> Result<EnrollmentUpdate, LifecertError> {
         let _span = tracing::debug_span!("ffi_enrollment_id_document").entered();
         self.session
-            .with(|s| match s.add_id_document(side.into(), &bytes) {
+            .with(|s| match s.add_id_document(side, &bytes) {
                 Ok(update) => Ok(update.into()),
                 // The person is told what to do in their language; the technical cause follows.
                 Err(e) => Err(match s.id_photo_message(&e) {
@@ -369,98 +339,16 @@ impl EnrollmentSession {
             .with(|s| Ok(s.continue_without_more_documents()?.into()))
     }
 
-    /// One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
-    /// the boundary; [`EnrollmentSession::push_frame_bytes`] borrows them instead.
-    ///
-    /// Errors: [`LifecertError::BadInput`] for a malformed frame, before the face phases or
-    /// after the end.
-    pub fn push_frame(
-        &self,
-        frame: FrameInput,
-        timestamp_ms: u64,
-    ) -> Result<EnrollmentUpdate, LifecertError> {
-        let _span = tracing::debug_span!("ffi_enrollment_frame", timestamp_ms).entered();
-        self.frame(&frame.to_core()?, timestamp_ms)
-    }
-
-    /// One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
-    /// `layout`, read in place without a copy (see
-    /// `CertificationSession.push_frame_bytes`).
-    ///
-    /// Errors: as [`EnrollmentSession::push_frame`].
-    pub fn push_frame_bytes(
-        &self,
-        data: &[u8],
-        layout: FrameLayout,
-        timestamp_ms: u64,
-    ) -> Result<EnrollmentUpdate, LifecertError> {
-        let _span = tracing::debug_span!("ffi_enrollment_frame", timestamp_ms).entered();
-        self.frame(&layout.frame(data)?, timestamp_ms)
-    }
-
-    /// Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
-    /// `timestamp_ms` (chunks of any size up to 10 s).
-    ///
-    /// Errors: [`LifecertError::BadInput`] for an empty or too long chunk, before the face
-    /// phases or after the end.
-    pub fn push_audio(
-        &self,
-        pcm: Vec<i16>,
-        timestamp_ms: u64,
-    ) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.push_audio(&pcm, at(timestamp_ms)?)?.into()))
-    }
-
-    /// The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
-    ///
-    /// Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
-    pub fn prompt_started(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.prompt_started(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`.
-    ///
-    /// Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
-    pub fn prompt_finished(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.prompt_finished(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The time now, when nothing else arrives (lets timeouts fire).
-    ///
-    /// Errors: [`LifecertError::BadInput`] before the face phases or after the end.
-    pub fn tick(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session.with(|s| Ok(s.tick(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The input has ended (a recording ran out): decides with what has arrived.
-    ///
-    /// Errors: [`LifecertError::BadInput`] before the face phases or after the end.
-    pub fn end_of_input(&self, timestamp_ms: u64) -> Result<EnrollmentUpdate, LifecertError> {
-        self.session
-            .with(|s| Ok(s.end_of_input(at(timestamp_ms)?)?.into()))
-    }
-
-    /// The phase the session is in.
-    pub fn phase(&self) -> SessionPhase {
-        self.session.peek().phase().into()
-    }
-
-    /// The outcome, once the session is finished.
-    pub fn outcome(&self) -> Option<EnrollmentOutcome> {
-        self.session.peek().outcome().cloned().map(Into::into)
-    }
-
     /// The text to show and say for the current phase (the consent or ID-photo request;
     /// `None` in the face phases).
     pub fn current_request(&self) -> Option<Utterance> {
         self.session.peek().current_request().map(Into::into)
     }
-
-    /// The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
-    pub fn language(&self) -> String {
-        self.language.tag().to_owned()
-    }
 }
+
+export_session_calls!(
+    EnrollmentSession,
+    EnrollmentUpdate,
+    EnrollmentOutcome,
+    "enrollment"
+);

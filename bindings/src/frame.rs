@@ -16,11 +16,12 @@
 //! record, which is why it cannot be a field of [`FrameInput`].
 
 use crate::error::LifecertError;
-use lifecert_core::image::frame::{Frame, PixelFormat as CorePixelFormat, Rotation};
+pub use lifecert_core::image::frame::PixelFormat;
+use lifecert_core::image::frame::{Frame, Rotation};
 
 /// How the pixels of a [`FrameInput`] are stored. Plane order and sizes are documented in
 /// `lifecert_core::image::frame`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum PixelFormat {
     /// Packed R, G, B, A bytes (Android `Bitmap.Config.ARGB_8888` in memory, CameraX
     /// `OUTPUT_IMAGE_FORMAT_RGBA_8888`). Alpha is ignored. One plane.
@@ -37,19 +38,6 @@ pub enum PixelFormat {
     Nv12,
     /// YUV 4:2:0, Y, U and V planes. Three planes.
     I420,
-}
-
-impl From<PixelFormat> for CorePixelFormat {
-    fn from(f: PixelFormat) -> Self {
-        match f {
-            PixelFormat::Rgba8 => CorePixelFormat::Rgba8,
-            PixelFormat::Bgra8 => CorePixelFormat::Bgra8,
-            PixelFormat::Rgb8 => CorePixelFormat::Rgb8,
-            PixelFormat::Nv21 => CorePixelFormat::Nv21,
-            PixelFormat::Nv12 => CorePixelFormat::Nv12,
-            PixelFormat::I420 => CorePixelFormat::I420,
-        }
-    }
 }
 
 /// One camera frame: the pixel bytes and how to read them.
@@ -136,7 +124,6 @@ fn core_frame<'a>(
     mirrored: bool,
 ) -> Result<Frame<'a>, LifecertError> {
     let rotation = Rotation::from_degrees(rotation_degrees)?;
-    let format = format.into();
     let frame = if row_strides.is_empty() {
         Frame::packed(data, width, height, format, rotation, mirrored)?
     } else {

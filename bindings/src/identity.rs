@@ -2,11 +2,12 @@
 //! function over [`lifecert_core::identity::person::IdNumber`].
 
 use crate::error::LifecertError;
-use lifecert_core::identity::person::{self as identity, Date, IdNumber};
+pub use lifecert_core::identity::person::IdKind;
+use lifecert_core::identity::person::{Date, IdNumber};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Which document an ID number belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum IdKind {
     /// Mainland resident identity card, 18 characters (GB 11643-1999).
     MainlandResident,
@@ -44,21 +45,9 @@ pub fn validate_id_number(text: String) -> Result<IdCheck, LifecertError> {
 
 fn check_id_number(text: &str, today: Date) -> Result<IdCheck, LifecertError> {
     let id = IdNumber::parse(text, today)?;
-    let kind = match id.kind() {
-        identity::IdKind::MainlandResident => IdKind::MainlandResident,
-        identity::IdKind::MainlandResidentLegacy15 => IdKind::MainlandResidentLegacy15,
-        identity::IdKind::HongKongResidencePermit => IdKind::HongKongResidencePermit,
-        identity::IdKind::MacaoResidencePermit => IdKind::MacaoResidencePermit,
-        identity::IdKind::TaiwanResidencePermit => IdKind::TaiwanResidencePermit,
-        other => {
-            return Err(LifecertError::internal(format!(
-                "ID kind {other:?} is not exposed by the bindings yet"
-            )))
-        }
-    };
     Ok(IdCheck {
         masked: id.masked(),
-        kind,
+        kind: id.kind(),
         birth_year: id.birth_date().year(),
     })
 }

@@ -55,7 +55,8 @@ pub use keys::{
 pub use logging::{clear_log_sink, set_log_sink, LogLevel, LogSink};
 pub use review::review_text;
 pub use session::{
-    Action, ActionPrompt, LivenessReport, SessionPhase, Utterance, UtteranceKind, MAX_TIMESTAMP_MS,
+    Action, ActionPrompt, LivenessReport, Phase as SessionPhase, Utterance, UtteranceKind,
+    MAX_TIMESTAMP_MS,
 };
 
 uniffi::setup_scaffolding!();

@@ -5,16 +5,19 @@
 
 use crate::engine::FaceBox;
 use crate::error::LifecertError;
-use lifecert_core::api::session::{
-    self as core_session, Phase, UtteranceKind as CoreUtteranceKind,
-};
-use lifecert_core::liveness::challenge::Action as CoreAction;
+use lifecert_core::api::session as core_session;
+use lifecert_core::api::session::SessionUpdate;
+pub use lifecert_core::api::session::{Phase, UtteranceKind};
+pub use lifecert_core::liveness::challenge::Action;
 use lifecert_core::liveness::sequencer::{ChallengeEvidence, Verdict, VoiceMatch};
+use lifecert_core::Session;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// Where a session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-pub enum SessionPhase {
+#[uniffi::remote(Enum)]
+#[uniffi(name = "SessionPhase")]
+pub enum Phase {
     /// Enrolment: waiting for the person's consent (`give_consent`).
     Consent,
     /// Enrolment: waiting for the ID-card photos (`add_id_document`) or their skipping
@@ -34,23 +37,8 @@ pub enum SessionPhase {
     Finished,
 }
 
-impl From<Phase> for SessionPhase {
-    fn from(p: Phase) -> Self {
-        match p {
-            Phase::Consent => SessionPhase::Consent,
-            Phase::IdDocuments => SessionPhase::IdDocuments,
-            Phase::Positioning => SessionPhase::Positioning,
-            Phase::Liveness => SessionPhase::Liveness,
-            Phase::Capture => SessionPhase::Capture,
-            Phase::VoiceDigits => SessionPhase::VoiceDigits,
-            Phase::Matching => SessionPhase::Matching,
-            Phase::Finished => SessionPhase::Finished,
-        }
-    }
-}
-
 /// What kind of text an [`Utterance`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum UtteranceKind {
     /// A positioning instruction.
     Instruction,
@@ -65,19 +53,6 @@ pub enum UtteranceKind {
     Result,
     /// The confirmation SMS that will follow (the authority sends it).
     Sms,
-}
-
-impl From<CoreUtteranceKind> for UtteranceKind {
-    fn from(k: CoreUtteranceKind) -> Self {
-        match k {
-            CoreUtteranceKind::Instruction => UtteranceKind::Instruction,
-            CoreUtteranceKind::Hint => UtteranceKind::Hint,
-            CoreUtteranceKind::Prompt => UtteranceKind::Prompt,
-            CoreUtteranceKind::Notice => UtteranceKind::Notice,
-            CoreUtteranceKind::Result => UtteranceKind::Result,
-            CoreUtteranceKind::Sms => UtteranceKind::Sms,
-        }
-    }
 }
 
 /// A text to show or speak, in the session's language.
@@ -97,13 +72,13 @@ impl From<core_session::Utterance> for Utterance {
         Utterance {
             message_id: u.message_id,
             text: u.text,
-            kind: u.kind.into(),
+            kind: u.kind,
         }
     }
 }
 
 /// A face action the person is asked to perform (enrolment's liveness step).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum Action {
     /// Close and reopen both eyes.
     Blink,
@@ -115,30 +90,6 @@ pub enum Action {
     TurnRight,
     /// Nod (pitch down and back up).
     Nod,
-}
-
-impl From<Action> for CoreAction {
-    fn from(a: Action) -> Self {
-        match a {
-            Action::Blink => CoreAction::Blink,
-            Action::OpenMouth => CoreAction::OpenMouth,
-            Action::TurnLeft => CoreAction::TurnLeft,
-            Action::TurnRight => CoreAction::TurnRight,
-            Action::Nod => CoreAction::Nod,
-        }
-    }
-}
-
-impl From<CoreAction> for Action {
-    fn from(a: CoreAction) -> Self {
-        match a {
-            CoreAction::Blink => Action::Blink,
-            CoreAction::OpenMouth => Action::OpenMouth,
-            CoreAction::TurnLeft => Action::TurnLeft,
-            CoreAction::TurnRight => Action::TurnRight,
-            CoreAction::Nod => Action::Nod,
-        }
-    }
 }
 
 /// The action to show (icon or animation) during an action challenge.
@@ -155,7 +106,7 @@ pub struct ActionPrompt {
 impl From<core_session::ActionPrompt> for ActionPrompt {
     fn from(p: core_session::ActionPrompt) -> Self {
         ActionPrompt {
-            action: p.action.into(),
+            action: p.action,
             index: u32::try_from(p.index).unwrap_or(u32::MAX),
             total: u32::try_from(p.total).unwrap_or(u32::MAX),
         }
@@ -211,9 +162,7 @@ impl From<&Verdict> for LivenessReport {
         let ev = &v.evidence;
         let (digits, actions) = match &ev.challenge {
             ChallengeEvidence::Digits { digits, .. } => (digits.clone(), Vec::new()),
-            ChallengeEvidence::Actions { actions, .. } => {
-                (Vec::new(), actions.iter().map(|&a| a.into()).collect())
-            }
+            ChallengeEvidence::Actions { actions, .. } => (Vec::new(), actions.clone()),
         };
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         LivenessReport {
@@ -266,13 +215,13 @@ pub const MAX_TIMESTAMP_MS: u64 = (1 << 53) - 1;
 /// A session timestamp given by the shell (milliseconds of its clock, see
 /// [`MAX_TIMESTAMP_MS`]); larger ones are [`LifecertError::BadInput`]. A timestamp earlier
 /// than the previous one is not an error: the sessions treat it as equal to the latest.
-pub(crate) fn at(timestamp_ms: u64) -> Result<std::time::Duration, LifecertError> {
+pub(crate) fn at(timestamp_ms: u64) -> Result<Duration, LifecertError> {
     if timestamp_ms > MAX_TIMESTAMP_MS {
         return Err(LifecertError::bad_input(format!(
             "timestamp {timestamp_ms} ms is beyond the largest accepted ({MAX_TIMESTAMP_MS} ms)"
         )));
     }
-    Ok(std::time::Duration::from_millis(timestamp_ms))
+    Ok(Duration::from_millis(timestamp_ms))
 }
 
 /// A core session behind a lock, so that the foreign side may call it from any thread
@@ -318,6 +267,159 @@ impl<S> SessionCell<S> {
     }
 }
 
+impl<S: Session> SessionCell<S> {
+    /// One timed input of the session (a frame, audio, a prompt's timing, a tick, the end of
+    /// the input) at `timestamp_ms`, through [`Session`]: the update in its FFI form.
+    pub(crate) fn input<U>(
+        &self,
+        timestamp_ms: u64,
+        call: impl FnOnce(&mut S, Duration) -> lifecert_core::Result<SessionUpdate<S::Outcome>>,
+    ) -> Result<U, LifecertError>
+    where
+        U: From<SessionUpdate<S::Outcome>>,
+    {
+        self.with(|s| Ok(call(s, at(timestamp_ms)?)?.into()))
+    }
+
+    /// The outcome in its FFI form, once the session is finished (readable even after an
+    /// internal fault).
+    pub(crate) fn outcome<O: From<S::Outcome>>(&self) -> Option<O> {
+        Session::outcome(&*self.peek()).cloned().map(O::from)
+    }
+}
+
+/// The calls every session takes, exported once for both (`$session` has the fields
+/// `session: SessionCell<core session>` and `language: Language`; `$update` and `$outcome`
+/// are its FFI update and outcome, `$name` names its tracing spans). uniffi needs a
+/// concrete `#[uniffi::export] impl` block per object, so this macro writes them; the calls
+/// themselves go through [`Session`] and [`SessionCell::input`], so the enrolment and the
+/// certification cannot drift apart.
+macro_rules! export_session_calls {
+    ($session:ident, $update:ident, $outcome:ident, $name:literal) => {
+        #[uniffi::export]
+        impl $session {
+            /// One camera frame captured at `timestamp_ms`. The frame's bytes are copied
+            /// across the boundary; `push_frame_bytes` borrows them instead.
+            ///
+            /// Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
+            /// takes no frames (an enrolment's consent and ID-photo phases) or after the end.
+            pub fn push_frame(
+                &self,
+                frame: $crate::frame::FrameInput,
+                timestamp_ms: u64,
+            ) -> Result<$update, $crate::error::LifecertError> {
+                let _span =
+                    tracing::debug_span!(concat!("ffi_", $name, "_frame"), timestamp_ms).entered();
+                let frame = frame.to_core()?;
+                self.session.input(timestamp_ms, |s, t| {
+                    lifecert_core::Session::push_frame(s, &frame, t)
+                })
+            }
+
+            /// One camera frame captured at `timestamp_ms`, its pixels in `data` as
+            /// described by `layout`. The bytes are read in place, not copied (Kotlin: a
+            /// *direct* `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`;
+            /// Python: `bytes`); they must not change during the call.
+            ///
+            /// Errors: as `push_frame`.
+            pub fn push_frame_bytes(
+                &self,
+                data: &[u8],
+                layout: $crate::frame::FrameLayout,
+                timestamp_ms: u64,
+            ) -> Result<$update, $crate::error::LifecertError> {
+                let _span =
+                    tracing::debug_span!(concat!("ffi_", $name, "_frame"), timestamp_ms).entered();
+                let frame = layout.frame(data)?;
+                self.session.input(timestamp_ms, |s, t| {
+                    lifecert_core::Session::push_frame(s, &frame, t)
+                })
+            }
+
+            /// Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
+            /// `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
+            ///
+            /// Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
+            /// that takes no audio (an enrolment's consent and ID-photo phases) or after the
+            /// end.
+            pub fn push_audio(
+                &self,
+                pcm: Vec<i16>,
+                timestamp_ms: u64,
+            ) -> Result<$update, $crate::error::LifecertError> {
+                let _span =
+                    tracing::trace_span!(concat!("ffi_", $name, "_audio"), timestamp_ms).entered();
+                self.session.input(timestamp_ms, |s, t| {
+                    lifecert_core::Session::push_audio(s, &pcm, t)
+                })
+            }
+
+            /// The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
+            ///
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+            /// liveness and voice phases).
+            pub fn prompt_started(
+                &self,
+                timestamp_ms: u64,
+            ) -> Result<$update, $crate::error::LifecertError> {
+                self.session
+                    .input(timestamp_ms, lifecert_core::Session::prompt_started)
+            }
+
+            /// The shell's text-to-speech finished speaking the last prompt, at
+            /// `timestamp_ms`: the answer is timed from here.
+            ///
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+            /// liveness and voice phases).
+            pub fn prompt_finished(
+                &self,
+                timestamp_ms: u64,
+            ) -> Result<$update, $crate::error::LifecertError> {
+                self.session
+                    .input(timestamp_ms, lifecert_core::Session::prompt_finished)
+            }
+
+            /// The time now, when no frame or audio arrives (lets timeouts fire).
+            ///
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+            /// its face phases).
+            pub fn tick(&self, timestamp_ms: u64) -> Result<$update, $crate::error::LifecertError> {
+                self.session
+                    .input(timestamp_ms, lifecert_core::Session::tick)
+            }
+
+            /// The input has ended (a recording ran out, the camera closed): decides with
+            /// what has arrived.
+            ///
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+            /// its face phases).
+            pub fn end_of_input(
+                &self,
+                timestamp_ms: u64,
+            ) -> Result<$update, $crate::error::LifecertError> {
+                self.session
+                    .input(timestamp_ms, lifecert_core::Session::end_of_input)
+            }
+
+            /// The phase the session is in.
+            pub fn phase(&self) -> $crate::session::Phase {
+                self.session.peek().phase()
+            }
+
+            /// The outcome, once the session is finished.
+            pub fn outcome(&self) -> Option<$outcome> {
+                self.session.outcome()
+            }
+
+            /// The BCP-47 tag of the session's language (`zh-Hans`, `zh-Hant` or `en`).
+            pub fn language(&self) -> String {
+                self.language.tag().to_owned()
+            }
+        }
+    };
+}
+pub(crate) use export_session_calls;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,13 +449,5 @@ mod tests {
             other => panic!("expected Internal, got {other:?}"),
         }
         assert_eq!(*cell.peek(), 99, "still readable");
-    }
-
-    #[test]
-    fn phases_and_actions_map_one_to_one() {
-        assert_eq!(SessionPhase::from(Phase::Finished), SessionPhase::Finished);
-        for a in CoreAction::ALL {
-            assert_eq!(CoreAction::from(Action::from(a)), a);
-        }
     }
 }

@@ -5,20 +5,16 @@
 mod common;
 
 use lifecert_core::api::attestation::{
-    sign_attestation, verify_attestation, Attestation, AttestationError, ChallengeOrigin,
-    ConfigProfile, InMemoryNonceLedger, LivenessSummary, PerformedBy, ATTESTATION_PURPOSE,
-    ATTESTATION_VERSION, MAX_ENVELOPE_BYTES,
+    sign_attestation, verify_attestation, Attestation, AttestationError, InMemoryNonceLedger,
+    ATTESTATION_PURPOSE, MAX_ENVELOPE_BYTES,
 };
 use lifecert_core::crypto::sealing::{sign_canonical, SigningKeyPair};
 use lifecert_core::identity::id_document::{
     check_jpeg_complete, DocumentSide, IdDocumentChecker, IdDocumentError,
 };
-use lifecert_core::identity::person::{Date, SubjectReference};
+use lifecert_core::identity::person::Date;
 use lifecert_core::image::decode::{decode_image, DecodeError, ImageLimitError};
-use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
-use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
-use lifecert_core::matching::templates::MatchResult;
-use lifecert_core::model::assets::ModelInfo;
+use lifecert_core::liveness::challenge::Nonce;
 use lifecert_core::Config;
 use lifecert_test_support::png_chunk as chunk;
 use std::io::{Cursor, Write};
@@ -26,41 +22,8 @@ use std::sync::OnceLock;
 
 fn attestation(year: u16) -> Attestation {
     Attestation {
-        version: ATTESTATION_VERSION,
-        subject: SubjectReference::from_bytes([9; 32]),
-        performed_by: PerformedBy::Subject,
         certification_year: year,
-        time: 1_796_184_000,
-        server_nonce: Nonce([1; 16]),
-        challenge: DigitChallenge {
-            nonce: Nonce([2; 16]),
-            digits: vec![2, 5, 8],
-        },
-        challenge_origin: ChallengeOrigin::Drawn,
-        profile: ConfigProfile::Production,
-        liveness: LivenessSummary {
-            av_sync: 0.58,
-            digit_check: DigitCheck::VoiceTemplates,
-            digits_heard: 3,
-            digits_matched: 3,
-            voice: VoiceMatch::Checked {
-                similarity: 0.81,
-                threshold: 0.72,
-            },
-            prompt_mode: PromptMode::AllAtOnce,
-            speech_onset_ms: 380,
-            face_continuity: 1.0,
-            pad_score: None,
-        },
-        face_match: MatchResult {
-            distance: 0.41,
-            threshold: 0.55,
-            accepted: true,
-        },
-        models: vec![ModelInfo {
-            file: "dlib_face_descriptor.onnx".into(),
-            sha256: "cd".repeat(32),
-        }],
+        ..Attestation::example()
     }
 }
 

@@ -4,16 +4,15 @@
 
 use image::RgbImage;
 use lifecert_core::api::attestation::{
-    sign_attestation, verify_attestation, Attestation, ChallengeOrigin, ConfigProfile,
-    InMemoryNonceLedger, LivenessSummary, PerformedBy, ProxyRelation, ATTESTATION_VERSION,
+    sign_attestation, verify_attestation, Attestation, InMemoryNonceLedger, PerformedBy,
+    ProxyRelation,
 };
 use lifecert_core::crypto::sealing::{canonical_json, Signed, SigningKeyPair};
 use lifecert_core::identity::person::SubjectReference;
 use lifecert_core::image::frame::{Frame, PixelFormat, Rotation};
 use lifecert_core::liveness::challenge::{DigitChallenge, Nonce};
-use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
+use lifecert_core::liveness::sequencer::VoiceMatch;
 use lifecert_core::matching::templates::MatchResult;
-use lifecert_core::model::assets::ModelInfo;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -147,8 +146,7 @@ fn attestations() -> impl Strategy<Value = Attestation> {
         .prop_filter_map(
             "digits must form a valid challenge",
             |(subject, performed_by, year, time, nonce, digits, (av, cont, pad, onset), (d, t))| {
-                let a = Attestation {
-                    version: ATTESTATION_VERSION,
+                let mut a = Attestation {
                     subject: SubjectReference::from_bytes(subject),
                     performed_by,
                     certification_year: year,
@@ -158,32 +156,23 @@ fn attestations() -> impl Strategy<Value = Attestation> {
                         nonce: Nonce([nonce[0] ^ 0x55; 16]),
                         digits: digits.clone(),
                     },
-                    challenge_origin: ChallengeOrigin::Drawn,
-                    profile: ConfigProfile::Production,
-                    liveness: LivenessSummary {
-                        av_sync: av,
-                        digit_check: DigitCheck::VoiceTemplates,
-                        digits_heard: digits.len() as u32,
-                        digits_matched: digits.len() as u32,
-                        voice: VoiceMatch::Checked {
-                            similarity: cont,
-                            threshold: 0.72,
-                        },
-                        prompt_mode: PromptMode::AllAtOnce,
-                        speech_onset_ms: onset,
-                        face_continuity: cont,
-                        pad_score: pad,
-                    },
                     face_match: MatchResult {
                         distance: d,
                         threshold: t,
                         accepted: d <= t,
                     },
-                    models: vec![ModelInfo {
-                        file: "m.onnx".into(),
-                        sha256: "ab".repeat(32),
-                    }],
+                    ..Attestation::example()
                 };
+                let l = &mut a.liveness;
+                l.av_sync = av;
+                (l.digits_heard, l.digits_matched) = (digits.len() as u32, digits.len() as u32);
+                l.voice = VoiceMatch::Checked {
+                    similarity: cont,
+                    threshold: 0.72,
+                };
+                l.speech_onset_ms = onset;
+                l.face_continuity = cont;
+                l.pad_score = pad;
                 a.validate().is_ok().then_some(a)
             },
         )

@@ -748,48 +748,22 @@ fn template_seeds(out: &mut Seeds) {
 
 fn attestation_seeds(out: &mut Seeds) {
     use lifecert_core::api::attestation::{
-        Attestation, ChallengeOrigin, ConfigProfile, LivenessSummary, PerformedBy, ProxyRelation,
-        ATTESTATION_VERSION,
+        Attestation, ChallengeOrigin, PerformedBy, ProxyRelation,
     };
-    use lifecert_core::liveness::sequencer::{DigitCheck, PromptMode, VoiceMatch};
-    use lifecert_core::matching::templates::MatchResult;
-    let attestation = |nonce: u8, supplied: bool, performed_by: PerformedBy| Attestation {
-        version: ATTESTATION_VERSION,
-        subject: subject(),
-        performed_by,
-        certification_year: 2026,
-        time: NOW,
-        server_nonce: Nonce([nonce; 16]),
-        challenge: DigitChallenge {
-            nonce: Nonce([6; 16]),
-            digits: vec![2, 5, 8],
-        },
-        challenge_origin: if supplied {
-            ChallengeOrigin::Supplied
-        } else {
-            ChallengeOrigin::Drawn
-        },
-        profile: ConfigProfile::Production,
-        liveness: LivenessSummary {
-            av_sync: 0.58,
-            digit_check: DigitCheck::VoiceTemplates,
-            digits_heard: 3,
-            digits_matched: 3,
-            voice: VoiceMatch::Checked {
-                similarity: 0.81,
-                threshold: 0.72,
-            },
-            prompt_mode: PromptMode::AllAtOnce,
-            speech_onset_ms: 380,
-            face_continuity: 1.0,
-            pad_score: Some(0.9),
-        },
-        face_match: MatchResult {
-            distance: 0.41,
-            threshold: 0.55,
-            accepted: true,
-        },
-        models: vec![descriptor_model()],
+
+    let attestation = |nonce: u8, supplied: bool, performed_by: PerformedBy| {
+        let mut a = Attestation::example();
+        a.subject = subject();
+        a.performed_by = performed_by;
+        a.time = NOW;
+        a.server_nonce = Nonce([nonce; 16]);
+        a.challenge.nonce = Nonce([6; 16]);
+        if supplied {
+            a.challenge_origin = ChallengeOrigin::Supplied;
+        }
+        a.liveness.pad_score = Some(0.9);
+        a.models = vec![descriptor_model()];
+        a
     };
     // Mode 0: a signed envelope (nonce 0). Mode 1: its payload, signed by the body.
     let plain = attestation(0, false, PerformedBy::Subject);

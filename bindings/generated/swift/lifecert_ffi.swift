@@ -686,10 +686,11 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol CertificationSessionProtocol: AnyObject, Sendable {
     
     /**
-     * The input has ended (a recording ran out, the camera closed): decides with what
-     * has arrived.
+     * The input has ended (a recording ran out, the camera closed): decides with
+     * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
     func endOfInput(timestampMs: UInt64) throws  -> CertificationUpdate
     
@@ -709,17 +710,19 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
     func phase()  -> SessionPhase
     
     /**
-     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`:
-     * the answer is timed from here.
+     * The shell's text-to-speech finished speaking the last prompt, at
+     * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
     func promptFinished(timestampMs: UInt64) throws  -> CertificationUpdate
     
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
     func promptStarted(timestampMs: UInt64) throws  -> CertificationUpdate
     
@@ -727,32 +730,36 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
      * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
      * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
-     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk or after the end.
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
+     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * end.
      */
     func pushAudio(pcm: [Int16], timestampMs: UInt64) throws  -> CertificationUpdate
     
     /**
-     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
-     * the boundary; [`CertificationSession::push_frame_bytes`] borrows them instead.
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied
+     * across the boundary; `push_frame_bytes` borrows them instead.
      *
-     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
+     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
      */
     func pushFrame(frame: FrameInput, timestampMs: UInt64) throws  -> CertificationUpdate
     
     /**
-     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
-     * `layout`. The bytes are read in place, not copied (Kotlin: a *direct*
-     * `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`; Python: `bytes`);
-     * they must not change during the call.
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as
+     * described by `layout`. The bytes are read in place, not copied (Kotlin: a
+     * *direct* `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`;
+     * Python: `bytes`); they must not change during the call.
      *
-     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     * Errors: as `push_frame`.
      */
     func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64) throws  -> CertificationUpdate
     
     /**
      * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
     func tick(timestampMs: UInt64) throws  -> CertificationUpdate
     
@@ -823,10 +830,11 @@ open class CertificationSession: CertificationSessionProtocol, @unchecked Sendab
 
     
     /**
-     * The input has ended (a recording ran out, the camera closed): decides with what
-     * has arrived.
+     * The input has ended (a recording ran out, the camera closed): decides with
+     * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
 open func endOfInput(timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -875,10 +883,11 @@ open func phase() -> SessionPhase  {
 }
     
     /**
-     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`:
-     * the answer is timed from here.
+     * The shell's text-to-speech finished speaking the last prompt, at
+     * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
 open func promptFinished(timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -893,7 +902,8 @@ open func promptFinished(timestampMs: UInt64)throws  -> CertificationUpdate  {
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
 open func promptStarted(timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -909,7 +919,9 @@ open func promptStarted(timestampMs: UInt64)throws  -> CertificationUpdate  {
      * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
      * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
-     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk or after the end.
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
+     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * end.
      */
 open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -923,10 +935,11 @@ open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> CertificationUp
 }
     
     /**
-     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
-     * the boundary; [`CertificationSession::push_frame_bytes`] borrows them instead.
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied
+     * across the boundary; `push_frame_bytes` borrows them instead.
      *
-     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
+     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
      */
 open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -940,12 +953,12 @@ open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> Certificat
 }
     
     /**
-     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
-     * `layout`. The bytes are read in place, not copied (Kotlin: a *direct*
-     * `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`; Python: `bytes`);
-     * they must not change during the call.
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as
+     * described by `layout`. The bytes are read in place, not copied (Kotlin: a
+     * *direct* `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`;
+     * Python: `bytes`); they must not change during the call.
      *
-     * Errors: [`LifecertError::BadInput`] for a malformed frame or after the end.
+     * Errors: as `push_frame`.
      */
 open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -964,7 +977,8 @@ open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)th
     /**
      * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
 open func tick(timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1332,9 +1346,11 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
     func currentRequest()  -> Utterance?
     
     /**
-     * The input has ended (a recording ran out): decides with what has arrived.
+     * The input has ended (a recording ran out, the camera closed): decides with
+     * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
     func endOfInput(timestampMs: UInt64) throws  -> EnrollmentUpdate
     
@@ -1361,50 +1377,56 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
     func phase()  -> SessionPhase
     
     /**
-     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`.
+     * The shell's text-to-speech finished speaking the last prompt, at
+     * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
     func promptFinished(timestampMs: UInt64) throws  -> EnrollmentUpdate
     
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
     func promptStarted(timestampMs: UInt64) throws  -> EnrollmentUpdate
     
     /**
      * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
-     * `timestamp_ms` (chunks of any size up to 10 s).
+     * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
-     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, before the face
-     * phases or after the end.
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
+     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * end.
      */
     func pushAudio(pcm: [Int16], timestampMs: UInt64) throws  -> EnrollmentUpdate
     
     /**
-     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
-     * the boundary; [`EnrollmentSession::push_frame_bytes`] borrows them instead.
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied
+     * across the boundary; `push_frame_bytes` borrows them instead.
      *
-     * Errors: [`LifecertError::BadInput`] for a malformed frame, before the face phases or
-     * after the end.
+     * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
+     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
      */
     func pushFrame(frame: FrameInput, timestampMs: UInt64) throws  -> EnrollmentUpdate
     
     /**
-     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
-     * `layout`, read in place without a copy (see
-     * `CertificationSession.push_frame_bytes`).
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as
+     * described by `layout`. The bytes are read in place, not copied (Kotlin: a
+     * *direct* `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`;
+     * Python: `bytes`); they must not change during the call.
      *
-     * Errors: as [`EnrollmentSession::push_frame`].
+     * Errors: as `push_frame`.
      */
     func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64) throws  -> EnrollmentUpdate
     
     /**
-     * The time now, when nothing else arrives (lets timeouts fire).
+     * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
     func tick(timestampMs: UInt64) throws  -> EnrollmentUpdate
     
@@ -1523,9 +1545,11 @@ open func currentRequest() -> Utterance?  {
 }
     
     /**
-     * The input has ended (a recording ran out): decides with what has arrived.
+     * The input has ended (a recording ran out, the camera closed): decides with
+     * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
 open func endOfInput(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1589,9 +1613,11 @@ open func phase() -> SessionPhase  {
 }
     
     /**
-     * The shell's text-to-speech finished speaking the last prompt, at `timestamp_ms`.
+     * The shell's text-to-speech finished speaking the last prompt, at
+     * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
 open func promptFinished(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1606,7 +1632,8 @@ open func promptFinished(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] outside the liveness and voice phases.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * liveness and voice phases).
      */
 open func promptStarted(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1620,10 +1647,11 @@ open func promptStarted(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     
     /**
      * Microphone audio: 16 kHz mono 16-bit PCM whose first sample was captured at
-     * `timestamp_ms` (chunks of any size up to 10 s).
+     * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
-     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, before the face
-     * phases or after the end.
+     * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
+     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * end.
      */
 open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1637,11 +1665,11 @@ open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> EnrollmentUpdat
 }
     
     /**
-     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied across
-     * the boundary; [`EnrollmentSession::push_frame_bytes`] borrows them instead.
+     * One camera frame captured at `timestamp_ms`. The frame's bytes are copied
+     * across the boundary; `push_frame_bytes` borrows them instead.
      *
-     * Errors: [`LifecertError::BadInput`] for a malformed frame, before the face phases or
-     * after the end.
+     * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
+     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
      */
 open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1655,11 +1683,12 @@ open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> Enrollment
 }
     
     /**
-     * One camera frame captured at `timestamp_ms`, its pixels in `data` as described by
-     * `layout`, read in place without a copy (see
-     * `CertificationSession.push_frame_bytes`).
+     * One camera frame captured at `timestamp_ms`, its pixels in `data` as
+     * described by `layout`. The bytes are read in place, not copied (Kotlin: a
+     * *direct* `java.nio.ByteBuffer`, e.g. CameraX's plane buffer; Swift: `Data`;
+     * Python: `bytes`); they must not change during the call.
      *
-     * Errors: as [`EnrollmentSession::push_frame`].
+     * Errors: as `push_frame`.
      */
 open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1676,9 +1705,10 @@ open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)th
 }
     
     /**
-     * The time now, when nothing else arrives (lets timeouts fire).
+     * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] before the face phases or after the end.
+     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * its face phases).
      */
 open func tick(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -7300,7 +7330,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_func_review_text() != 52728) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_end_of_input() != 38278) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_end_of_input() != 46185) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_certificationsession_language() != 11530) {
@@ -7312,22 +7342,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_certificationsession_phase() != 26760) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_finished() != 15540) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_finished() != 35634) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_started() != 38838) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_started() != 29627) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_audio() != 32774) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_audio() != 19791) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame() != 44373) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame() != 56188) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame_bytes() != 40180) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame_bytes() != 24071) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_tick() != 59837) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_tick() != 13571) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_engine_certification_session() != 4724) {
@@ -7363,7 +7393,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_current_request() != 42752) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_end_of_input() != 45628) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_end_of_input() != 18627) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_give_consent() != 13219) {
@@ -7378,22 +7408,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_phase() != 56656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_finished() != 57961) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_finished() != 47269) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_started() != 63671) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_started() != 12689) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_audio() != 2334) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_audio() != 24515) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame() != 11904) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame() != 23150) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame_bytes() != 10028) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame_bytes() != 6451) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_tick() != 18940) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_tick() != 27006) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_constructor_engine_new() != 23051) {

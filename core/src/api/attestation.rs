@@ -310,6 +310,50 @@ fn unit(v: f32) -> bool {
 }
 
 impl Attestation {
+    /// A complete, valid attestation with plausible figures: the subject certified in person
+    /// in 2026 with the drawn challenge 2-5-8, voice templates and an enrolled voice, and the
+    /// face matched. For documentation, tests and fuzz seeds (change the fields you need);
+    /// never signed by the engine.
+    pub fn example() -> Self {
+        Self {
+            version: ATTESTATION_VERSION,
+            subject: SubjectReference::from_bytes([9; 32]),
+            performed_by: PerformedBy::Subject,
+            certification_year: 2026,
+            time: 1_796_184_000,
+            server_nonce: Nonce([1; 16]),
+            challenge: DigitChallenge {
+                nonce: Nonce([2; 16]),
+                digits: vec![2, 5, 8],
+            },
+            challenge_origin: ChallengeOrigin::Drawn,
+            profile: ConfigProfile::Production,
+            liveness: LivenessSummary {
+                av_sync: 0.58,
+                digit_check: DigitCheck::VoiceTemplates,
+                digits_heard: 3,
+                digits_matched: 3,
+                voice: VoiceMatch::Checked {
+                    similarity: 0.81,
+                    threshold: 0.72,
+                },
+                prompt_mode: PromptMode::AllAtOnce,
+                speech_onset_ms: 380,
+                face_continuity: 1.0,
+                pad_score: None,
+            },
+            face_match: MatchResult {
+                distance: 0.41,
+                threshold: 0.55,
+                accepted: true,
+            },
+            models: vec![ModelInfo {
+                file: "dlib_face_descriptor.onnx".into(),
+                sha256: "cd".repeat(32),
+            }],
+        }
+    }
+
     /// Checks version and value ranges: challenge digits (3–6 valid digits; 1–6 when supplied), liveness
     /// numbers in range and consistent with the challenge, finite match figures whose
     /// verdict agrees with them, a sensible proxy relation, at least one model.
@@ -552,40 +596,12 @@ mod tests {
 
     fn sample(server_nonce: Nonce) -> Attestation {
         Attestation {
-            version: ATTESTATION_VERSION,
-            subject: SubjectReference::from_bytes([7; 32]),
             performed_by: PerformedBy::Proxy {
                 relation: ProxyRelation::Other("邻居 neighbour".into()),
             },
-            certification_year: 2025,
-            time: 1_750_000_000,
             server_nonce,
             challenge: DigitChallenge::generate(&DigitChallengeConfig::default()).unwrap(),
-            challenge_origin: ChallengeOrigin::Drawn,
-            profile: ConfigProfile::Production,
-            liveness: LivenessSummary {
-                av_sync: 0.62,
-                digit_check: DigitCheck::VoiceTemplates,
-                digits_heard: 3,
-                digits_matched: 3,
-                voice: VoiceMatch::Checked {
-                    similarity: 0.84,
-                    threshold: 0.7,
-                },
-                prompt_mode: PromptMode::AllAtOnce,
-                speech_onset_ms: 420,
-                face_continuity: 1.0,
-                pad_score: Some(0.93),
-            },
-            face_match: MatchResult {
-                distance: 0.38,
-                threshold: 0.55,
-                accepted: true,
-            },
-            models: vec![ModelInfo {
-                file: "dlib_face_descriptor.onnx".into(),
-                sha256: "ab".repeat(32),
-            }],
+            ..Attestation::example()
         }
     }
 

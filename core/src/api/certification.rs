@@ -23,11 +23,11 @@ use crate::api::attestation::{
 use crate::api::engine::Engine;
 use crate::api::error::Result;
 use crate::api::session::{
-    ms, present_liveness_event, utter, AudioStage, PadScores, Phase, SessionError, SessionUpdate,
-    Utterance, UtteranceKind, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE,
-    SESSION_POSITIONING_TIMEOUT,
+    ms, present_liveness_event, utter, PadScores, Phase, SessionError, SessionUpdate, Utterance,
+    UtteranceKind, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::audio::mfcc::MfccConfig;
+use crate::audio::stream::MicrophoneStream;
 use crate::capture::guide::{Guide, GuidedFrame};
 use crate::crypto::sealing::{PublicKey, SealingKey, SigningKeyPair};
 use crate::face::observation::FaceObservation;
@@ -277,7 +277,7 @@ pub struct CertificationSession {
     /// The enrolled voice, when given (its reference may be refreshed on success).
     voice: Option<VoiceProfile>,
     frames: Guide,
-    audio: AudioStage,
+    audio: MicrophoneStream,
     liveness: LivenessSession,
     phase: Phase,
     first_t: Option<Duration>,
@@ -389,7 +389,7 @@ impl CertificationSession {
         let gate = engine.config().session.positioning_gate;
         Ok(Self {
             frames: engine.guide()?,
-            audio: AudioStage::new(&engine),
+            audio: MicrophoneStream::new(engine.vad().stream()),
             engine,
             language: request.language,
             subject,
@@ -531,14 +531,10 @@ impl CertificationSession {
     /// Microphone audio: 16 kHz mono PCM whose first sample was captured at `t`.
     pub fn push_audio(&mut self, pcm: &[i16], t: Duration) -> Result<CertificationUpdate> {
         self.begin(t)?;
-        let heard = self.audio.push(&self.engine, pcm, t)?;
+        let heard = self.audio.push(pcm, t)?;
         let mut u = self.update();
         if self.liveness_started && self.phase == Phase::Liveness {
-            let mut events = self.liveness.push_audio(&heard.samples, heard.start);
-            events.extend(
-                self.liveness
-                    .push_vad_frames(&heard.frames, heard.stream_origin),
-            );
+            let events = self.liveness.push_heard(&heard);
             self.on_liveness(events, &mut u);
         }
         u.phase = self.phase;

@@ -22,15 +22,16 @@
 use crate::api::engine::Engine;
 use crate::api::error::Result;
 use crate::api::session::{
-    ms, present_liveness_event, utter, AudioStage, PadScores, Phase, SessionError, SessionUpdate,
-    Utterance, UtteranceKind, ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK, ENROL_ID_FRONT,
-    ENROL_NOT_FINISHED, ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_NOT_LIVE,
-    SESSION_POSITIONING_TIMEOUT,
+    ms, present_liveness_event, utter, PadScores, Phase, SessionError, SessionUpdate, Utterance,
+    UtteranceKind, ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK, ENROL_ID_FRONT, ENROL_NOT_FINISHED,
+    ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::api::voice_enrollment::{digit_templates_from, speaker_reference_from};
-use crate::audio::segments::speech_segments;
+use crate::audio::buffer::AudioBuffer;
+use crate::audio::segments::speech_spans;
 use crate::audio::segments::SpeechSegment;
-use crate::audio::vad::{VadFrame, SAMPLE_RATE_HZ};
+use crate::audio::stream::{MicrophoneStream, VoiceActivity};
+use crate::audio::vad::SAMPLE_RATE_HZ;
 use crate::audio::wav::pcm16_wav;
 use crate::capture::guide::{Guide, GuidedFrame};
 use crate::crypto::sealing::SealingKey;
@@ -257,16 +258,29 @@ pub enum EnrollmentOutcome {
 /// One answer of an [`EnrollmentSession`].
 pub type EnrollmentUpdate = SessionUpdate<EnrollmentOutcome>;
 
+/// Longest reading of "0 to 9" kept (the oldest audio goes first).
+const MAX_READING: Duration = Duration::from_secs(60);
+
 /// The reading of "0 to 9".
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct VoiceReading {
     attempt: u32,
     prompt_end: Option<Duration>,
-    /// Audio and VAD from the prompt's start, on the session clock.
-    start: Option<Duration>,
-    audio: Vec<f32>,
-    vad: Vec<VadFrame>,
-    vad_origin: Duration,
+    /// The reading's audio and voice activity, from the first chunk after the prompt, on the
+    /// session clock.
+    audio: AudioBuffer,
+    vad: Vec<VoiceActivity>,
+}
+
+impl Default for VoiceReading {
+    fn default() -> Self {
+        Self {
+            attempt: 0,
+            prompt_end: None,
+            audio: AudioBuffer::new(SAMPLE_RATE_HZ, MAX_READING),
+            vad: Vec::new(),
+        }
+    }
 }
 
 /// A running enrolment (see the module documentation). `Send`.
@@ -278,7 +292,7 @@ pub struct EnrollmentSession {
     now_unix: u64,
     voice_wanted: bool,
     frames: Guide,
-    audio: AudioStage,
+    audio: MicrophoneStream,
     liveness: Option<LivenessSession>,
     verdict: Option<Verdict>,
     builder: TemplateBuilder,
@@ -339,7 +353,7 @@ impl EnrollmentSession {
         };
         Ok(Self {
             frames: engine.guide()?,
-            audio: AudioStage::new(&engine),
+            audio: MicrophoneStream::new(engine.vad().stream()),
             builder: TemplateBuilder::new(engine.analyzer(), engine.config())?,
             engine,
             language: request.language,
@@ -692,7 +706,6 @@ impl EnrollmentSession {
     fn start_voice(&mut self, u: &mut EnrollmentUpdate, id: &str) {
         self.voice.attempt += 1;
         self.voice.prompt_end = None;
-        self.voice.start = None;
         self.voice.audio.clear();
         self.voice.vad.clear();
         if id != ENROL_READ_ALL_DIGITS {
@@ -727,30 +740,12 @@ impl EnrollmentSession {
                 Phase::VoiceDigits,
             ],
         )?;
-        let heard = self.audio.push(&self.engine, pcm, t)?;
+        let heard = self.audio.push(pcm, t)?;
         let mut u = self.update();
         if self.phase == Phase::VoiceDigits && self.voice.prompt_end.is_some() {
-            let start = *self.voice.start.get_or_insert(heard.start);
-            if self.voice.audio.is_empty() {
-                self.voice.vad_origin = heard.stream_origin;
-            }
-            let offset = ((heard.start.saturating_sub(start)).as_secs_f64()
-                * f64::from(SAMPLE_RATE_HZ))
-            .round() as usize;
-            self.voice
-                .audio
-                .resize(offset.min(SAMPLE_RATE_HZ as usize * 60), 0.0);
-            if offset < SAMPLE_RATE_HZ as usize * 60 {
-                self.voice.audio.extend(&heard.samples);
-            }
-            self.voice.vad.extend(heard.frames);
-            self.check_voice(
-                heard.start
-                    + Duration::from_secs_f64(
-                        heard.samples.len() as f64 / f64::from(SAMPLE_RATE_HZ),
-                    ),
-                &mut u,
-            );
+            self.voice.audio.write(&heard.samples, heard.start);
+            self.voice.vad.extend_from_slice(&heard.activity);
+            self.check_voice(heard.end(), &mut u);
         }
         Ok(u)
     }
@@ -852,24 +847,13 @@ impl EnrollmentSession {
             return;
         };
         let cfg = self.engine.config();
-        let chunk = f64::from(cfg.liveness.segments.chunk_s);
-        let probs: Vec<f32> = self.voice.vad.iter().map(|f| f.probability).collect();
-        let Ok(segments) = speech_segments(&probs, &cfg.liveness.segments) else {
+        let Ok(spans) = speech_spans(&self.voice.vad, &cfg.liveness.segments) else {
             return;
         };
-        // The probabilities start with the first VAD chunk recorded after the prompt, not
-        // with the audio stream (the microphone may have run since the session began).
-        let first = self
-            .voice
-            .vad_origin
-            .saturating_add(Duration::from_secs_f64(
-                self.voice.vad.first().map_or(0.0, |f| f.start_s.max(0.0)),
-            ));
-        let heard_until = first + Duration::from_secs_f64(probs.len() as f64 * chunk);
-        let at = |s: f32| first + Duration::from_secs_f64(f64::from(s.max(0.0)));
-        let answer: Vec<(Duration, Duration)> = segments
+        let heard_until = self.voice.vad.last().map_or(prompt_end, |v| v.end);
+        let answer: Vec<(Duration, Duration)> = spans
             .iter()
-            .map(|s| (at(s.start_s), at(s.end_s)))
+            .map(|s| (s.start, s.end))
             .filter(|(_, e)| *e > prompt_end)
             .collect();
         let done = answer.len() >= 10
@@ -880,15 +864,15 @@ impl EnrollmentSession {
         if !(done || over) {
             return;
         }
-        let start = self.voice.start.unwrap_or(prompt_end);
+        let audio = &self.voice.audio;
         let segments: Vec<SpeechSegment> = answer
             .iter()
-            .map(|(s, e)| SpeechSegment {
-                start_s: s.saturating_sub(start).as_secs_f32(),
-                end_s: e.saturating_sub(start).as_secs_f32(),
+            .map(|&(s, e)| SpeechSegment {
+                start_s: audio.seconds_at(s),
+                end_s: audio.seconds_at(e),
             })
             .collect();
-        let digits = digit_templates_from(&self.voice.audio, &segments);
+        let digits = digit_templates_from(self.voice.audio.samples(), &segments);
         let last_try = self.voice.attempt >= cfg.session.voice_attempts;
         if digits.is_none() && !last_try {
             tracing::info!(segments = answer.len(), "reading of 0-9 not usable");
@@ -897,8 +881,10 @@ impl EnrollmentSession {
         }
         // The voice print from the reading's speech (whatever its digits), when there is
         // enough of it; without digit templates certification counts the digits only.
-        let speaker = match speaker_reference_from(&self.engine, &[(&self.voice.audio, &segments)])
-        {
+        let speaker = match speaker_reference_from(
+            &self.engine,
+            &[(self.voice.audio.samples(), &segments)],
+        ) {
             Ok(s) => Some(s),
             Err(e) => {
                 tracing::info!(error = %e, "no voice print from the reading");
@@ -972,7 +958,7 @@ impl EnrollmentSession {
                 pad_score: self.pad.mean(),
                 voice: self.voice_enrolment,
                 voice_recording_wav: (!self.voice.audio.is_empty())
-                    .then(|| pcm16_wav(&self.voice.audio, SAMPLE_RATE_HZ)),
+                    .then(|| pcm16_wav(self.voice.audio.samples(), SAMPLE_RATE_HZ)),
                 submitted_unix,
                 review_deadline_unix: submitted_unix.saturating_add(REVIEW_PERIOD_SECS),
                 rejected_frames: rejected,

@@ -133,6 +133,18 @@ impl From<crate::matching::templates::MatchingError> for Error {
     }
 }
 
+impl From<crate::audio::stream::MicrophoneError> for Error {
+    fn from(e: crate::audio::stream::MicrophoneError) -> Self {
+        use crate::audio::stream::MicrophoneError;
+        match e {
+            MicrophoneError::Chunk { samples, max } => {
+                SessionError::AudioChunk { samples, max }.into()
+            }
+            MicrophoneError::Vad(v) => v.into(),
+        }
+    }
+}
+
 impl From<crate::audio::vad::VadRunError> for Error {
     fn from(e: crate::audio::vad::VadRunError) -> Self {
         use crate::audio::vad::VadRunError;

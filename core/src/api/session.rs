@@ -1,7 +1,7 @@
 //! What the enrolment and certification sessions share: their configuration, the updates
-//! they return to the shell, their errors, and the audio input stage (voice activity on the
-//! session clock). Camera frames go through [`crate::capture::guide::Guide`] (analysis,
-//! quality, positioning guidance), made by [`Engine::guide`].
+//! they return to the shell, their errors. Camera frames go through
+//! [`crate::capture::guide::Guide`] (analysis, quality, positioning guidance), made by
+//! [`Engine::guide`]; microphone audio through [`crate::audio::stream`].
 //!
 //! A session is driven by `push_frame(frame, timestamp)` and `push_audio(pcm, timestamp)`
 //! (plus `prompt_started` / `prompt_finished` when the shell's text-to-speech speaks a
@@ -14,7 +14,6 @@
 
 use crate::api::engine::Engine;
 use crate::api::error::{Error, Result};
-use crate::audio::vad::{VadFrame, VadStream, SAMPLE_RATE_HZ};
 use crate::capture::guide::GuidedFrame;
 use crate::image::geometry::Rect;
 use crate::liveness::challenge::Action;
@@ -263,12 +262,7 @@ pub enum SessionError {
 }
 
 /// Largest audio chunk accepted by `push_audio`: 10 s.
-pub const MAX_AUDIO_CHUNK: usize = 10 * SAMPLE_RATE_HZ as usize;
-/// Longest gap in the audio timestamps filled with silence; a longer one restarts the
-/// audio clock.
-const MAX_AUDIO_GAP: Duration = Duration::from_secs(2);
-/// A chunk starting this much later than the previous one ended counts as a gap.
-const AUDIO_GAP_TOLERANCE: Duration = Duration::from_millis(100);
+pub use crate::audio::stream::MAX_AUDIO_CHUNK;
 
 /// Renders message `id` in `lang` (the built-in set is checked to hold every id; a custom
 /// set missing one gives the id itself, never a panic).
@@ -290,80 +284,6 @@ pub(crate) fn utter(
         message_id: id.to_owned(),
         text,
         kind,
-    }
-}
-
-/// Audio input: 16 kHz mono PCM chunks of any size on the session clock, through the VAD.
-#[derive(Debug)]
-pub(crate) struct AudioStage {
-    stream: VadStream,
-    /// Session time of the stream's first sample.
-    origin: Option<Duration>,
-    /// Samples given to the stream so far (gaps included).
-    samples: u64,
-}
-
-/// What one audio chunk gave.
-pub(crate) struct HeardChunk {
-    /// VAD chunks completed, times from `stream_origin`.
-    pub(crate) frames: Vec<VadFrame>,
-    /// Session time of the stream's first sample.
-    pub(crate) stream_origin: Duration,
-    /// The chunk's samples in [-1, 1], silence filled in front of a gap included.
-    pub(crate) samples: Vec<f32>,
-    /// Session time of `samples[0]`.
-    pub(crate) start: Duration,
-}
-
-impl AudioStage {
-    pub(crate) fn new(engine: &Engine) -> Self {
-        Self {
-            stream: engine.vad().stream(),
-            origin: None,
-            samples: 0,
-        }
-    }
-
-    fn stream_time(&self) -> Duration {
-        Duration::from_secs_f64(self.samples as f64 / f64::from(SAMPLE_RATE_HZ))
-    }
-
-    pub(crate) fn push(&mut self, engine: &Engine, pcm: &[i16], t: Duration) -> Result<HeardChunk> {
-        if pcm.is_empty() || pcm.len() > MAX_AUDIO_CHUNK {
-            return Err(SessionError::AudioChunk {
-                samples: pcm.len(),
-                max: MAX_AUDIO_CHUNK,
-            }
-            .into());
-        }
-        let _span = tracing::trace_span!("session_audio", samples = pcm.len()).entered();
-        let origin = *self.origin.get_or_insert(t);
-        let expected = origin + self.stream_time();
-        let mut samples = Vec::with_capacity(pcm.len());
-        if t > expected + AUDIO_GAP_TOLERANCE {
-            let gap = t - expected;
-            if gap > MAX_AUDIO_GAP {
-                // A long pause in the microphone (the app was in the background): a new
-                // stream from here.
-                tracing::debug!(gap_ms = gap.as_millis() as u64, "audio restarts");
-                self.stream = engine.vad().stream();
-                self.origin = Some(t);
-                self.samples = 0;
-            } else {
-                let fill = (gap.as_secs_f64() * f64::from(SAMPLE_RATE_HZ)).round() as usize;
-                samples.resize(fill, 0.0);
-            }
-        }
-        let start = self.origin.unwrap_or(t) + self.stream_time();
-        samples.extend(pcm.iter().map(|&s| f32::from(s) / 32768.0));
-        let frames = self.stream.push(&samples)?;
-        self.samples += samples.len() as u64;
-        Ok(HeardChunk {
-            frames,
-            stream_origin: self.origin.unwrap_or(t),
-            samples,
-            start,
-        })
     }
 }
 

@@ -20,7 +20,9 @@
 //! fixed range below the loudest frame, so that soft and loud syllables count alike and
 //! background noise does not.
 
+use crate::audio::stream::VoiceActivity;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use thiserror::Error;
 
 /// Errors of segmentation and envelopes.
@@ -106,6 +108,69 @@ impl SegmentConfig {
         }
         Ok(())
     }
+}
+
+/// A speech segment on the session clock, from [`speech_spans`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeechSpan {
+    /// Start, padding included.
+    pub start: Duration,
+    /// End, padding included.
+    pub end: Duration,
+    /// Start of the first chunk at or over the speech threshold (the voice's onset).
+    pub onset: Duration,
+    /// True when the speech runs to the last chunk heard (the speaker may not be done).
+    pub open: bool,
+}
+
+/// The speech segments of a run of VAD chunks on the session clock (as
+/// [`crate::audio::stream::MicrophoneStream`] gives them): chunks are placed by their start
+/// time from the first one (a missing chunk counts as silence), segmented with
+/// [`speech_segments`], and the segments put back on the session clock.
+pub fn speech_spans(
+    activity: &[VoiceActivity],
+    config: &SegmentConfig,
+) -> Result<Vec<SpeechSpan>, SegmentError> {
+    let Some(first) = activity.first() else {
+        return Ok(Vec::new());
+    };
+    let chunk = f64::from(config.chunk_s);
+    let origin = first.start;
+    let index = |t: Duration| (t.saturating_sub(origin).as_secs_f64() / chunk).round() as usize;
+    let last = activity.last().map_or(0, |v| index(v.start));
+    let mut probs = vec![0f32; last + 1];
+    for v in activity {
+        if let Some(p) = probs.get_mut(index(v.start)) {
+            *p = if v.probability.is_finite() {
+                v.probability.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+        }
+    }
+    let segments = speech_segments(&probs, config)?;
+    let total = probs.len() as f64 * chunk;
+    let at = |s: f64| origin + Duration::from_secs_f64(s.max(0.0));
+    Ok(segments
+        .iter()
+        .map(|s| {
+            let (a, b) = (f64::from(s.start_s), f64::from(s.end_s));
+            let i0 = (a / chunk).floor() as usize;
+            let i1 = ((b / chunk).ceil() as usize).min(probs.len());
+            let onset = (i0..i1)
+                .find(|&i| probs[i] >= config.threshold)
+                .unwrap_or(i0);
+            // Still speaking when the last chunks are not below the end threshold.
+            let open =
+                (total - b) < 1e-6 && probs.last().is_some_and(|&p| p >= config.neg_threshold);
+            SpeechSpan {
+                start: at(a),
+                end: at(b),
+                onset: at(onset as f64 * chunk),
+                open,
+            }
+        })
+        .collect())
 }
 
 /// One speech segment (seconds from the start of the audio).

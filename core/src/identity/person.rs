@@ -246,9 +246,10 @@ const EARLIEST_BIRTH: Date = Date {
 // ID numbers
 // ---------------------------------------------------------------------------
 
-/// Which document an [`IdNumber`] belongs to.
+/// Which document an [`IdNumber`] belongs to. Exhaustive on purpose: the bindings export
+/// this very type (`lifecert-ffi`, a uniffi remote enum), so a new kind fails their build
+/// until it is declared there, instead of reaching a shell as an unknown value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
 pub enum IdKind {
     /// Mainland resident identity card, 18 characters (GB 11643-1999).
     MainlandResident,

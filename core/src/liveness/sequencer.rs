@@ -72,9 +72,11 @@
 //! verdict. All timing uses the timestamps given (irregular frame intervals give the same
 //! result; nothing counts frames).
 
+use crate::audio::buffer::AudioBuffer;
 use crate::audio::mfcc::{Mfcc, MfccConfig};
-use crate::audio::segments::{speech_segments, SegmentConfig, SpeechSegment};
+use crate::audio::segments::{speech_spans, SegmentConfig, SpeechSegment, SpeechSpan};
 use crate::audio::speaker::{SpeakerEmbedding, SpeakerEncoder, SpeakerError};
+use crate::audio::stream::{Heard, VoiceActivity};
 use crate::audio::vad::VadFrame;
 use crate::face::observation::FaceObservation;
 use crate::image::geometry::{Point, Rect};
@@ -649,22 +651,8 @@ enum Stage {
     Finished,
 }
 
-/// One VAD chunk.
-#[derive(Debug, Clone, Copy)]
-struct VadChunk {
-    start: Duration,
-    end: Duration,
-    prob: f32,
-}
-
 /// A speech segment with its onset (first chunk over the threshold), on the session clock.
-#[derive(Debug, Clone, Copy)]
-struct Speech {
-    start: Duration,
-    end: Duration,
-    onset: Duration,
-    open: bool,
-}
+type Speech = SpeechSpan;
 
 /// One digit answered in [`PromptMode::OneAtATime`]: its prompt and the speech that answered it.
 #[derive(Debug, Clone, Copy)]
@@ -673,8 +661,8 @@ struct DigitAnswer {
     speech: Speech,
 }
 
-/// Largest audio kept per attempt (s).
-const MAX_AUDIO_S: f64 = 120.0;
+/// Largest audio kept per attempt (the oldest goes first).
+const MAX_AUDIO: Duration = Duration::from_secs(120);
 /// Window of the face-speed estimate.
 const SPEED_WINDOW: Duration = Duration::from_millis(300);
 
@@ -706,9 +694,9 @@ pub struct LivenessSession {
     motion: VecDeque<(Duration, Point, f32)>,
     last_box: Option<Rect>,
     mouth: Vec<MouthSample>,
-    vad: Vec<VadChunk>,
-    audio: Vec<f32>,
-    audio_start: Option<Duration>,
+    vad: Vec<VoiceActivity>,
+    /// The attempt's microphone audio on the session clock.
+    audio: AudioBuffer,
     last_progress: f32,
     /// [`PromptMode::OneAtATime`]: the digit being prompted, and the digits answered so far.
     step: usize,
@@ -756,6 +744,7 @@ impl LivenessSession {
         config.validate()?;
         Ok(Self {
             tracker: VisualTracker::new(&config.visual, false),
+            audio: AudioBuffer::new(config.sample_rate, MAX_AUDIO),
             config,
             challenge,
             voice: None,
@@ -779,8 +768,6 @@ impl LivenessSession {
             last_box: None,
             mouth: Vec::new(),
             vad: Vec::new(),
-            audio: Vec::new(),
-            audio_start: None,
             last_progress: -1.0,
             step: 0,
             answered: Vec::new(),
@@ -961,7 +948,11 @@ impl LivenessSession {
                 .last()
                 .is_none_or(|c| start >= c.start + Duration::from_micros(1))
         {
-            self.vad.push(VadChunk { start, end, prob });
+            self.vad.push(VoiceActivity {
+                start,
+                end,
+                probability: prob,
+            });
         }
         self.update(&mut out);
         out
@@ -976,9 +967,18 @@ impl LivenessSession {
     ) -> Vec<LivenessEvent> {
         let mut out = Vec::new();
         for f in frames {
-            let s = stream_start + Duration::from_secs_f64(f.start_s.max(0.0));
-            let e = stream_start + Duration::from_secs_f64(f.end_s.max(0.0));
-            out.extend(self.push_voice_activity(f.probability, s, e));
+            let v = VoiceActivity::from_frame(f, stream_start);
+            out.extend(self.push_voice_activity(v.probability, v.start, v.end));
+        }
+        out
+    }
+
+    /// One chunk of the session's microphone ([`crate::audio::stream::MicrophoneStream`]):
+    /// its samples, then the VAD chunks they completed.
+    pub fn push_heard(&mut self, heard: &Heard) -> Vec<LivenessEvent> {
+        let mut out = self.push_audio(&heard.samples, heard.start);
+        for v in &heard.activity {
+            out.extend(self.push_voice_activity(v.probability, v.start, v.end));
         }
         out
     }
@@ -987,30 +987,11 @@ impl LivenessSession {
     /// sample was captured at `start`. Gaps are filled with silence; overlaps overwrite.
     pub fn push_audio(&mut self, samples: &[f32], start: Duration) -> Vec<LivenessEvent> {
         let mut out = Vec::new();
-        let sr = f64::from(self.config.sample_rate);
-        let end = start + Duration::from_secs_f64(samples.len() as f64 / sr);
+        let end = start + self.audio.duration_of(samples.len());
         if !self.advance(end) {
             return out;
         }
-        let origin = *self.audio_start.get_or_insert(start);
-        if start >= origin {
-            let offset = ((start - origin).as_secs_f64() * sr).round() as usize;
-            if (offset + samples.len()) as f64 <= MAX_AUDIO_S * sr {
-                if self.audio.len() < offset {
-                    self.audio.resize(offset, 0.0);
-                }
-                self.audio.truncate(offset);
-                self.audio.extend(samples.iter().map(|x| {
-                    if x.is_finite() {
-                        x.clamp(-1.0, 1.0)
-                    } else {
-                        0.0
-                    }
-                }));
-            } else {
-                tracing::warn!("liveness: audio longer than {MAX_AUDIO_S} s dropped");
-            }
-        }
+        self.audio.write(samples, start);
         self.update(&mut out);
         out
     }
@@ -1208,44 +1189,7 @@ impl LivenessSession {
 
     /// Speech segments after the attempt started, with onsets, on the session clock.
     fn speech(&self) -> Vec<Speech> {
-        let Some(first) = self.vad.first() else {
-            return Vec::new();
-        };
-        let c = &self.config.segments;
-        let chunk = f64::from(c.chunk_s);
-        let origin = first.start;
-        let last_index = self.vad.last().map_or(0, |v| {
-            ((v.start.saturating_sub(origin)).as_secs_f64() / chunk).round() as usize
-        });
-        let mut probs = vec![0f32; last_index + 1];
-        for v in &self.vad {
-            let i = ((v.start.saturating_sub(origin)).as_secs_f64() / chunk).round() as usize;
-            if let Some(p) = probs.get_mut(i) {
-                *p = v.prob;
-            }
-        }
-        let Ok(segs) = speech_segments(&probs, c) else {
-            return Vec::new();
-        };
-        let total = probs.len() as f64 * chunk;
-        let at = |s: f64| origin + Duration::from_secs_f64(s.max(0.0));
-        segs.iter()
-            .map(|s| {
-                let (a, b) = (f64::from(s.start_s), f64::from(s.end_s));
-                let i0 = (a / chunk).floor() as usize;
-                let i1 = ((b / chunk).ceil() as usize).min(probs.len());
-                let onset_i = (i0..i1).find(|&i| probs[i] >= c.threshold).unwrap_or(i0);
-                // Still speaking when the last chunks are not below the end threshold.
-                let open =
-                    (total - b) < 1e-6 && probs.last().is_some_and(|&p| p >= c.neg_threshold);
-                Speech {
-                    start: at(a),
-                    end: at(b),
-                    onset: at(onset_i as f64 * chunk),
-                    open,
-                }
-            })
-            .collect()
+        speech_spans(&self.vad, &self.config.segments).unwrap_or_default()
     }
 
     fn start_prompt(&mut self, t: Duration, out: &mut Vec<LivenessEvent>) {
@@ -1526,7 +1470,7 @@ impl LivenessSession {
         if answer.is_empty() {
             return Some(FailReason::NoSpeech);
         }
-        let (Some(audio_start), false) = (self.audio_start, self.audio.is_empty()) else {
+        let (Some(audio_start), false) = (self.audio.origin(), self.audio.is_empty()) else {
             return Some(FailReason::NoAudio);
         };
         let k = ch.digits.len();
@@ -1536,10 +1480,10 @@ impl LivenessSession {
         let long = |s: &Speech| s.end.saturating_sub(s.start) > c.max_digit_duration;
         let short = |s: &Speech| s.end.saturating_sub(s.start) < c.min_digit_duration;
         if let Some(voice) = &self.voice {
-            let rel = |d: Duration| d.saturating_sub(audio_start).as_secs_f32();
+            let rel = |d: Duration| self.audio.seconds_at(d);
             let spans: Vec<(f32, f32)> =
                 answer.iter().map(|s| (rel(s.start), rel(s.end))).collect();
-            let Ok(features) = voice.mfcc.compute_segments(&self.audio, &spans) else {
+            let Ok(features) = voice.mfcc.compute_segments(self.audio.samples(), &spans) else {
                 return Some(FailReason::NoAudio);
             };
             let segments: Vec<SegmentFeatures> = answer
@@ -1604,7 +1548,7 @@ impl LivenessSession {
         // first failure in this order decides: the digits said, the lips moving at all (a
         // photo), the voice (the enrolled person's?), the lips in time with the voice digit by
         // digit and at rest between digits (a dubbed video).
-        let voice_ok = self.check_voice(&answer, audio_start, ev, voice);
+        let voice_ok = self.check_voice(&answer, ev, voice);
         if digit_spans.is_empty() {
             digit_spans = answer
                 .iter()
@@ -1613,7 +1557,7 @@ impl LivenessSession {
         }
         let sync = score_answer(
             &self.mouth,
-            &self.audio,
+            self.audio.samples(),
             audio_start.as_secs_f64(),
             c.sample_rate,
             &digit_spans,
@@ -1651,7 +1595,6 @@ impl LivenessSession {
     fn check_voice(
         &self,
         answer: &[Speech],
-        audio_start: Duration,
         ev: &mut LivenessEvidence,
         voice: &mut Option<SpeakerEmbedding>,
     ) -> bool {
@@ -1660,7 +1603,7 @@ impl LivenessSession {
             return true;
         };
         let _span = tracing::debug_span!("liveness_voice").entered();
-        let rel = |d: Duration| d.saturating_sub(audio_start).as_secs_f32();
+        let rel = |d: Duration| self.audio.seconds_at(d);
         let segments: Vec<SpeechSegment> = answer
             .iter()
             .map(|s| SpeechSegment {
@@ -1672,7 +1615,10 @@ impl LivenessSession {
             .iter()
             .map(|s| ms(s.end.saturating_sub(s.start)))
             .sum();
-        match check.encoder.embed_segments(&self.audio, &segments) {
+        match check
+            .encoder
+            .embed_segments(self.audio.samples(), &segments)
+        {
             Ok(e) => {
                 let similarity = e.similarity(&check.reference);
                 let config = check.encoder.config();
@@ -1831,7 +1777,6 @@ impl LivenessSession {
         self.mouth.clear();
         self.vad.clear();
         self.audio.clear();
-        self.audio_start = None;
         self.last_progress = -1.0;
         self.step = 0;
         self.answered.clear();
