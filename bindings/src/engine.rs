@@ -1,20 +1,19 @@
 //! The [`Engine`] object (models loaded once: a shared [`lifecert_core::Engine`]) and the
 //! [`GuidanceSession`] that turns a stream of camera frames into positioning instructions.
-//! Wrappers only: every decision is the core's ([`lifecert_core::Analyzer`],
-//! [`lifecert_core::capture::quality::measure`], [`lifecert_core::capture::guidance::GuidanceEngine`],
-//! [`lifecert_core::text::messages::Messages`]). The enrolment and certification sessions opened
+//! Wrappers only: every decision is the core's (the one guidance path
+//! [`lifecert_core::capture::guide::Guide`] and [`lifecert_core::capture::guide::guide_still`],
+//! the texts of [`lifecert_core::text::messages::Messages`]). The enrolment and certification sessions opened
 //! on the engine live in `enrollment.rs` and `certification.rs`.
 
 use crate::error::LifecertError;
 use crate::frame::FrameInput;
-use lifecert_core::capture::guidance::{GuidanceEngine, Hint, Instruction};
-use lifecert_core::capture::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::capture::guidance::{Hint, Instruction};
+use lifecert_core::capture::guide::{Guide, GuidedFrame};
 use lifecert_core::face::observation::{FaceObservation, Keypoint};
 use lifecert_core::text::messages::{Language, Messages};
 use lifecert_core::Config;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 /// A point in pixels of the upright frame (after rotation and mirroring).
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
@@ -221,12 +220,16 @@ fn hint_prompt(messages: &Messages, hint: Hint, lang: Language) -> Prompt {
     }
 }
 
-/// Faces and quality of one frame: analysis, then measurement with `motion`'s history.
-struct Analysed {
-    width: u32,
-    height: u32,
-    faces: Vec<FaceReport>,
-    quality: QualityMeasurements,
+/// The frame part of a report: the upright frame's size, its faces and its own verdict.
+fn frame_report(seen: &GuidedFrame, messages: &Messages, lang: Language) -> FrameReport {
+    let (width, height) = seen.analysis.image.dimensions();
+    FrameReport {
+        width,
+        height,
+        faces: seen.analysis.faces.iter().map(FaceReport::from).collect(),
+        instruction: prompt(messages, seen.guidance.frame_instruction, lang),
+        ready: seen.guidance.ready,
+    }
 }
 
 impl Engine {
@@ -237,35 +240,6 @@ impl Engine {
 
     fn messages(&self) -> &Messages {
         self.core.messages()
-    }
-
-    fn analyse(
-        &self,
-        frame: &FrameInput,
-        motion: &mut MotionTracker,
-        at: Duration,
-    ) -> Result<Analysed, LifecertError> {
-        let frame = frame.to_core()?;
-        let analysis = self.core.analyzer().analyze(&frame)?;
-        let quality = quality::measure(
-            &analysis.image,
-            &analysis.faces,
-            motion,
-            at,
-            &self.core.config().guidance.quality,
-        );
-        let (width, height) = analysis.image.dimensions();
-        Ok(Analysed {
-            width,
-            height,
-            faces: analysis.faces.iter().map(FaceReport::from).collect(),
-            quality,
-        })
-    }
-
-    fn guidance_engine(&self) -> Result<GuidanceEngine, LifecertError> {
-        GuidanceEngine::new(self.core.config().guidance.clone())
-            .map_err(|e| LifecertError::internal(format!("guidance configuration: {e}")))
     }
 }
 
@@ -317,17 +291,8 @@ impl Engine {
     ) -> Result<FrameReport, LifecertError> {
         let _span = tracing::debug_span!("ffi_analyze_frame").entered();
         let lang = self::language(&language)?;
-        let analysed = self.analyse(&frame, &mut MotionTracker::new(), Duration::ZERO)?;
-        let update = self
-            .guidance_engine()?
-            .update(&analysed.quality, Duration::ZERO);
-        Ok(FrameReport {
-            width: analysed.width,
-            height: analysed.height,
-            faces: analysed.faces,
-            instruction: prompt(self.messages(), update.frame_instruction, lang),
-            ready: update.ready,
-        })
+        let seen = self.core.guide_still(&frame.to_core()?)?;
+        Ok(frame_report(&seen, self.messages(), lang))
     }
 
     /// Starts a positioning-guidance session whose texts are in `language` (a BCP-47 tag,
@@ -337,14 +302,11 @@ impl Engine {
         language: String,
     ) -> Result<Arc<GuidanceSession>, LifecertError> {
         let lang = self::language(&language)?;
-        let guidance = self.guidance_engine()?;
+        let guide = self.core.guide()?;
         Ok(Arc::new(GuidanceSession {
             engine: self,
             language: lang,
-            state: Mutex::new(SessionState {
-                motion: MotionTracker::new(),
-                guidance,
-            }),
+            state: Mutex::new(guide),
         }))
     }
 
@@ -360,18 +322,6 @@ impl Engine {
     }
 }
 
-struct SessionState {
-    motion: MotionTracker,
-    guidance: GuidanceEngine,
-}
-
-impl SessionState {
-    fn reset(&mut self) {
-        self.motion.reset();
-        self.guidance.reset();
-    }
-}
-
 /// Positioning guidance over a stream of frames: push every analysed camera frame with its
 /// timestamp and show (and speak) what the update says. Thread-safe; frames pushed from
 /// several threads at once are taken one after the other.
@@ -379,7 +329,7 @@ impl SessionState {
 pub struct GuidanceSession {
     engine: Arc<Engine>,
     language: Language,
-    state: Mutex<SessionState>,
+    state: Mutex<Guide>,
 }
 
 impl std::fmt::Debug for GuidanceSession {
@@ -394,7 +344,7 @@ impl GuidanceSession {
     /// The session state; a panic during an earlier update (which uniffi turned into an
     /// error) leaves it poisoned, and the session then starts over rather than failing
     /// forever.
-    fn state(&self) -> MutexGuard<'_, SessionState> {
+    fn state(&self) -> MutexGuard<'_, Guide> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned: PoisonError<_>| {
@@ -417,25 +367,20 @@ impl GuidanceSession {
     ) -> Result<GuidanceUpdate, LifecertError> {
         let _span = tracing::debug_span!("ffi_push_frame", timestamp_ms).entered();
         let at = crate::session::at(timestamp_ms)?;
-        let mut state = self.state();
-        let analysed = self.engine.analyse(&frame, &mut state.motion, at)?;
-        let update = state.guidance.update(&analysed.quality, at);
-        drop(state);
+        let frame = frame.to_core()?;
+        let seen = self
+            .state()
+            .push_frame(self.engine.core().analyzer(), &frame, at)?;
+        let update = seen.guidance;
         tracing::debug!(
             instruction = update.instruction.id(),
             frame_instruction = update.frame_instruction.id(),
-            faces = analysed.faces.len(),
+            faces = seen.analysis.faces.len(),
             "guidance update"
         );
         let messages = self.engine.messages();
         Ok(GuidanceUpdate {
-            frame: FrameReport {
-                width: analysed.width,
-                height: analysed.height,
-                faces: analysed.faces,
-                instruction: prompt(messages, update.frame_instruction, self.language),
-                ready: update.ready,
-            },
+            frame: frame_report(&seen, messages, self.language),
             instruction: prompt(messages, update.instruction, self.language),
             changed: update.changed,
             speak: update.speak,

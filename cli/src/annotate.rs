@@ -3,6 +3,7 @@
 
 use crate::draw::{dot, draw_text, line, wrap};
 use image::{Rgb, RgbImage};
+use lifecert_core::face::landmarks::contours::{FACE_OVAL, LEFT_EYE, LIPS_OUTER, RIGHT_EYE};
 use lifecert_core::face::observation::FaceObservation;
 use lifecert_core::image::geometry::Point;
 
@@ -15,22 +16,6 @@ const CONTOUR: Rgb<u8> = Rgb([255, 255, 255]);
 const AXIS_X: Rgb<u8> = Rgb([255, 0, 0]);
 const AXIS_Y: Rgb<u8> = Rgb([0, 255, 0]);
 const AXIS_Z: Rgb<u8> = Rgb([0, 0, 255]);
-
-/// FaceMesh face-oval contour, in drawing order.
-const FACE_OVAL: [usize; 36] = [
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-    148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-];
-/// Eye and lip contours.
-const RIGHT_EYE: [usize; 16] = [
-    33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
-];
-const LEFT_EYE: [usize; 16] = [
-    263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466,
-];
-const LIPS_OUTER: [usize; 20] = [
-    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
-];
 
 fn polyline(img: &mut RgbImage, face: &FaceObservation, idx: &[usize], c: Rgb<u8>, t: i64) {
     for (i, &a) in idx.iter().enumerate() {

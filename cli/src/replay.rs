@@ -17,6 +17,7 @@ use crate::media::{MediaError, VideoFrame};
 use crate::report::{ReportFrame, THUMBNAIL_SIDE};
 use lifecert_core::api::session::{SessionUpdate, Utterance, UtteranceKind};
 use lifecert_core::face::analyzer::FrameAnalysis;
+use lifecert_core::face::landmarks::contours::LIPS_OUTER;
 use lifecert_core::{Analyzer, Frame, Session};
 use std::time::Duration;
 use thiserror::Error;
@@ -25,11 +26,6 @@ use thiserror::Error;
 const AUDIO_CHUNK: usize = 640;
 /// Time between frames kept for the report.
 const REPORT_FRAME_EVERY: Duration = Duration::from_millis(500);
-/// Lip contour points of the FaceMesh (outer and inner lips), drawn on report frames.
-const LIP_POINTS: [usize; 20] = [
-    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
-];
-
 /// What can go wrong while replaying.
 #[derive(Debug, Error)]
 pub enum ReplayError {
@@ -186,7 +182,7 @@ impl<S: Session> Replay<'_, S> {
         self.last_report_frame = Some(t);
         let lips: Vec<(f32, f32)> = face
             .map(|f| {
-                LIP_POINTS
+                LIPS_OUTER
                     .iter()
                     .filter_map(|&i| f.landmarks.points.get(i))
                     .map(|p| (p[0], p[1]))

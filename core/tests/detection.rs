@@ -49,12 +49,7 @@ fn single_person_photos_give_exactly_one_face() {
     let mut failures = Vec::new();
     let mut checked = 0;
     let root = data.join("faces_identity");
-    let mut people: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    people.sort();
+    let people = common::entries(&root);
     for person in people {
         // The bbt_* folders hold 150×150 tight grey crops, not full photos.
         if person

@@ -100,11 +100,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// The 36 FaceMesh face-oval landmarks (the outline `quality` uses).
-const FACE_OVAL: [usize; 36] = [
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-    148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-];
+// The 36 FaceMesh face-oval landmarks (the outline `quality` uses).
+use lifecert_core::face::landmarks::contours::FACE_OVAL;
 /// FaceMesh: forehead top, chin, middle of the nose ridge.
 const FOREHEAD: usize = 10;
 const CHIN: usize = 152;

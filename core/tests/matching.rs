@@ -35,12 +35,7 @@ fn descriptors_separate_the_people_of_faces_identity() {
         return;
     };
     let root = data.join("faces_identity");
-    let mut people: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    people.sort();
+    let people = common::entries(&root);
     let mut samples: Vec<(String, Descriptor)> = Vec::new();
     for person in people {
         let name = person.file_name().unwrap().to_string_lossy().into_owned();

@@ -17,7 +17,7 @@ mod common;
 use common::framing::FramedFootage;
 use common::grid::{self, AnalysedClip, FrameRef, SpliceConfig, Word};
 use common::shell::{self, Camera, Piece, Player, Scene};
-use common::subject::{self, rest_scene, Enrolled, Subject, ID, NAME, NOW};
+use common::subject::{self, rest_scene, Enrolled, Subject};
 use common::{analyzer, eval_data, media};
 use lifecert_core::api::attestation::{
     verify_attestation, ChallengeOrigin, ConfigProfile, InMemoryNonceLedger, PerformedBy,
@@ -25,13 +25,12 @@ use lifecert_core::api::attestation::{
 };
 use lifecert_core::api::certification::{
     CertificationFailure, CertificationOutcome, CertificationRequest, CertificationSession,
-    ChallengeSource, TemplateInput,
+    TemplateInput,
 };
 use lifecert_core::api::session::UtteranceKind;
 use lifecert_core::face::analyzer::FrameAnalysis;
 use lifecert_core::liveness::challenge::Nonce;
 use lifecert_core::liveness::sequencer::{ChallengeEvidence, DigitCheck, FailReason, VoiceMatch};
-use lifecert_core::text::messages::Language;
 use lifecert_core::text::result_texts::{
     RetireeCategory, RESULT_FAILURE_OFFICE, RESULT_FAILURE_RETRY,
 };
@@ -53,13 +52,6 @@ struct Fixture {
     enrolled: Enrolled,
 }
 
-fn production() -> Arc<Engine> {
-    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| Arc::new(Engine::new(Config::default()).unwrap()))
-        .clone()
-}
-
 fn fixture(test: &str) -> Option<&'static Fixture> {
     static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
     let dir = eval_data(test)?;
@@ -75,7 +67,7 @@ fn fixture(test: &str) -> Option<&'static Fixture> {
                 "no speaker with every digit 0-9 among the GRID clips"
             );
             let subject = subjects.remove(0);
-            let enrolled = subject::enrol(production(), &footage, &subject, 0);
+            let enrolled = subject::enrol(common::production_engine(), &footage, &subject, 0);
             Some(Fixture {
                 footage,
                 subject,
@@ -164,20 +156,14 @@ fn request(
     server_nonce: Nonce,
 ) -> CertificationRequest {
     CertificationRequest {
-        name: NAME.into(),
-        id_number: ID.into(),
         performed_by,
-        template: TemplateInput::Device {
-            sealed: f.enrolled.template.clone(),
-        },
         voice_templates: Some(f.enrolled.voice.clone()),
         server_nonce,
-        certification_year: 2026,
         retiree_category: category,
-        now_unix: NOW,
         previous_failures,
-        language: Language::ZhHans,
-        challenge: ChallengeSource::Drawn,
+        ..subject::certification_request(TemplateInput::Device {
+            sealed: f.enrolled.template.clone(),
+        })
     }
 }
 
@@ -256,7 +242,7 @@ fn retiree_certifies_themself_and_the_authority_accepts_it_for_both_categories()
     for (i, category) in RetireeCategory::ALL.into_iter().enumerate() {
         let server_nonce = nonce(i as u8);
         let req = request(f, PerformedBy::Subject, category, 0, server_nonce);
-        let r = run(f, production(), req, &resting(f), false);
+        let r = run(f, common::production_engine(), req, &resting(f), false);
         let c = certified(&r);
         // The authority's default policy: drawn challenge, production profile, templates.
         let a = verify_attestation(
@@ -319,7 +305,13 @@ fn the_challenge_waits_for_the_face_in_the_oval() {
         0,
         nonce(10),
     );
-    let r = run(f, production(), req, &off_then_on(f, off_s), false);
+    let r = run(
+        f,
+        common::production_engine(),
+        req,
+        &off_then_on(f, off_s),
+        false,
+    );
     let first = r
         .first_prompt_s
         .expect("a prompt once the face is in the oval");
@@ -352,7 +344,7 @@ fn a_face_never_in_the_oval_times_out_without_a_challenge() {
         0,
         nonce(11),
     );
-    let r = run(f, production(), req, &scene, false);
+    let r = run(f, common::production_engine(), req, &scene, false);
     assert!(r.prompts.is_empty(), "prompted {:?}", r.prompts);
     match r.outcome {
         Some(CertificationOutcome::NotCertified(n)) => {
@@ -387,7 +379,7 @@ fn three_sessions_each_with_fresh_challenges_then_the_office() {
             nonce(20 + i as u8),
         );
         // Nothing is answered: every liveness attempt of every session fails.
-        let r = run(f, production(), req, &resting(f), true);
+        let r = run(f, common::production_engine(), req, &resting(f), true);
         let Some(CertificationOutcome::NotCertified(n)) = r.outcome else {
             panic!("session {i}: {:?}", r.outcome);
         };

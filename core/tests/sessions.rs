@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::subject::{ID, NAME, NOW};
 use common::{eval_data, media};
 use image::RgbImage;
 use lifecert_core::api::attestation::{
@@ -28,17 +29,11 @@ use lifecert_core::liveness::sequencer::{DigitCheck, FailReason};
 use lifecert_core::matching::sealed_template::{open_template, seal_issued, IssuedTemplate};
 use lifecert_core::matching::templates::descriptor_model;
 use lifecert_core::text::messages::Language;
-use lifecert_core::text::result_texts::RetireeCategory;
 use lifecert_core::{Config, Engine, Error, Frame};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-const NAME: &str = "张三";
-/// A valid GB 11643 number (check character computed by the identity module's rule).
-const ID: &str = "11010519491231002X";
-/// 2026-12-02 12:00 Beijing time.
-const NOW: u64 = 1_796_184_000;
 const FPS: f64 = 25.0;
 
 fn engine() -> Arc<Engine> {
@@ -156,20 +151,12 @@ fn enrol(keys: &Keystore, clip: &Clip) -> Vec<u8> {
 
 fn request(template: TemplateInput, challenge: ChallengeSource) -> CertificationRequest {
     CertificationRequest {
-        name: NAME.into(),
-        id_number: ID.into(),
         performed_by: PerformedBy::Proxy {
             relation: ProxyRelation::Child,
         },
-        template,
-        voice_templates: None,
-        server_nonce: Nonce([5; 16]),
-        certification_year: 2026,
-        retiree_category: RetireeCategory::Provincial,
-        now_unix: NOW,
-        previous_failures: 0,
         language: Language::En,
         challenge,
+        ..common::subject::certification_request(template)
     }
 }
 

@@ -112,12 +112,7 @@ fn photos(data: &Path) -> &'static [Photo] {
     static PHOTOS: OnceLock<Vec<Photo>> = OnceLock::new();
     PHOTOS.get_or_init(|| {
         let root = data.join("faces_identity");
-        let mut people: Vec<_> = std::fs::read_dir(&root)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        people.sort();
+        let people = common::entries(&root);
         let mut out = Vec::new();
         for dir in people {
             let person = dir.file_name().unwrap().to_string_lossy().into_owned();

@@ -6,10 +6,10 @@ use super::analyzer::load_analyzer;
 use super::flags::parse_language;
 use super::{CommandError, EXIT_BAD_INPUT, EXIT_INTERNAL};
 use lifecert_cli::annotate;
-use lifecert_core::capture::guidance::{GuidanceEngine, Instruction};
-use lifecert_core::capture::quality::{self, MotionTracker, QualityMeasurements};
+use lifecert_core::capture::guide::{guide_still, GuidedFrame};
+use lifecert_core::capture::quality::QualityMeasurements;
 use lifecert_core::text::messages::{Language, Messages};
-use lifecert_core::{Analyzer, Config, FaceObservation, ModelInfo, ModelSource};
+use lifecert_core::{Analyzer, Config, FaceObservation, FrameAnalysis, ModelInfo, ModelSource};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -65,11 +65,7 @@ struct InstructionReport {
 /// Everything computed for one still image.
 struct Analysed {
     name: String,
-    size: (u32, u32),
-    faces: Vec<FaceObservation>,
-    quality: QualityMeasurements,
-    instruction: Instruction,
-    ready: bool,
+    seen: GuidedFrame,
 }
 
 #[derive(Serialize)]
@@ -104,17 +100,6 @@ fn annotate_path(out: &Path, image: &Path, several: bool) -> PathBuf {
     }
 }
 
-/// Guidance for a single still picture: what the engine would say on its first frame.
-fn still_guidance(
-    config: &Config,
-    quality: &QualityMeasurements,
-) -> Result<(Instruction, bool), (u8, String)> {
-    let mut engine = GuidanceEngine::new(config.guidance.clone())
-        .map_err(|e| (EXIT_INTERNAL, format!("guidance configuration: {e}")))?;
-    let update = engine.update(quality, std::time::Duration::ZERO);
-    Ok((update.frame_instruction, update.ready))
-}
-
 fn analyze(
     analyzer: &Analyzer,
     images: &[PathBuf],
@@ -141,18 +126,13 @@ fn analyze(
         let faces = analyzer
             .analyze_image(&image)
             .map_err(|e| (EXIT_INTERNAL, format!("{}: {e}", path.display())))?;
-        let quality = quality::measure(
-            &image,
-            &faces,
-            &mut MotionTracker::new(),
-            std::time::Duration::ZERO,
-            &config.guidance.quality,
-        );
-        let (instruction, ready) = still_guidance(config, &quality)?;
+        let seen = guide_still(&config.guidance, FrameAnalysis { image, faces })
+            .map_err(|e| (EXIT_INTERNAL, format!("guidance configuration: {e}")))?;
+        let (instruction, ready) = (seen.guidance.frame_instruction, seen.guidance.ready);
         if let Some(out) = annotate {
-            let mut canvas = image.clone();
+            let mut canvas = seen.analysis.image.clone();
             annotate::draw_guide_oval(&mut canvas, &config.guidance.quality.guide);
-            annotate::draw_faces(&mut canvas, &faces);
+            annotate::draw_faces(&mut canvas, &seen.analysis.faces);
             annotate::draw_instruction(&mut canvas, instruction, ready);
             let target = annotate_path(out, path, several);
             canvas.save(&target).map_err(|e| {
@@ -165,32 +145,36 @@ fn analyze(
         }
         results.push(Analysed {
             name: path.display().to_string(),
-            size: image.dimensions(),
-            faces,
-            quality,
-            instruction,
-            ready,
+            seen,
         });
     }
     let report = AnalyzeReport {
         models: analyzer.models(),
         images: results
             .iter()
-            .map(|a| ImageReport {
-                image: a.name.clone(),
-                width: a.size.0,
-                height: a.size.1,
-                faces: a
-                    .faces
-                    .iter()
-                    .map(|f| face_report(f, with_landmarks))
-                    .collect(),
-                quality: &a.quality,
-                instruction: InstructionReport {
-                    id: a.instruction.id(),
-                    text: messages.instruction(a.instruction, lang).to_owned(),
-                    ready: a.ready,
-                },
+            .map(|a| {
+                let (width, height) = a.seen.analysis.image.dimensions();
+                let guidance = &a.seen.guidance;
+                ImageReport {
+                    image: a.name.clone(),
+                    width,
+                    height,
+                    faces: a
+                        .seen
+                        .analysis
+                        .faces
+                        .iter()
+                        .map(|f| face_report(f, with_landmarks))
+                        .collect(),
+                    quality: &a.seen.quality,
+                    instruction: InstructionReport {
+                        id: guidance.frame_instruction.id(),
+                        text: messages
+                            .instruction(guidance.frame_instruction, lang)
+                            .to_owned(),
+                        ready: guidance.ready,
+                    },
+                }
             })
             .collect(),
     };

@@ -215,9 +215,15 @@ pub fn run(source: &ModelSource, args: &CertifyArgs) -> Result<(), CommandError>
         None => (ChallengeSource::Drawn, PromptTiming::Spoken),
     };
     let now = recording::now_unix();
-    let year = args.year.unwrap_or_else(|| {
-        lifecert_core::identity::person::Date::from_unix_china(now).map_or(2026, |d| d.year())
-    });
+    let year = match args.year {
+        Some(year) => year,
+        None => lifecert_core::identity::person::Date::from_unix_china(now)
+            .ok_or((
+                EXIT_INTERNAL,
+                "the system clock is beyond the calendar".to_owned(),
+            ))?
+            .year(),
+    };
     let request = CertificationRequest {
         name: args.name.clone(),
         id_number: args.id.clone(),

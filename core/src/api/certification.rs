@@ -23,17 +23,15 @@ use crate::api::attestation::{
 use crate::api::engine::Engine;
 use crate::api::error::Result;
 use crate::api::session::{
-    ms, present_liveness_event, utter, FrameStage, PadScores, Phase, SeenFrame, SessionError,
-    SessionUpdate, Utterance, UtteranceKind, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE,
-    SESSION_POSITIONING_TIMEOUT,
+    ms, present_liveness_event, utter, PadScores, Phase, SessionError, SessionUpdate, Utterance,
+    UtteranceKind, SESSION_FACE_NOT_CONFIRMED, SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::audio::mfcc::MfccConfig;
 use crate::audio::stream::MicrophoneStream;
+use crate::capture::guide::{Guide, GuidedFrame};
 use crate::crypto::sealing::{PublicKey, SealingKey, SigningKeyPair};
 use crate::face::observation::FaceObservation;
-use crate::identity::person::{
-    Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference,
-};
+use crate::identity::person::{PersonName, Subject, SubjectKey, SubjectReference};
 use crate::image::frame::Frame;
 use crate::liveness::challenge::{DigitChallenge, DigitChallengeConfig, Nonce, RandomSource};
 use crate::liveness::digit_verify::TemplateDigitVerifier;
@@ -278,7 +276,7 @@ pub struct CertificationSession {
     keys: CertificationKeys,
     /// The enrolled voice, when given (its reference may be refreshed on success).
     voice: Option<VoiceProfile>,
-    frames: FrameStage,
+    frames: Guide,
     audio: MicrophoneStream,
     liveness: LivenessSession,
     phase: Phase,
@@ -301,22 +299,6 @@ impl std::fmt::Debug for CertificationSession {
     }
 }
 
-fn subject_of(
-    key: &SubjectKey,
-    name: &str,
-    id_number: &str,
-    now_unix: u64,
-) -> Result<SubjectReference, SessionError> {
-    PersonName::parse(name)?;
-    let today = Date::from_unix_china(now_unix).ok_or(IdentityError::InvalidDate {
-        year: 0,
-        month: 0,
-        day: 0,
-    })?;
-    let id = IdNumber::parse(id_number, today)?;
-    Ok(SubjectReference::derive(key, &id))
-}
-
 impl CertificationSession {
     /// Checks the subject, opens and verifies the template and the voice templates, and
     /// prepares the challenge. Errors: a refused name or ID number
@@ -330,12 +312,16 @@ impl CertificationSession {
     ) -> Result<Self> {
         let _span = tracing::info_span!("certification_session").entered();
         request.performed_by.validate()?;
-        let subject = subject_of(
+        let Subject {
+            name,
+            reference: subject,
+        } = Subject::identify(
             &keys.subject,
             &request.name,
             &request.id_number,
             request.now_unix,
-        )?;
+        )
+        .map_err(SessionError::from)?;
         let model = descriptor_model(engine.analyzer())?;
         let template = match &request.template {
             TemplateInput::Issued { sealed, authority } => {
@@ -402,7 +388,7 @@ impl CertificationSession {
         }
         let gate = engine.config().session.positioning_gate;
         Ok(Self {
-            frames: FrameStage::new(&engine)?,
+            frames: engine.guide()?,
             audio: MicrophoneStream::new(engine.vad().stream()),
             engine,
             language: request.language,
@@ -412,7 +398,7 @@ impl CertificationSession {
             server_nonce: request.server_nonce,
             year: request.certification_year,
             category: request.retiree_category,
-            name: PersonName::parse(&request.name).map_err(SessionError::from)?,
+            name,
             now_unix: request.now_unix,
             previous_failures: request.previous_failures,
             origin,
@@ -476,7 +462,7 @@ impl CertificationSession {
     /// One camera frame at `t` (session clock).
     pub fn push_frame(&mut self, frame: &Frame<'_>, t: Duration) -> Result<CertificationUpdate> {
         self.begin(t)?;
-        let seen = self.frames.push(&self.engine, frame, t)?;
+        let seen = self.frames.push_frame(self.engine.analyzer(), frame, t)?;
         Ok(self.on_frame(seen, t))
     }
 
@@ -488,11 +474,11 @@ impl CertificationSession {
         t: Duration,
     ) -> Result<CertificationUpdate> {
         self.begin(t)?;
-        let seen = self.frames.push_analysis(&self.engine, analysis, t);
+        let seen = self.frames.push_analysis(analysis, t);
         Ok(self.on_frame(seen, t))
     }
 
-    fn on_frame(&mut self, seen: SeenFrame, t: Duration) -> CertificationUpdate {
+    fn on_frame(&mut self, seen: GuidedFrame, t: Duration) -> CertificationUpdate {
         let first = *self.first_t.get_or_insert(t);
         let mut u = self.update();
         u.face = seen
@@ -603,7 +589,7 @@ impl CertificationSession {
         Ok(u)
     }
 
-    fn score_pad(&mut self, seen: &SeenFrame, t: Duration) {
+    fn score_pad(&mut self, seen: &GuidedFrame, t: Duration) {
         if let Some(mean) = self.pad.score(&self.engine, seen, t) {
             self.liveness.set_pad_score(mean);
         }
@@ -611,7 +597,7 @@ impl CertificationSession {
 
     /// Keeps the frame best suited to the match: one that passes the enrolment quality gate
     /// if any, then the largest, most frontal face.
-    fn keep_best(&mut self, seen: &SeenFrame) {
+    fn keep_best(&mut self, seen: &GuidedFrame) {
         let (Some(i), Some(q)) = (
             seen.primary(),
             SampleQuality::from_measurements(&seen.quality),

@@ -43,9 +43,7 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         self.detector.validate()?;
         self.landmarks.validate()?;
-        self.guidance
-            .validate()
-            .map_err(|e| Error::Config(e.to_string()))?;
+        self.guidance.validate()?;
         self.liveness.validate()?;
         self.id_document.validate().map_err(|e| match e {
             IdDocumentError::Config(reason) => Error::Config(reason),

@@ -9,9 +9,11 @@ use crate::api::config::Config;
 use crate::api::error::Result;
 use crate::audio::speaker::SpeakerEncoder;
 use crate::audio::vad::VoiceActivityDetector;
+use crate::capture::guide::{guide_still, Guide, GuidedFrame};
 use crate::face::analyzer::Analyzer;
 use crate::face::anti_spoofing::PassiveAntiSpoof;
 use crate::identity::id_document::IdDocumentChecker;
+use crate::image::frame::Frame;
 use crate::model::assets::{ModelInfo, ModelSource};
 use crate::text::messages::Messages;
 use std::path::Path;
@@ -93,6 +95,19 @@ impl Engine {
     /// The message texts.
     pub fn messages(&self) -> &Messages {
         &self.messages
+    }
+
+    /// A new positioning guide for a stream of frames, with [`Config::guidance`]; push the
+    /// frames with [`Guide::push_frame`] and [`Engine::analyzer`].
+    pub fn guide(&self) -> Result<Guide> {
+        Ok(Guide::new(self.config.guidance.clone())?)
+    }
+
+    /// Analyses one frame on its own and guides on it as a still picture ([`guide_still`]:
+    /// what the guidance says on the first frame of a stream).
+    pub fn guide_still(&self, frame: &Frame<'_>) -> Result<GuidedFrame> {
+        let analysis = self.analyzer.analyze(frame)?;
+        Ok(guide_still(&self.config.guidance, analysis)?)
     }
 
     /// The ID-document checker, loaded on first use.

@@ -22,10 +22,9 @@
 use crate::api::engine::Engine;
 use crate::api::error::Result;
 use crate::api::session::{
-    ms, present_liveness_event, utter, FrameStage, PadScores, Phase, SeenFrame, SessionError,
-    SessionUpdate, Utterance, UtteranceKind, ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK,
-    ENROL_ID_FRONT, ENROL_NOT_FINISHED, ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_NOT_LIVE,
-    SESSION_POSITIONING_TIMEOUT,
+    ms, present_liveness_event, utter, PadScores, Phase, SessionError, SessionUpdate, Utterance,
+    UtteranceKind, ENROL_CONSENT, ENROL_DONE, ENROL_ID_BACK, ENROL_ID_FRONT, ENROL_NOT_FINISHED,
+    ENROL_READ_ALL_DIGITS, ENROL_VOICE_RETRY, SESSION_NOT_LIVE, SESSION_POSITIONING_TIMEOUT,
 };
 use crate::api::voice_enrollment::{digit_templates_from, speaker_reference_from};
 use crate::audio::buffer::AudioBuffer;
@@ -34,11 +33,10 @@ use crate::audio::segments::SpeechSegment;
 use crate::audio::stream::{MicrophoneStream, VoiceActivity};
 use crate::audio::vad::SAMPLE_RATE_HZ;
 use crate::audio::wav::pcm16_wav;
+use crate::capture::guide::{Guide, GuidedFrame};
 use crate::crypto::sealing::SealingKey;
 use crate::identity::id_document::DocumentSide;
-use crate::identity::person::{
-    Date, IdNumber, IdentityError, PersonName, SubjectKey, SubjectReference,
-};
+use crate::identity::person::{Subject, SubjectKey, SubjectReference};
 use crate::image::frame::Frame;
 use crate::liveness::challenge::{Action, ActionChallenge, RandomSource};
 use crate::liveness::sequencer::{FailReason, LivenessEvent, LivenessSession, Verdict};
@@ -293,7 +291,7 @@ pub struct EnrollmentSession {
     keys: EnrollmentKeys,
     now_unix: u64,
     voice_wanted: bool,
-    frames: FrameStage,
+    frames: Guide,
     audio: MicrophoneStream,
     liveness: Option<LivenessSession>,
     verdict: Option<Verdict>,
@@ -331,16 +329,14 @@ impl EnrollmentSession {
         keys: EnrollmentKeys,
     ) -> Result<Self> {
         let _span = tracing::info_span!("enrollment_session").entered();
-        PersonName::parse(&request.name).map_err(SessionError::from)?;
-        let today = Date::from_unix_china(request.now_unix).ok_or(SessionError::Subject(
-            IdentityError::InvalidDate {
-                year: 0,
-                month: 0,
-                day: 0,
-            },
-        ))?;
-        let id = IdNumber::parse(&request.id_number, today).map_err(SessionError::from)?;
-        let subject = SubjectReference::derive(&keys.subject, &id);
+        let subject = Subject::identify(
+            &keys.subject,
+            &request.name,
+            &request.id_number,
+            request.now_unix,
+        )
+        .map_err(SessionError::from)?
+        .reference;
         // Every accepted frame is described: start loading the descriptor now.
         engine.analyzer().prefetch_descriptor();
         let liveness = if request.actions.is_empty() {
@@ -356,7 +352,7 @@ impl EnrollmentSession {
             )
         };
         Ok(Self {
-            frames: FrameStage::new(&engine)?,
+            frames: engine.guide()?,
             audio: MicrophoneStream::new(engine.vad().stream()),
             builder: TemplateBuilder::new(engine.analyzer(), engine.config())?,
             engine,
@@ -546,7 +542,7 @@ impl EnrollmentSession {
                 Phase::VoiceDigits,
             ],
         )?;
-        let seen = self.frames.push(&self.engine, frame, t)?;
+        let seen = self.frames.push_frame(self.engine.analyzer(), frame, t)?;
         Ok(self.on_frame(seen, t))
     }
 
@@ -565,11 +561,11 @@ impl EnrollmentSession {
                 Phase::VoiceDigits,
             ],
         )?;
-        let seen = self.frames.push_analysis(&self.engine, analysis, t);
+        let seen = self.frames.push_analysis(analysis, t);
         Ok(self.on_frame(seen, t))
     }
 
-    fn on_frame(&mut self, seen: SeenFrame, t: Duration) -> EnrollmentUpdate {
+    fn on_frame(&mut self, seen: GuidedFrame, t: Duration) -> EnrollmentUpdate {
         let since = *self.phase_since.get_or_insert(t);
         let mut u = self.update();
         u.face = seen
@@ -625,7 +621,7 @@ impl EnrollmentSession {
         u
     }
 
-    fn score_pad(&mut self, seen: &SeenFrame, t: Duration) {
+    fn score_pad(&mut self, seen: &GuidedFrame, t: Duration) {
         if let (Some(mean), Some(l)) = (
             self.pad.score(&self.engine, seen, t),
             self.liveness.as_mut(),
@@ -636,7 +632,7 @@ impl EnrollmentSession {
 
     /// Keeps a good frame for the template (quality gate, spacing, at most the number
     /// wanted).
-    fn keep_frame(&mut self, seen: &SeenFrame, t: Duration) {
+    fn keep_frame(&mut self, seen: &GuidedFrame, t: Duration) {
         let cfg = &self.engine.config().session;
         if self.review.len() >= cfg.enrolment_frames
             || self

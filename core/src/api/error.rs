@@ -165,6 +165,12 @@ impl From<crate::audio::speaker::SpeakerLoadError> for Error {
     }
 }
 
+impl From<crate::capture::guidance::GuidanceConfigError> for Error {
+    fn from(e: crate::capture::guidance::GuidanceConfigError) -> Self {
+        Self::Config(e.to_string())
+    }
+}
+
 impl From<crate::liveness::sequencer::LivenessConfigError> for Error {
     fn from(e: crate::liveness::sequencer::LivenessConfigError) -> Self {
         Self::Config(e.0)

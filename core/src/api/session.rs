@@ -1,7 +1,7 @@
 //! What the enrolment and certification sessions share: their configuration, the updates
-//! they return to the shell, their errors, and the two input stages every session runs —
-//! camera frames (analysis, quality, positioning guidance) and microphone audio (voice
-//! activity on the session clock).
+//! they return to the shell, their errors. Camera frames go through
+//! [`crate::capture::guide::Guide`] (analysis, quality, positioning guidance), made by
+//! [`Engine::guide`]; microphone audio through [`crate::audio::stream`].
 //!
 //! A session is driven by `push_frame(frame, timestamp)` and `push_audio(pcm, timestamp)`
 //! (plus `prompt_started` / `prompt_finished` when the shell's text-to-speech speaks a
@@ -14,10 +14,7 @@
 
 use crate::api::engine::Engine;
 use crate::api::error::{Error, Result};
-use crate::capture::guidance::{GuidanceEngine, GuidanceUpdate, Instruction};
-use crate::capture::quality::{self, MotionTracker, QualityMeasurements};
-use crate::face::analyzer::FrameAnalysis;
-use crate::image::frame::Frame;
+use crate::capture::guide::GuidedFrame;
 use crate::image::geometry::Rect;
 use crate::liveness::challenge::Action;
 use crate::liveness::sequencer::LivenessEvent;
@@ -290,77 +287,6 @@ pub(crate) fn utter(
     }
 }
 
-/// One analysed camera frame.
-pub(crate) struct SeenFrame {
-    pub(crate) analysis: FrameAnalysis,
-    pub(crate) quality: QualityMeasurements,
-    pub(crate) guidance: GuidanceUpdate,
-}
-
-impl SeenFrame {
-    /// The primary (largest) face's index.
-    pub(crate) fn primary(&self) -> Option<usize> {
-        self.quality.primary.as_ref().map(|p| p.index)
-    }
-}
-
-/// Frame input: analysis, quality measurement with motion history, positioning guidance.
-#[derive(Debug)]
-pub(crate) struct FrameStage {
-    motion: MotionTracker,
-    guidance: GuidanceEngine,
-    instruction: Option<Instruction>,
-}
-
-impl FrameStage {
-    pub(crate) fn new(engine: &Engine) -> Result<Self> {
-        Ok(Self {
-            motion: MotionTracker::new(),
-            guidance: GuidanceEngine::new(engine.config().guidance.clone())
-                .map_err(|e| Error::Config(e.to_string()))?,
-            instruction: None,
-        })
-    }
-
-    pub(crate) fn push(
-        &mut self,
-        engine: &Engine,
-        frame: &Frame<'_>,
-        t: Duration,
-    ) -> Result<SeenFrame> {
-        let _span = tracing::debug_span!("session_frame", t_ms = t.as_millis() as u64).entered();
-        let analysis = engine.analyzer().analyze(frame)?;
-        Ok(self.push_analysis(engine, analysis, t))
-    }
-
-    pub(crate) fn push_analysis(
-        &mut self,
-        engine: &Engine,
-        analysis: FrameAnalysis,
-        t: Duration,
-    ) -> SeenFrame {
-        let quality = quality::measure(
-            &analysis.image,
-            &analysis.faces,
-            &mut self.motion,
-            t,
-            &engine.config().guidance.quality,
-        );
-        let guidance = self.guidance.update(&quality, t);
-        self.instruction = Some(guidance.instruction);
-        SeenFrame {
-            analysis,
-            quality,
-            guidance,
-        }
-    }
-
-    /// The smoothed instruction of the last frame.
-    pub(crate) fn instruction(&self) -> Option<Instruction> {
-        self.instruction
-    }
-}
-
 /// The passive anti-spoofing scores of a session: at most
 /// [`SessionConfig::pad_frames`] frames, [`SessionConfig::pad_interval`] apart.
 #[derive(Debug, Default)]
@@ -372,7 +298,12 @@ pub(crate) struct PadScores {
 impl PadScores {
     /// Scores the primary face of `seen` when the models are loaded and one is due; returns
     /// the new mean when a score was added.
-    pub(crate) fn score(&mut self, engine: &Engine, seen: &SeenFrame, t: Duration) -> Option<f32> {
+    pub(crate) fn score(
+        &mut self,
+        engine: &Engine,
+        seen: &GuidedFrame,
+        t: Duration,
+    ) -> Option<f32> {
         let pad = engine.passive_anti_spoof()?;
         let cfg = &engine.config().session;
         if self.scores.len() >= cfg.pad_frames

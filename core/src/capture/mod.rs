@@ -1,5 +1,7 @@
-//! Getting a usable picture: per-face quality measurements and the guidance engine (one
-//! instruction at a time). Imports `identity` and below.
+//! Getting a usable picture: per-face quality measurements, the guidance engine (one
+//! instruction at a time) and the one path from a frame to both (`guide`). Imports
+//! `identity` and below.
 
 pub mod guidance;
+pub mod guide;
 pub mod quality;

@@ -70,10 +70,7 @@ mod mesh {
     /// Mouth corner on the subject's left.
     pub const MOUTH_LEFT: usize = 291;
     /// The face oval (silhouette), clockwise from the forehead in a non-mirrored image.
-    pub const FACE_OVAL: [usize; 36] = [
-        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-        152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-    ];
+    pub use crate::face::landmarks::contours::FACE_OVAL;
 }
 
 /// Minimum number of chip samples a region needs before its statistics are reported.

@@ -56,6 +56,28 @@ impl LandmarkConfig {
 /// Side of the square model input, pixels.
 pub const INPUT_SIZE: u32 = 192;
 
+/// Contours of the 468-point FaceMesh topology, as landmark indices in drawing order (the
+/// one copy the quality measurements, the annotated pictures and the reports read).
+pub mod contours {
+    /// The face oval (silhouette), clockwise from the forehead in a non-mirrored image.
+    pub const FACE_OVAL: [usize; 36] = [
+        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+        152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+    ];
+    /// The person's right eye, around the lids.
+    pub const RIGHT_EYE: [usize; 16] = [
+        33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+    ];
+    /// The person's left eye, around the lids.
+    pub const LEFT_EYE: [usize; 16] = [
+        263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466,
+    ];
+    /// The outer lips.
+    pub const LIPS_OUTER: [usize; 20] = [
+        61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
+    ];
+}
+
 /// The rotated square of the frame the landmark model looks at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FaceRoi {

@@ -7,7 +7,8 @@
 //! * [`PersonName`]: Chinese names (with the middle dot of minority and
 //!   transliterated names) and Latin-letter names.
 //! * [`SubjectKey`] / [`SubjectReference`]: the keyed pseudonym that the core
-//!   stores instead of an ID number.
+//!   stores instead of an ID number; [`Subject::identify`] derives it (with the
+//!   checked name) from what was typed.
 //!
 //! All parsing is total: bad input gives an [`IdentityError`], never a panic.
 //! Errors carry positions and counts but never the characters the user typed,
@@ -1078,6 +1079,43 @@ impl<'de> Deserialize<'de> for SubjectReference {
     }
 }
 
+/// The person a session is about, from what was typed: the checked name and the
+/// [`SubjectReference`] of the ID number. This is the one derivation of a subject from a
+/// name and an ID number; enrolment and certification both use it.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The name, checked ([`PersonName::parse`]).
+    pub name: PersonName,
+    /// The keyed pseudonym of the ID number ([`SubjectReference::derive`]).
+    pub reference: SubjectReference,
+}
+
+impl Subject {
+    /// Checks `name` and `id_number` (a birth date after today, China Standard Time at
+    /// `now_unix`, is refused) and derives the reference under `key`.
+    ///
+    /// Errors: a refused name or ID number; [`IdentityError::InvalidDate`] (all zero) when
+    /// `now_unix` is beyond the calendar.
+    pub fn identify(
+        key: &SubjectKey,
+        name: &str,
+        id_number: &str,
+        now_unix: u64,
+    ) -> Result<Self, IdentityError> {
+        let name = PersonName::parse(name)?;
+        let today = Date::from_unix_china(now_unix).ok_or(IdentityError::InvalidDate {
+            year: 0,
+            month: 0,
+            day: 0,
+        })?;
+        let id = IdNumber::parse(id_number, today)?;
+        Ok(Self {
+            name,
+            reference: SubjectReference::derive(key, &id),
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
@@ -1094,6 +1132,8 @@ mod tests {
     fn dates_from_unix_time_in_china() {
         let d = |y, m, day| Some(Date::new(y, m, day).unwrap());
         assert_eq!(Date::from_unix_china(0), d(1970, 1, 1));
+        assert_eq!(Date::from_unix_china(951_753_599), d(2000, 2, 28));
+        assert_eq!(Date::from_unix_china(951_753_600), d(2000, 2, 29));
         // 2024-02-29 16:00 UTC is already 1 March in Beijing.
         assert_eq!(Date::from_unix_china(1_709_222_399), d(2024, 2, 29));
         assert_eq!(Date::from_unix_china(1_709_222_400), d(2024, 3, 1));
@@ -1652,6 +1692,48 @@ mod tests {
             b"lifecert/subject/v1\x0011010519491231002X",
         );
         assert_eq!(r.as_bytes().as_slice(), raw.as_ref());
+    }
+
+    #[test]
+    fn a_subject_is_identified_from_the_typed_name_and_number() {
+        // 2026-12-02 12:00 in Beijing.
+        let now = 1_796_184_000;
+        let k = key(1);
+        let s = Subject::identify(&k, " 张三 ", " 11010519491231002x", now).unwrap();
+        assert_eq!(s.name.as_str(), "张三");
+        let id = parse("11010519491231002X").unwrap();
+        assert_eq!(s.reference, SubjectReference::derive(&k, &id));
+        let legacy = Subject::identify(&k, "张三", "110105491231002", now).unwrap();
+        assert_eq!(
+            legacy.reference, s.reference,
+            "both forms of a number: one subject"
+        );
+
+        let err =
+            |name: &str, id: &str, now: u64| Subject::identify(&k, name, id, now).unwrap_err();
+        assert!(matches!(
+            err("", "11010519491231002X", now),
+            IdentityError::Empty
+        ));
+        assert!(matches!(
+            err("张三", &with_wrong_check("11010519491231002"), now),
+            IdentityError::BadCheckCharacter
+        ));
+        // Born after "today": 2026-12-02 is fine, a day before it is not.
+        let born_today = with_check("11010520261202002");
+        assert!(Subject::identify(&k, "张三", &born_today, now).is_ok());
+        assert!(matches!(
+            err("张三", &born_today, now - 86_400),
+            IdentityError::BirthDateInFuture
+        ));
+        assert_eq!(
+            err("张三", "11010519491231002X", u64::MAX),
+            IdentityError::InvalidDate {
+                year: 0,
+                month: 0,
+                day: 0
+            }
+        );
     }
 
     #[test]

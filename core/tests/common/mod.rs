@@ -8,10 +8,10 @@ pub mod media;
 pub mod shell;
 pub mod subject;
 
-use lifecert_core::{Analyzer, Config};
+use lifecert_core::{Analyzer, Config, Engine};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The shared evaluation data directory (`LIFECERT_EVAL_DATA`, default `../shared/data`
 /// relative to the repository root), or `None` after recording the skip: it panics when
@@ -33,6 +33,26 @@ pub fn astronaut() -> image::RgbImage {
 pub fn analyzer() -> &'static Analyzer {
     static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
     ANALYZER.get_or_init(|| Analyzer::new(Config::default()).expect("embedded models load"))
+}
+
+/// One production engine (`Config::default()`: the positioning gate on, embedded models),
+/// shared by all tests of a binary.
+pub fn production_engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| Arc::new(Engine::new(Config::default()).expect("embedded models load")))
+        .clone()
+}
+
+/// Everything directly in `dir` (e.g. the people folders of `faces_identity/`), sorted.
+pub fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }
 
 /// Image files (jpg/jpeg/png) directly in `dir`, sorted.

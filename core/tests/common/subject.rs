@@ -8,16 +8,20 @@ use super::analyzer;
 use super::framing::{analyse_all_framed, FramedFootage, Framing};
 use super::grid::{self, AnalysedClip, FrameRef, SpliceConfig, Word};
 use super::shell::{self, Piece, Player, Scene};
-use lifecert_core::api::certification::CertificationKeys;
+use lifecert_core::api::certification::{
+    CertificationKeys, CertificationRequest, ChallengeSource, TemplateInput,
+};
 use lifecert_core::api::enrollment::{
     EnrollmentKeys, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession,
 };
 use lifecert_core::capture::quality::QualityConfig;
 use lifecert_core::crypto::sealing::{SealingKey, SigningKeyPair};
 use lifecert_core::identity::person::{SubjectKey, SubjectReference};
+use lifecert_core::liveness::challenge::Nonce;
 use lifecert_core::matching::sealed_voice::{open_voice_profile, seal_voice_profile};
 use lifecert_core::matching::voice_profile::VoiceProfile;
 use lifecert_core::text::messages::Language;
+use lifecert_core::text::result_texts::RetireeCategory;
 use lifecert_core::Engine;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -34,6 +38,26 @@ pub const NOW: u64 = 1_796_184_000;
 pub const TARGET_IOD_PX: f32 = 46.0;
 /// Words shorter than this are not used as "other words" (single letters run together).
 const MIN_OTHER_WORD_S: f64 = 0.2;
+
+/// A certification of [`NAME`] / [`ID`] at [`NOW`] against `template`: the retiree in person,
+/// provincial, in zh-Hans, a drawn challenge, no earlier failure, no voice templates (change
+/// fields with `..certification_request(t)`).
+pub fn certification_request(template: TemplateInput) -> CertificationRequest {
+    CertificationRequest {
+        name: NAME.into(),
+        id_number: ID.into(),
+        performed_by: lifecert_core::api::attestation::PerformedBy::Subject,
+        template,
+        voice_templates: None,
+        server_nonce: Nonce([5; 16]),
+        certification_year: 2026,
+        retiree_category: RetireeCategory::Provincial,
+        now_unix: NOW,
+        previous_failures: 0,
+        language: Language::ZhHans,
+        challenge: ChallengeSource::Drawn,
+    }
+}
 
 /// The footage's frame rate.
 pub fn fps(footage: &FramedFootage) -> f64 {
