@@ -8,6 +8,7 @@ use crate::api::error::{Error, Result};
 pub use crate::face::analyzer::FaceConfig;
 pub use crate::face::detector::DetectorConfig;
 pub use crate::face::landmarks::LandmarkConfig;
+pub use crate::face::tracker::TrackerConfig;
 use crate::identity::id_document::IdDocumentError;
 use crate::matching::templates::EnrollmentGate;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,8 @@ pub struct Config {
     pub detector: DetectorConfig,
     /// Face landmarks.
     pub landmarks: LandmarkConfig,
+    /// Face tracking on camera streams (sessions): when the detector runs.
+    pub tracker: TrackerConfig,
     /// Capture guidance: quality thresholds (inside), hysteresis, timing.
     pub guidance: crate::capture::guidance::GuidanceConfig,
     /// Liveness flow: digit and action challenges, timeouts, retries, evidence thresholds.
@@ -41,11 +44,19 @@ pub struct Config {
 impl Config {
     /// Checks that every value lies in its documented range.
     pub fn validate(&self) -> Result<()> {
-        self.detector.validate()?;
-        self.landmarks.validate()?;
+        self.face().validate()?;
         self.guidance
             .validate()
             .map_err(|e| Error::Config(e.to_string()))?;
+        // A face entering the picture is seen only when the detector runs: it must run at
+        // least as often as the guidance confirms a new verdict, so the "only one person"
+        // warning is not later than the guidance's own debounce makes it.
+        if self.tracker.enabled && self.tracker.redetect_interval > self.guidance.switch_confirm {
+            return Err(Error::Config(format!(
+                "tracker.redetect_interval = {:?} is longer than guidance.switch_confirm = {:?}",
+                self.tracker.redetect_interval, self.guidance.switch_confirm
+            )));
+        }
         self.liveness.validate()?;
         self.id_document.validate().map_err(|e| match e {
             IdDocumentError::Config(reason) => Error::Config(reason),
@@ -64,11 +75,12 @@ impl Config {
         Ok(())
     }
 
-    /// The face layer's part: detector and landmarks.
+    /// The face layer's part: detector, landmarks, tracking.
     pub fn face(&self) -> FaceConfig {
         FaceConfig {
             detector: self.detector.clone(),
             landmarks: self.landmarks.clone(),
+            tracker: self.tracker.clone(),
         }
     }
 

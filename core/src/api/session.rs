@@ -18,6 +18,7 @@ use crate::audio::vad::{VadFrame, VadStream, SAMPLE_RATE_HZ};
 use crate::capture::guidance::{GuidanceEngine, GuidanceUpdate, Instruction};
 use crate::capture::quality::{self, MotionTracker, QualityMeasurements};
 use crate::face::analyzer::FrameAnalysis;
+use crate::face::tracker::FaceTrack;
 use crate::image::frame::Frame;
 use crate::image::geometry::Rect;
 use crate::liveness::challenge::Action;
@@ -313,6 +314,8 @@ impl SeenFrame {
 /// Frame input: analysis, quality measurement with motion history, positioning guidance.
 #[derive(Debug)]
 pub(crate) struct FrameStage {
+    /// The faces followed from frame to frame (the detector runs only when it must).
+    track: FaceTrack,
     motion: MotionTracker,
     guidance: GuidanceEngine,
     instruction: Option<Instruction>,
@@ -321,6 +324,7 @@ pub(crate) struct FrameStage {
 impl FrameStage {
     pub(crate) fn new(engine: &Engine) -> Result<Self> {
         Ok(Self {
+            track: FaceTrack::new(),
             motion: MotionTracker::new(),
             guidance: GuidanceEngine::new(engine.config().guidance.clone())
                 .map_err(|e| Error::Config(e.to_string()))?,
@@ -335,7 +339,9 @@ impl FrameStage {
         t: Duration,
     ) -> Result<SeenFrame> {
         let _span = tracing::debug_span!("session_frame", t_ms = t.as_millis() as u64).entered();
-        let analysis = engine.analyzer().analyze(frame)?;
+        let analysis = engine
+            .analyzer()
+            .analyze_tracked(frame, t, &mut self.track)?;
         Ok(self.push_analysis(engine, analysis, t))
     }
 

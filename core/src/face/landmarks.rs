@@ -5,8 +5,9 @@
 //! `[1,1,1,1404]` = 468 × (x, y, z) in crop pixels, and `[1,1,1,1]` face-presence logit.
 
 use crate::face::error::FaceError;
+use crate::face::mouth::{LEFT_EYE_OUTER, RIGHT_EYE_OUTER};
 use crate::face::observation::{Detection, Keypoint, Landmarks, LANDMARK_COUNT};
-use crate::image::geometry::Point;
+use crate::image::geometry::{Point, Rect};
 use crate::image::warp::{warp_into, Affine};
 use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
@@ -79,6 +80,69 @@ impl FaceRoi {
             side: d.bbox.width.max(d.bbox.height) * scale,
             angle,
         }
+    }
+
+    /// The same rule applied to the previous frame's landmarks (what MediaPipe's face
+    /// landmarker does on a stream): rotate so that the outer eye corners (FaceMesh 33 → 263,
+    /// the subject's right → left) are horizontal, take the box that encloses all landmarks
+    /// in that rotated frame, square it on its long side and scale it by `scale`. `None`
+    /// when the landmarks are not the 468 FaceMesh points, hold non-finite values or are
+    /// degenerate (eye corners coincide, zero extent).
+    pub fn from_landmarks(landmarks: &Landmarks, scale: f32) -> Option<Self> {
+        let p = &landmarks.points;
+        if p.len() != LANDMARK_COUNT {
+            return None;
+        }
+        let (right, left) = (p[RIGHT_EYE_OUTER], p[LEFT_EYE_OUTER]);
+        let (ex, ey) = (left[0] - right[0], left[1] - right[1]);
+        let eye_distance = ex.hypot(ey);
+        if !eye_distance.is_finite() || eye_distance < 1e-3 {
+            return None;
+        }
+        let angle = ey.atan2(ex);
+        let (c, s) = (ex / eye_distance, ey / eye_distance);
+        // Coordinates along the eye line (u) and across it (v).
+        let (mut u0, mut u1, mut v0, mut v1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for q in p {
+            let u = q[0] * c + q[1] * s;
+            let v = -q[0] * s + q[1] * c;
+            u0 = u0.min(u);
+            u1 = u1.max(u);
+            v0 = v0.min(v);
+            v1 = v1.max(v);
+        }
+        let (width, height) = (u1 - u0, v1 - v0);
+        if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
+            return None;
+        }
+        let (uc, vc) = ((u0 + u1) / 2.0, (v0 + v1) / 2.0);
+        Some(Self {
+            center: Point::new(uc * c - vc * s, uc * s + vc * c),
+            side: width.max(height) * scale,
+            angle,
+        })
+    }
+
+    /// The fraction of this square (ignoring its rotation) that lies inside a
+    /// `width`×`height` image, in [0, 1].
+    pub fn inside_fraction(&self, width: u32, height: u32) -> f32 {
+        if !(self.side > 0.0) {
+            return 0.0;
+        }
+        let square = self.square();
+        (square.clamp_to(width, height).area() / square.area()).clamp(0.0, 1.0)
+    }
+
+    /// The axis-aligned square of side [`FaceRoi::side`] around the centre (rotation
+    /// ignored), for overlap tests.
+    pub fn square(&self) -> Rect {
+        let half = self.side / 2.0;
+        Rect::new(
+            self.center.x - half,
+            self.center.y - half,
+            self.side,
+            self.side,
+        )
     }
 
     /// The map from crop pixels to frame pixels.
@@ -158,7 +222,6 @@ impl FaceLandmarker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::geometry::Rect;
 
     #[test]
     fn roi_is_square_scaled_and_follows_eye_line() {
