@@ -126,7 +126,7 @@ impl FaceRoi {
     /// The fraction of this square (ignoring its rotation) that lies inside a
     /// `width`×`height` image, in [0, 1].
     pub fn inside_fraction(&self, width: u32, height: u32) -> f32 {
-        if !(self.side > 0.0) {
+        if self.side.is_nan() || self.side <= 0.0 {
             return 0.0;
         }
         let square = self.square();

@@ -365,7 +365,8 @@ impl FaceTrack {
         roi_scale: f32,
         cfg: &TrackerConfig,
     ) -> Follow {
-        if !(landmarks.presence >= cfg.min_presence) {
+        // NaN presence counts as lost.
+        if landmarks.presence.is_nan() || landmarks.presence < cfg.min_presence {
             return Follow::Lost(DetectReason::LowPresence);
         }
         let Some(next) = FaceRoi::from_landmarks(&landmarks, roi_scale) else {
