@@ -140,12 +140,23 @@ impl From<&Config> for FaceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_refused() {
         Config::default().validate().unwrap();
         let mut c = Config::default();
         c.detector.min_score = 1.5;
+        assert!(matches!(c.validate(), Err(Error::Config(_))));
+        // Tracking: re-detection no rarer than the guidance's debounce, and never reporting a
+        // presence the detector path would drop.
+        let mut c = Config::default();
+        c.tracker.redetect_interval = c.guidance.switch_confirm + Duration::from_millis(1);
+        assert!(matches!(c.validate(), Err(Error::Config(_))));
+        c.tracker.enabled = false;
+        c.validate().unwrap();
+        let mut c = Config::default();
+        c.tracker.min_presence = c.landmarks.min_presence - 0.1;
         assert!(matches!(c.validate(), Err(Error::Config(_))));
         let mut c = Config::default();
         c.detector.max_faces = 0;

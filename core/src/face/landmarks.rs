@@ -238,4 +238,58 @@ mod tests {
         assert_eq!(roi.center, Point::new(50.0, 50.0));
         assert!((roi.angle.to_degrees() - 45.0).abs() < 1e-4);
     }
+
+    #[test]
+    fn roi_from_landmarks_is_the_rotated_box_of_the_landmarks() {
+        // A 100 (along the eyes) × 120 face centred on (200, 150), rolled by 30°.
+        let (angle, center) = (30f32.to_radians(), Point::new(200.0, 150.0));
+        let at = |u: f32, v: f32| {
+            let (c, s) = (angle.cos(), angle.sin());
+            [center.x + u * c - v * s, center.y + u * s + v * c, 0.0]
+        };
+        let mut points: Vec<[f32; 3]> = (0..LANDMARK_COUNT)
+            .map(|i| {
+                let k = i as f32 / (LANDMARK_COUNT - 1) as f32;
+                match i % 4 {
+                    0 => at(-50.0 + 100.0 * k, -60.0),
+                    1 => at(-50.0 + 100.0 * k, 60.0),
+                    2 => at(-50.0, -60.0 + 120.0 * k),
+                    _ => at(50.0, -60.0 + 120.0 * k),
+                }
+            })
+            .collect();
+        points[RIGHT_EYE_OUTER] = at(-30.0, -10.0);
+        points[LEFT_EYE_OUTER] = at(30.0, -10.0);
+        let lm = Landmarks {
+            points,
+            presence: 1.0,
+        };
+        let roi = FaceRoi::from_landmarks(&lm, 1.5).unwrap();
+        assert!(
+            (roi.angle - angle).abs() < 1e-4,
+            "{}",
+            roi.angle.to_degrees()
+        );
+        assert!((roi.side - 180.0).abs() < 1e-2, "{}", roi.side);
+        assert!(roi.center.distance(center) < 1e-2, "{:?}", roi.center);
+        // Degenerate input gives no region.
+        let mut flat = lm.clone();
+        flat.points[LEFT_EYE_OUTER] = flat.points[RIGHT_EYE_OUTER];
+        assert!(FaceRoi::from_landmarks(&flat, 1.5).is_none());
+        assert!(FaceRoi::from_landmarks(
+            &Landmarks {
+                points: vec![],
+                presence: 1.0
+            },
+            1.5
+        )
+        .is_none());
+        // Half of a square centred on the right edge lies inside.
+        let edge = FaceRoi {
+            center: Point::new(640.0, 240.0),
+            side: 100.0,
+            angle: 0.0,
+        };
+        assert!((edge.inside_fraction(640, 480) - 0.5).abs() < 1e-6);
+    }
 }
