@@ -19,6 +19,10 @@ Driven by scripts/bench-vs-onnxruntime.sh, in three steps:
                 crop -> landmarks -> presence -> head pose (weighted Umeyama on the Procrustes basis),
                 the same steps as lifecert_core::Analyzer::analyze_image. Per-frame time = median
                 over passes of (pass over all frames) / frames.
+                And the same frames tracked (Analyzer::analyze_image_tracked with the default
+                TrackerConfig): the landmark ROI from the previous frame's landmarks, the detector
+                only on the first frame, every 300 ms of stream time (frame k at k/25 s, the
+                timestamps running on across passes: steady state) and when tracking is lost.
   report ORT CRITERION OUT   joins the onnxruntime JSON with criterion's medians
                 (target/criterion/vs_onnxruntime/*/new/estimates.json), prints the table and writes OUT.
 """
@@ -50,7 +54,11 @@ ROWS = [
     ("speaker", "ge2e_speaker_encoder.onnx", "model_speaker_window", "GE2E LSTM, one 160-frame window"),
     ("frame_640x480", None, "pipeline_frame_640x480",
      "per-frame analysis of a real clip (pre + detector + post + landmarks + pose)"),
+    ("frame_640x480_tracked", None, "pipeline_frame_640x480_tracked",
+     "the same frames tracked, steady state (landmarks from the previous ROI; detector every 300 ms)"),
 ]
+# The clip's frame rate: the tracked rows stamp frame k at k / CLIP_FPS s.
+CLIP_FPS = 25.0
 
 
 def write(dirpath, name, array):
@@ -148,21 +156,119 @@ class Pipeline:
         return (math.degrees(math.atan2(f[0], f[2])), math.degrees(math.atan2(f[1], math.hypot(f[0], f[2]))),
                 math.degrees(math.atan2(-a[1], a[0])))
 
+    def landmarks(self, rgb, roi):
+        """(points [468,3] in image px, presence) on the ROI (centre, side, angle)."""
+        lm_in, m = common.landmark_input(rgb, *roi)
+        raw, presence = self.lm.run(None, {"input_1": lm_in})
+        xyz = raw.reshape(468, 3).astype(np.float64)
+        pts = np.empty_like(xyz)
+        pts[:, 0] = m[0, 0] * xyz[:, 0] + m[0, 1] * xyz[:, 1] + m[0, 2]
+        pts[:, 1] = m[1, 0] * xyz[:, 0] + m[1, 1] * xyz[:, 1] + m[1, 2]
+        pts[:, 2] = xyz[:, 2] * math.hypot(m[0, 0], m[1, 0])
+        return pts, 1.0 / (1.0 + math.exp(-float(np.clip(presence.reshape(()), -100, 100))))
+
     def analyze(self, rgb):
         det_in, lb = common.detector_input(rgb)
         reg, cls = self.det.run(None, {"input": det_in})
         faces = []
         for d in common.decode_blazeface(reg, cls)[:8]:
-            lm_in, m = common.landmark_input(rgb, *common.face_roi(d, lb))
-            raw, presence = self.lm.run(None, {"input_1": lm_in})
-            if 1.0 / (1.0 + math.exp(-float(np.clip(presence.reshape(()), -100, 100)))) < 0.5:
+            pts, presence = self.landmarks(rgb, common.face_roi(d, lb))
+            if presence < 0.5:
                 continue
-            xyz = raw.reshape(468, 3).astype(np.float64)
-            pts = np.empty_like(xyz)
-            pts[:, 0] = m[0, 0] * xyz[:, 0] + m[0, 1] * xyz[:, 1] + m[0, 2]
-            pts[:, 1] = m[1, 0] * xyz[:, 0] + m[1, 1] * xyz[:, 1] + m[1, 2]
-            pts[:, 2] = xyz[:, 2] * math.hypot(m[0, 0], m[1, 0])
             faces.append((d, pts, self.head_pose(pts)))
+        return faces
+
+
+def roi_from_landmarks(pts, scale=1.5):
+    """FaceRoi::from_landmarks: rotated so the outer eye corners 33 -> 263 are horizontal, the box of
+    all landmarks in that frame, squared on its long side, x scale."""
+    e = pts[263, :2] - pts[33, :2]
+    angle = math.atan2(e[1], e[0])
+    c, s = math.cos(angle), math.sin(angle)
+    u = pts[:, 0] * c + pts[:, 1] * s
+    v = -pts[:, 0] * s + pts[:, 1] * c
+    uc, vc = (u.min() + u.max()) / 2, (v.min() + v.max()) / 2
+    side = max(u.max() - u.min(), v.max() - v.min()) * scale
+    return np.array([uc * c - vc * s, uc * s + vc * c]), side, angle
+
+
+def inside_fraction(roi, w, h):
+    (cx, cy), side, _ = roi
+    x0, y0, x1, y1 = cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
+    iw = max(0.0, min(x1, w) - max(x0, 0.0))
+    ih = max(0.0, min(y1, h) - max(y0, 0.0))
+    return iw * ih / (side * side)
+
+
+def square_iou(a, b):
+    (ax, ay), asz, _ = a
+    (bx, by), bsz, _ = b
+    ix = max(0.0, min(ax + asz / 2, bx + bsz / 2) - max(ax - asz / 2, bx - bsz / 2))
+    iy = max(0.0, min(ay + asz / 2, by + bsz / 2) - max(ay - asz / 2, by - bsz / 2))
+    inter = ix * iy
+    return inter / (asz * asz + bsz * bsz - inter)
+
+
+class Tracker:
+    """Analyzer::analyze_image_tracked with the default TrackerConfig (face/tracker.rs): the detector
+    path on the first frame, without faces, every 300 ms, when a face's presence < 0.5, when its ROI
+    moved > 0.15 side or changed size > 1.2x between frames (that frame again with the detector), and
+    on the frame after a ROI left the image (< 0.5 inside). Overlapping ROIs (IoU > 0.5) are one face.
+    Tracked faces get the landmark box mapped by the last detector frame's box/landmark relation and
+    head pose, as in Rust."""
+
+    INTERVAL, MIN_PRESENCE, MAX_SHIFT, MAX_SCALE, MIN_INSIDE, MAX_OVERLAP = 0.3, 0.5, 0.15, 1.2, 0.5, 0.5
+
+    def __init__(self, pipe):
+        self.pipe, self.rois, self.fits = pipe, [], []
+        self.last_det, self.pending, self.frames, self.detector_runs = None, False, 0, 0
+
+    @staticmethod
+    def landmark_box(pts):
+        x0, y0 = pts[:, 0].min(), pts[:, 1].min()
+        return np.array([x0, y0, pts[:, 0].max() - x0, pts[:, 1].max() - y0])
+
+    def detect(self, rgb, t):
+        faces = self.pipe.analyze(rgb)
+        self.detector_runs += 1
+        self.last_det = t
+        self.rois, self.fits = [], []
+        for d, pts, _ in faces:
+            lb = self.landmark_box(pts)
+            self.rois.append(roi_from_landmarks(pts))
+            self.fits.append((d["score"], lb))
+        self.settle(rgb)
+        return faces
+
+    def settle(self, rgb):
+        kept = []
+        for i, r in enumerate(self.rois):
+            if all(square_iou(self.rois[k], r) <= self.MAX_OVERLAP for k in kept):
+                kept.append(i)
+        self.rois = [self.rois[i] for i in kept]
+        self.fits = [self.fits[i] for i in kept]
+        h, w = rgb.shape[:2]
+        self.pending = any(inside_fraction(r, w, h) < self.MIN_INSIDE for r in self.rois)
+
+    def analyze(self, rgb, t):
+        self.frames += 1
+        if (self.pending or not self.rois or self.last_det is None
+                or t - self.last_det >= self.INTERVAL - 1e-9):
+            return self.detect(rgb, t)
+        faces, rois = [], []
+        for roi, (score, lb0) in zip(self.rois, self.fits):
+            pts, presence = self.pipe.landmarks(rgb, roi)
+            if presence < self.MIN_PRESENCE:
+                return self.detect(rgb, t)
+            nxt = roi_from_landmarks(pts)
+            shift = math.hypot(*(nxt[0] - roi[0])) / roi[1]
+            if shift > self.MAX_SHIFT or abs(math.log(nxt[1] / roi[1])) > math.log(self.MAX_SCALE):
+                return self.detect(rgb, t)
+            lb = self.landmark_box(pts)  # the box is mapped from it (a handful of flops)
+            faces.append((score, lb, pts, self.pipe.head_pose(pts)))
+            rois.append(nxt)
+        self.rois = rois
+        self.settle(rgb)
         return faces
 
 
@@ -199,6 +305,24 @@ def ort(dirpath, out, runs, warmup, threads):
                              "passes": passes, "frames": len(frames)}
     print(f"  onnxruntime per frame: {rows['frame_640x480']['median_ms']:.3f} ms "
           f"(faces per frame {sorted(set(found))})", flush=True)
+
+    # Tracked, steady state: one tracker for all passes, timestamps running on (frame k of pass p at
+    # (p * frames + k) / 25 s), one warm-up pass.
+    tracker = Tracker(pipe)
+    clock = [0]
+
+    def tracked_pass():
+        out = []
+        for f in frames:
+            out.append(tracker.analyze(f, clock[0] / CLIP_FPS))
+            clock[0] += 1
+        return out
+
+    per_pass = timed(tracked_pass, passes, 1)
+    rows["frame_640x480_tracked"] = {"median_ms": per_pass / len(frames), "frames": len(frames), "passes": passes,
+                                     "detector_fraction": tracker.detector_runs / tracker.frames}
+    print(f"  onnxruntime per frame, tracked: {rows['frame_640x480_tracked']['median_ms']:.3f} ms "
+          f"(detector on {100 * tracker.detector_runs / tracker.frames:.1f} % of frames)", flush=True)
     result = {"onnxruntime": onnxruntime.__version__, "threads": threads, "runs": runs, "rows": rows}
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
 
@@ -218,7 +342,7 @@ def report(ort_json, criterion_dir, out, frames):
         tract_ms = None
         if est.exists():
             tract_ms = json.loads(est.read_text())["median"]["point_estimate"] / 1e6
-            if name == "frame_640x480":
+            if name.startswith("frame_640x480"):
                 tract_ms /= frames  # the bench times one pass over the clip
         ort_ms = o["rows"].get(name, {}).get("median_ms")
         ratio = tract_ms / ort_ms if tract_ms and ort_ms else None

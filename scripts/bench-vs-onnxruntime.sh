@@ -31,14 +31,14 @@ echo "== inputs (both sides read the same files)"
 "$PY" models/bench_vs_onnxruntime.py prepare "$OUT/inputs"
 
 echo "== building the release benches"
-cargo bench -p lifecert-core --bench vs_onnxruntime --no-run
+cargo bench --workspace --bench vs_onnxruntime --no-run
 
 echo "== tract (criterion, 1 thread)"
 # Criterion's own output goes to target/bench/tract.log; the medians are read from its
 # estimates.json files. A run with a stale estimate would be misreported: clear them first.
 rm -rf "$ROOT/target/criterion/vs_onnxruntime"
-LIFECERT_BENCH_INPUTS="$OUT/inputs" cargo bench -p lifecert-core --bench vs_onnxruntime \
-  -- --noplot 2>&1 | tee "$OUT/tract.log" | grep -E "^vs_onnxruntime/|time:|faces per frame" || true
+LIFECERT_BENCH_INPUTS="$OUT/inputs" cargo bench --workspace --bench vs_onnxruntime \
+  -- --noplot 2>&1 | tee "$OUT/tract.log" | grep -E "^vs_onnxruntime/|time:|faces per frame|tracked:" || true
 
 echo "== onnxruntime (1 thread)"
 "$PY" models/bench_vs_onnxruntime.py ort "$OUT/inputs" "$OUT/onnxruntime.json" --runs "$RUNS" --threads 1

@@ -1,7 +1,8 @@
 //! The tract half of `scripts/bench-vs-onnxruntime.sh`: each model on exactly the input
 //! onnxruntime gets (written by `models/bench_vs_onnxruntime.py prepare` into the directory
 //! named by `LIFECERT_BENCH_INPUTS`), and the whole per-frame analysis
-//! ([`Analyzer::analyze_image`]) of the frames of a real talking clip.
+//! ([`Analyzer::analyze_image`]) of the frames of a real talking clip, per frame and tracked
+//! ([`Analyzer::analyze_image_tracked`], steady state).
 //!
 //! The models are loaded the way the engine loads them (`OnnxModel::load`: input facts fixed,
 //! `into_optimized`, `into_runnable`), single-threaded. Without `LIFECERT_BENCH_INPUTS` the
@@ -10,7 +11,7 @@
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use image::RgbImage;
-use lifecert_core::{Analyzer, Config};
+use lifecert_core::{Analyzer, Config, FaceTrack};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -155,6 +156,38 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+    // The same frames as a stream, tracked: one track for the whole run and timestamps that
+    // run on across passes (frame k at k / 25 s, the clip's rate), so every pass is steady
+    // state (the detector every 300 ms, i.e. every 8th frame). One pass per iteration.
+    let mut track = FaceTrack::new();
+    let mut frame_no = 0u64;
+    let mut next_t = || {
+        frame_no += 1;
+        Duration::from_millis((frame_no - 1) * 40)
+    };
+    for f in &frames {
+        analyzer
+            .analyze_image_tracked(f, next_t(), &mut track)
+            .unwrap();
+    }
+    g.bench_function("pipeline_frame_640x480_tracked", |b| {
+        b.iter(|| {
+            for f in &frames {
+                black_box(
+                    analyzer
+                        .analyze_image_tracked(black_box(f), next_t(), &mut track)
+                        .unwrap(),
+                );
+            }
+        })
+    });
+    let stats = track.stats();
+    eprintln!(
+        "vs_onnxruntime: tracked: detector on {} of {} frames ({:.1} %)",
+        stats.detector_runs,
+        stats.frames,
+        100.0 * stats.detector_fraction()
+    );
     g.finish();
 }
 

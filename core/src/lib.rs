@@ -30,6 +30,7 @@ pub use api::enrollment::{EnrollmentOutcome, EnrollmentSession};
 pub use api::error::{Error, Result};
 pub use face::analyzer::{Analyzer, FrameAnalysis};
 pub use face::observation::{Detection, FaceObservation, HeadPose, Keypoint, Landmarks};
+pub use face::tracker::{FaceTrack, TrackerConfig};
 pub use image::frame::{Frame, FrameError, PixelFormat, Rotation};
 pub use image::geometry::{Point, Rect};
 pub use model::assets::{ModelInfo, ModelSource};

@@ -8,6 +8,7 @@ use crate::api::error::{Error, Result};
 pub use crate::face::analyzer::FaceConfig;
 pub use crate::face::detector::DetectorConfig;
 pub use crate::face::landmarks::LandmarkConfig;
+pub use crate::face::tracker::TrackerConfig;
 use crate::identity::id_document::IdDocumentError;
 use crate::matching::templates::EnrollmentGate;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,8 @@ pub struct Config {
     pub detector: DetectorConfig,
     /// Face landmarks.
     pub landmarks: LandmarkConfig,
+    /// Face tracking on camera streams (sessions): when the detector runs.
+    pub tracker: TrackerConfig,
     /// Capture guidance: quality thresholds (inside), hysteresis, timing.
     pub guidance: crate::capture::guidance::GuidanceConfig,
     /// Liveness flow: digit and action challenges, timeouts, retries, evidence thresholds.
@@ -41,9 +44,17 @@ pub struct Config {
 impl Config {
     /// Checks that every value lies in its documented range.
     pub fn validate(&self) -> Result<()> {
-        self.detector.validate()?;
-        self.landmarks.validate()?;
+        self.face().validate()?;
         self.guidance.validate()?;
+        // A face entering the picture is seen only when the detector runs: it must run at
+        // least as often as the guidance confirms a new verdict, so the "only one person"
+        // warning is not later than the guidance's own debounce makes it.
+        if self.tracker.enabled && self.tracker.redetect_interval > self.guidance.switch_confirm {
+            return Err(Error::Config(format!(
+                "tracker.redetect_interval = {:?} is longer than guidance.switch_confirm = {:?}",
+                self.tracker.redetect_interval, self.guidance.switch_confirm
+            )));
+        }
         self.liveness.validate()?;
         self.id_document.validate().map_err(|e| match e {
             IdDocumentError::Config(reason) => Error::Config(reason),
@@ -62,11 +73,12 @@ impl Config {
         Ok(())
     }
 
-    /// The face layer's part: detector and landmarks.
+    /// The face layer's part: detector, landmarks, tracking.
     pub fn face(&self) -> FaceConfig {
         FaceConfig {
             detector: self.detector.clone(),
             landmarks: self.landmarks.clone(),
+            tracker: self.tracker.clone(),
         }
     }
 
@@ -126,12 +138,23 @@ impl From<&Config> for FaceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_refused() {
         Config::default().validate().unwrap();
         let mut c = Config::default();
         c.detector.min_score = 1.5;
+        assert!(matches!(c.validate(), Err(Error::Config(_))));
+        // Tracking: re-detection no rarer than the guidance's debounce, and never reporting a
+        // presence the detector path would drop.
+        let mut c = Config::default();
+        c.tracker.redetect_interval = c.guidance.switch_confirm + Duration::from_millis(1);
+        assert!(matches!(c.validate(), Err(Error::Config(_))));
+        c.tracker.enabled = false;
+        c.validate().unwrap();
+        let mut c = Config::default();
+        c.tracker.min_presence = c.landmarks.min_presence - 0.1;
         assert!(matches!(c.validate(), Err(Error::Config(_))));
         let mut c = Config::default();
         c.detector.max_faces = 0;

@@ -18,6 +18,7 @@ use crate::capture::quality::{self, MotionTracker, QualityMeasurements};
 use crate::face::analyzer::{Analyzer, FrameAnalysis};
 use crate::face::error::FaceError;
 use crate::face::observation::FaceObservation;
+use crate::face::tracker::FaceTrack;
 use crate::image::frame::Frame;
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ impl GuidedFrame {
 /// clock, any epoch; a timestamp earlier than the previous one counts as equal to it).
 #[derive(Debug, Clone)]
 pub struct Guide {
+    /// The face tracked from frame to frame ([`Analyzer::analyze_tracked`]).
+    track: FaceTrack,
     motion: MotionTracker,
     engine: GuidanceEngine,
     instruction: Option<Instruction>,
@@ -60,6 +63,7 @@ impl Guide {
     /// A guide with `config` (checked first).
     pub fn new(config: GuidanceConfig) -> Result<Self, GuidanceConfigError> {
         Ok(Self {
+            track: FaceTrack::new(),
             motion: MotionTracker::new(),
             engine: GuidanceEngine::new(config)?,
             instruction: None,
@@ -72,7 +76,8 @@ impl Guide {
     }
 
     /// Analyses `frame` with `analyzer` and guides on it. This is the one place a stream's
-    /// frames are analysed.
+    /// frames are analysed: the face is tracked from the previous frame's landmarks, the
+    /// detector runs when [`crate::face::tracker`] says so.
     pub fn push_frame(
         &mut self,
         analyzer: &Analyzer,
@@ -80,7 +85,7 @@ impl Guide {
         t: Duration,
     ) -> Result<GuidedFrame, FaceError> {
         let _span = tracing::debug_span!("guide_frame", t_ms = t.as_millis() as u64).entered();
-        let analysis = analyzer.analyze(frame)?;
+        let analysis = analyzer.analyze_tracked(frame, t, &mut self.track)?;
         Ok(self.push_analysis(analysis, t))
     }
 
@@ -110,6 +115,7 @@ impl Guide {
 
     /// Starts over, as for a new attempt: no motion history, no instruction, no timing.
     pub fn reset(&mut self) {
+        self.track.reset();
         self.motion.reset();
         self.engine.reset();
         self.instruction = None;

@@ -9,6 +9,7 @@ use crate::face::landmarks::{FaceLandmarker, LandmarkConfig};
 use crate::face::lazy_descriptor::LazyDescriptor;
 use crate::face::observation::FaceObservation;
 use crate::face::pose::CanonicalFace;
+use crate::face::tracker::{FaceTrack, Follow, TrackerConfig};
 use crate::image::frame::Frame;
 use crate::model::assets::{
     ModelInfo, ModelSource, CANONICAL_FACE_FILE, DESCRIPTOR_FILE, DETECTOR_FILE, LANDMARK_FILE,
@@ -16,8 +17,9 @@ use crate::model::assets::{
 use crate::model::error::ModelError;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
-/// The face layer's settings: the detector and the landmark model. The product
+/// The face layer's settings: the detector, the landmark model and tracking. The product
 /// configuration (`crate::api::config::Config`) holds them and converts into this.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -26,13 +28,25 @@ pub struct FaceConfig {
     pub detector: DetectorConfig,
     /// Face landmarks.
     pub landmarks: LandmarkConfig,
+    /// Face tracking on a stream ([`Analyzer::analyze_tracked`]).
+    pub tracker: TrackerConfig,
 }
 
 impl FaceConfig {
-    /// Checks that every value lies in its documented range.
+    /// Checks that every value lies in its documented range, and that
+    /// `tracker.min_presence` is not below `landmarks.min_presence` (a tracked face is never
+    /// reported with a presence the detector path would drop).
     pub fn validate(&self) -> Result<(), FaceError> {
         self.detector.validate()?;
-        self.landmarks.validate()
+        self.landmarks.validate()?;
+        self.tracker.validate()?;
+        if self.tracker.min_presence < self.landmarks.min_presence {
+            return Err(FaceError::Config(format!(
+                "tracker.min_presence = {} is below landmarks.min_presence = {}",
+                self.tracker.min_presence, self.landmarks.min_presence
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -181,6 +195,75 @@ impl Analyzer {
                 pose,
             });
         }
+        Ok(faces)
+    }
+
+    /// Analyses one frame of a camera stream at stream time `t`, following the faces of the
+    /// previous frames in `track` (one [`FaceTrack`] per stream, frames in order): the
+    /// landmark model looks where the previous frame's landmarks were, and the detector runs
+    /// only when the tracker's rules ask for it (see [`crate::face::tracker`]). Returns what
+    /// [`Analyzer::analyze`] returns; stills and single photos use that instead.
+    pub fn analyze_tracked(
+        &self,
+        frame: &Frame<'_>,
+        t: Duration,
+        track: &mut FaceTrack,
+    ) -> Result<FrameAnalysis, FaceError> {
+        let _span = tracing::debug_span!("analyze_frame_tracked").entered();
+        let image = frame.to_rgb();
+        let faces = self.analyze_image_tracked(&image, t, track)?;
+        Ok(FrameAnalysis { image, faces })
+    }
+
+    /// [`Analyzer::analyze_tracked`] on an upright RGB image.
+    pub fn analyze_image_tracked(
+        &self,
+        image: &RgbImage,
+        t: Duration,
+        track: &mut FaceTrack,
+    ) -> Result<Vec<FaceObservation>, FaceError> {
+        let _span = tracing::debug_span!("analyze_image_tracked").entered();
+        let cfg = &self.config.tracker;
+        if let Some(reason) = track.begin(t, image.dimensions(), cfg) {
+            tracing::trace!(?reason, "detector runs");
+            return self.detect_into(image, t, track);
+        }
+        let tracked = track.faces().to_vec();
+        let mut faces = Vec::with_capacity(tracked.len());
+        let mut next = Vec::with_capacity(tracked.len());
+        for face in &tracked {
+            let landmarks = self.landmarker.landmarks(image, &face.roi)?;
+            match FaceTrack::follow(face, landmarks, self.config.landmarks.roi_scale, cfg) {
+                Follow::Kept(mut observation, state) => {
+                    observation.pose = self.canonical_face.head_pose(&observation.landmarks)?;
+                    faces.push(*observation);
+                    next.push(state);
+                }
+                Follow::Lost(reason) => {
+                    tracing::debug!(?reason, "tracking lost; detector runs");
+                    track.redetect(reason);
+                    return self.detect_into(image, t, track);
+                }
+            }
+        }
+        track.tracked(next, cfg);
+        Ok(faces)
+    }
+
+    /// The detector path ([`Analyzer::analyze_image`]); its faces start the next tracking.
+    fn detect_into(
+        &self,
+        image: &RgbImage,
+        t: Duration,
+        track: &mut FaceTrack,
+    ) -> Result<Vec<FaceObservation>, FaceError> {
+        let faces = self.analyze_image(image)?;
+        track.detected(
+            t,
+            &faces,
+            self.config.landmarks.roi_scale,
+            &self.config.tracker,
+        );
         Ok(faces)
     }
 }

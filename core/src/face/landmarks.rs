@@ -5,8 +5,9 @@
 //! `[1,1,1,1404]` = 468 × (x, y, z) in crop pixels, and `[1,1,1,1]` face-presence logit.
 
 use crate::face::error::FaceError;
+use crate::face::mouth::{LEFT_EYE_OUTER, RIGHT_EYE_OUTER};
 use crate::face::observation::{Detection, Keypoint, Landmarks, LANDMARK_COUNT};
-use crate::image::geometry::Point;
+use crate::image::geometry::{Point, Rect};
 use crate::image::warp::{warp_into, Affine};
 use crate::model::error::ModelError;
 use crate::model::onnx::OnnxModel;
@@ -103,6 +104,69 @@ impl FaceRoi {
         }
     }
 
+    /// The same rule applied to the previous frame's landmarks (what MediaPipe's face
+    /// landmarker does on a stream): rotate so that the outer eye corners (FaceMesh 33 → 263,
+    /// the subject's right → left) are horizontal, take the box that encloses all landmarks
+    /// in that rotated frame, square it on its long side and scale it by `scale`. `None`
+    /// when the landmarks are not the 468 FaceMesh points, hold non-finite values or are
+    /// degenerate (eye corners coincide, zero extent).
+    pub fn from_landmarks(landmarks: &Landmarks, scale: f32) -> Option<Self> {
+        let p = &landmarks.points;
+        if p.len() != LANDMARK_COUNT {
+            return None;
+        }
+        let (right, left) = (p[RIGHT_EYE_OUTER], p[LEFT_EYE_OUTER]);
+        let (ex, ey) = (left[0] - right[0], left[1] - right[1]);
+        let eye_distance = ex.hypot(ey);
+        if !eye_distance.is_finite() || eye_distance < 1e-3 {
+            return None;
+        }
+        let angle = ey.atan2(ex);
+        let (c, s) = (ex / eye_distance, ey / eye_distance);
+        // Coordinates along the eye line (u) and across it (v).
+        let (mut u0, mut u1, mut v0, mut v1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for q in p {
+            let u = q[0] * c + q[1] * s;
+            let v = -q[0] * s + q[1] * c;
+            u0 = u0.min(u);
+            u1 = u1.max(u);
+            v0 = v0.min(v);
+            v1 = v1.max(v);
+        }
+        let (width, height) = (u1 - u0, v1 - v0);
+        if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
+            return None;
+        }
+        let (uc, vc) = ((u0 + u1) / 2.0, (v0 + v1) / 2.0);
+        Some(Self {
+            center: Point::new(uc * c - vc * s, uc * s + vc * c),
+            side: width.max(height) * scale,
+            angle,
+        })
+    }
+
+    /// The fraction of this square (ignoring its rotation) that lies inside a
+    /// `width`×`height` image, in [0, 1].
+    pub fn inside_fraction(&self, width: u32, height: u32) -> f32 {
+        if self.side.is_nan() || self.side <= 0.0 {
+            return 0.0;
+        }
+        let square = self.square();
+        (square.clamp_to(width, height).area() / square.area()).clamp(0.0, 1.0)
+    }
+
+    /// The axis-aligned square of side [`FaceRoi::side`] around the centre (rotation
+    /// ignored), for overlap tests.
+    pub fn square(&self) -> Rect {
+        let half = self.side / 2.0;
+        Rect::new(
+            self.center.x - half,
+            self.center.y - half,
+            self.side,
+            self.side,
+        )
+    }
+
     /// The map from crop pixels to frame pixels.
     pub fn affine(&self) -> Affine {
         Affine::square_crop(
@@ -180,7 +244,6 @@ impl FaceLandmarker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::geometry::Rect;
 
     #[test]
     fn roi_is_square_scaled_and_follows_eye_line() {
@@ -196,5 +259,59 @@ mod tests {
         assert_eq!(roi.side, 90.0);
         assert_eq!(roi.center, Point::new(50.0, 50.0));
         assert!((roi.angle.to_degrees() - 45.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn roi_from_landmarks_is_the_rotated_box_of_the_landmarks() {
+        // A 100 (along the eyes) × 120 face centred on (200, 150), rolled by 30°.
+        let (angle, center) = (30f32.to_radians(), Point::new(200.0, 150.0));
+        let at = |u: f32, v: f32| {
+            let (c, s) = (angle.cos(), angle.sin());
+            [center.x + u * c - v * s, center.y + u * s + v * c, 0.0]
+        };
+        let mut points: Vec<[f32; 3]> = (0..LANDMARK_COUNT)
+            .map(|i| {
+                let k = i as f32 / (LANDMARK_COUNT - 1) as f32;
+                match i % 4 {
+                    0 => at(-50.0 + 100.0 * k, -60.0),
+                    1 => at(-50.0 + 100.0 * k, 60.0),
+                    2 => at(-50.0, -60.0 + 120.0 * k),
+                    _ => at(50.0, -60.0 + 120.0 * k),
+                }
+            })
+            .collect();
+        points[RIGHT_EYE_OUTER] = at(-30.0, -10.0);
+        points[LEFT_EYE_OUTER] = at(30.0, -10.0);
+        let lm = Landmarks {
+            points,
+            presence: 1.0,
+        };
+        let roi = FaceRoi::from_landmarks(&lm, 1.5).unwrap();
+        assert!(
+            (roi.angle - angle).abs() < 1e-4,
+            "{}",
+            roi.angle.to_degrees()
+        );
+        assert!((roi.side - 180.0).abs() < 1e-2, "{}", roi.side);
+        assert!(roi.center.distance(center) < 1e-2, "{:?}", roi.center);
+        // Degenerate input gives no region.
+        let mut flat = lm.clone();
+        flat.points[LEFT_EYE_OUTER] = flat.points[RIGHT_EYE_OUTER];
+        assert!(FaceRoi::from_landmarks(&flat, 1.5).is_none());
+        assert!(FaceRoi::from_landmarks(
+            &Landmarks {
+                points: vec![],
+                presence: 1.0
+            },
+            1.5
+        )
+        .is_none());
+        // Half of a square centred on the right edge lies inside.
+        let edge = FaceRoi {
+            center: Point::new(640.0, 240.0),
+            side: 100.0,
+            angle: 0.0,
+        };
+        assert!((edge.inside_fraction(640, 480) - 0.5).abs() < 1e-6);
     }
 }

@@ -1,6 +1,6 @@
 //! Frame → faces: detector, landmarks, pose, alignment, descriptor, the [`analyzer::Analyzer`]
-//! that runs them, mouth aperture and the optional passive anti-spoofing score. Imports
-//! `audio` and below.
+//! that runs them (per frame, or following the faces along a stream: [`tracker`]), mouth
+//! aperture and the optional passive anti-spoofing score. Imports `audio` and below.
 
 pub mod alignment;
 pub mod analyzer;
@@ -13,3 +13,4 @@ mod lazy_descriptor;
 pub mod mouth;
 pub mod observation;
 pub mod pose;
+pub mod tracker;
