@@ -3,8 +3,8 @@
 
     python3 models/eval_speaker_independent_digits.py [--quick] [--cost-only] [--json PATH]
 
-When a flow has no voice enrolment, lifecert only counts speech segments. This script measures whether a
-digit check that needs no enrolment of the speaker (templates from *other* voices) is good enough: on speakers
+When a flow has no voice enrollment, lifecert only counts speech segments. This script measures whether a
+digit check that needs no enrollment of the speaker (templates from *other* voices) is good enough: on speakers
 it has not seen, how often a spoken digit is accepted as the digit that was asked for, how often a wrong digit
 or a non-digit word is accepted in its place, and what that means for a whole 3-digit answer. Results go to
 stdout (Markdown tables) and to target/eval-sidigits/results.json; docs/SPEAKER_INDEPENDENT_DIGITS.md

@@ -5,7 +5,7 @@ outputs are committed under samples/grid_a/, attribution in samples/README.md).
 GRID speaker s1 ("speaker A" of the shared data, CC BY 4.0) says one digit per sentence, with
 word timings in the .align files. From his clips this cuts, with ffmpeg:
 
-* enrol.mp4            one whole clip (his face, for `lifecert enroll --video`);
+* enroll.mp4            one whole clip (his face, for `lifecert enroll --video`);
 * voice.mp4            three other sentences, sound only (`enroll --voice`);
 * digits_0_to_9.mp4    his digit words 0 1 2 ... 9 with pauses, sound only (`enroll --voice-digits`);
 * answer_258.mp4       video and sound: his resting face while a phone would speak the prompt,
@@ -94,9 +94,9 @@ def main():
     by_name = {p.stem: p for p, _ in clips}
     digit_words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
-    # The face for enrolment: one whole clip, re-encoded.
-    enrol = by_name["grid_s1_bgaa7s"]
-    run(["-i", str(enrol), *VIDEO, *AUDIO, str(OUT / "enrol.mp4")])
+    # The face for enrollment: one whole clip, re-encoded.
+    enroll = by_name["grid_s1_bgaa7s"]
+    run(["-i", str(enroll), *VIDEO, *AUDIO, str(OUT / "enroll.mp4")])
 
     # Free speech for the voice print: three other sentences, sound only.
     voice = [by_name[n] for n in ("grid_s1_bwaa3a", "grid_s1_lbad9a", "grid_s1_prac6n")]

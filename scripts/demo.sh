@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's first command: enrol the bundled public-domain photo, then try to certify
+# The README's first command: enroll the bundled public-domain photo, then try to certify
 # with that same photo held up to the camera — which lifecert refuses — and write reports.
 # Needs Rust and ffmpeg; with espeak-ng installed, the photo also gets a voice reading the
 # digits (refused all the same: the lips of a photo do not move).
@@ -13,7 +13,7 @@ cargo build -q --workspace --bin lifecert
 lifecert=target/debug/lifecert
 id=11010519491231002X   # a specimen resident ID number (valid check digit)
 
-echo "== 1. Enrol 张三 from samples/astronaut.png"
+echo "== 1. Enroll 张三 from samples/astronaut.png"
 "$lifecert" enroll --photos samples/astronaut.png --name 张三 --id "$id" \
   --keys "$keys" --out "$out/astronaut.sealed" --lang en
 
@@ -41,13 +41,13 @@ fi
 set -e
 
 echo
-echo "== 4. A real person: GRID speaker s1 (samples/grid_a, CC BY 4.0) enrols face and voice"
+echo "== 4. A real person: GRID speaker s1 (samples/grid_a, CC BY 4.0) enrolls face and voice"
 # His face from one clip; his voice from three other sentences and from his digit words read
 # 0 to 9 (so certification verifies the spoken digits against his own voice).
 id2=440106195203150032   # another specimen number (Guangzhou, born 1952)
-"$lifecert" enroll --video samples/grid_a/enrol.mp4 --voice samples/grid_a/voice.mp4 \
+"$lifecert" enroll --video samples/grid_a/enroll.mp4 --voice samples/grid_a/voice.mp4 \
   --voice-digits samples/grid_a/digits_0_to_9.mp4 --name 李四 --id "$id2" \
-  --keys "$keys" --out "$out/grid_a.sealed" --lang en > "$out/grid_a-enrol.json"
+  --keys "$keys" --out "$out/grid_a.sealed" --lang en > "$out/grid_a-enroll.json"
 echo "enrolled face and voice: $out/grid_a.sealed, $out/grid_a.sealed.voice"
 
 echo

@@ -1,5 +1,5 @@
 //! End to end: `lifecert enroll` and `lifecert certify` on real recordings, then `lifecert
-//! verify` as the authority's backend. Genuine: enrol GRID speaker B from one clip, certify
+//! verify` as the authority's backend. Genuine: enroll GRID speaker B from one clip, certify
 //! with another clip of the same speaker replayed against the digit it contains. Attacks: the
 //! same clip without a known challenge (a recording cannot answer a drawn one), a still photo
 //! turned into a clip with real audio, another speaker's clip. And the README's demo, which
@@ -63,7 +63,7 @@ fn setup(test: &str) -> Option<Setup> {
     assert_eq!(
         out.status.code(),
         Some(0),
-        "enrolment from speaker B's clip"
+        "enrollment from speaker B's clip"
     );
     assert_eq!(summary(&out)["outcome"], "enrolled");
     assert!(String::from_utf8_lossy(&out.stderr).contains("created a new key file"));
@@ -278,8 +278,8 @@ fn recordings_and_photos_are_refused() {
 
 /// The README's demo: only what the repository carries, plus ffmpeg and espeak-ng.
 #[test]
-fn the_readme_demo_enrols_the_sample_photo_and_refuses_it_as_a_live_person() {
-    let test = "the_readme_demo_enrols_the_sample_photo_and_refuses_it_as_a_live_person";
+fn the_readme_demo_enrolls_the_sample_photo_and_refuses_it_as_a_live_person() {
+    let test = "the_readme_demo_enrolls_the_sample_photo_and_refuses_it_as_a_live_person";
     if !media_tools(test) {
         return;
     }

@@ -46,7 +46,7 @@ fn run(cmd: &mut Command) -> Output {
     run_within(cmd, Duration::from_secs(300))
 }
 
-/// Enrols the sample portrait (no evaluation data needed); returns (keys, template).
+/// Enrolls the sample portrait (no evaluation data needed); returns (keys, template).
 fn enrolled(dir: &Path) -> (PathBuf, PathBuf) {
     let keys = dir.join("keys.json");
     let template = dir.join("template.sealed");
@@ -188,7 +188,7 @@ fn a_small_file_claiming_a_huge_picture_is_refused_before_decoding() {
 }
 
 #[test]
-fn an_unwritable_report_never_costs_the_enrolment() {
+fn an_unwritable_report_never_costs_the_enrollment() {
     let dir = temp_dir();
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, b"not a folder").unwrap();

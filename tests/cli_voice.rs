@@ -1,5 +1,5 @@
 //! The sealed-set path of issue 11 through the `lifecert` command: for every GRID speaker with
-//! at least two clips in the data, enrol the face from one clip and the voice from the
+//! at least two clips in the data, enroll the face from one clip and the voice from the
 //! speaker's other clips (`enroll --voice`), then certify a clip of the speaker that was not
 //! used for the voice with `--voice-templates`, `--challenge <its digit>` and `--prompt-end 0`
 //! (certified, exit 0) — and the same video with another speaker's clip whose sentence holds
@@ -94,8 +94,8 @@ fn each_speaker_passes_with_her_own_voice_and_is_refused_with_another_voice() {
             .filter(|&(i, _)| i != probe_at)
             .map(|(_, c)| *c)
             .collect();
-        let mut enrol = lifecert();
-        enrol
+        let mut enroll = lifecert();
+        enroll
             .args(["enroll", "--name", NAME, "--id", ID, "--keys"])
             .arg(dir.join("keys.json"))
             .arg("--out")
@@ -103,10 +103,10 @@ fn each_speaker_passes_with_her_own_voice_and_is_refused_with_another_voice() {
             .arg("--video")
             .arg(&face.path);
         for v in &voice {
-            enrol.arg("--voice").arg(&v.path);
+            enroll.arg("--voice").arg(&v.path);
         }
-        let out = run(&mut enrol);
-        assert_eq!(out.status.code(), Some(0), "{speaker}: enrolment");
+        let out = run(&mut enroll);
+        assert_eq!(out.status.code(), Some(0), "{speaker}: enrollment");
         assert!(
             dir.join("face.sealed.voice").is_file(),
             "{speaker}: the sealed voice profile beside the template"

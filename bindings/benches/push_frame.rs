@@ -19,7 +19,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{astronaut, certification_request, engine, enrol, sealed_template, Keystore};
+use common::{astronaut, certification_request, engine, enroll, sealed_template, Keystore};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use lifecert_ffi::{
     CertificationSession, ChallengeSource, Engine, FrameInput, FrameLayout, SessionPhase, UniFfiTag,
@@ -51,7 +51,7 @@ struct Certifier {
 impl Certifier {
     fn new(frame: &FrameInput) -> Self {
         let keys = Keystore::new();
-        let sealed = sealed_template(enrol(&keys, &vec![frame.clone(); 8]));
+        let sealed = sealed_template(enroll(&keys, &vec![frame.clone(); 8]));
         let session = Self::open(&keys, &sealed);
         Certifier {
             keys,

@@ -65,7 +65,7 @@ pub struct CertificationRequest {
     /// face is still the one certified.
     #[uniffi(default = None)]
     pub proxy_relation: Option<String>,
-    /// The sealed face template: from an enrolment on this device
+    /// The sealed face template: from an enrollment on this device
     /// (`EnrollmentOutcome::Enrolled`) or issued by the authority.
     pub sealed_template: Vec<u8>,
     /// `Some`: the template was issued and signed by the authority, and this is its

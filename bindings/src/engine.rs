@@ -2,7 +2,7 @@
 //! [`GuidanceSession`] that turns a stream of camera frames into positioning instructions.
 //! Wrappers only: every decision is the core's (the one guidance path
 //! [`lifecert_core::capture::guide::Guide`] and [`lifecert_core::capture::guide::guide_still`],
-//! the texts of [`lifecert_core::text::messages::Messages`]). The enrolment and certification sessions opened
+//! the texts of [`lifecert_core::text::messages::Messages`]). The enrollment and certification sessions opened
 //! on the engine live in `enrollment.rs` and `certification.rs`.
 
 use crate::error::LifecertError;
@@ -178,7 +178,7 @@ pub struct GuideOval {
 pub struct EngineOptions {
     /// **For replaying recordings only** (tools and tests, never a live certification):
     /// the configuration [`lifecert_core::Config::for_recordings`], which drops the
-    /// positioning gate (a clip starts at once), keeps enrolment frames 40 ms apart, takes
+    /// positioning gate (a clip starts at once), keeps enrollment frames 40 ms apart, takes
     /// the liveness step without retries and accepts the one spoken digit of a recorded
     /// sentence. `false` (the default configuration) in an app.
     #[uniffi(default = false)]

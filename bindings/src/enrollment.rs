@@ -1,4 +1,4 @@
-//! The enrolment across the boundary: [`EnrollmentRequest`] in, [`EnrollmentSession`]
+//! The enrollment across the boundary: [`EnrollmentRequest`] in, [`EnrollmentSession`]
 //! driven by consent, ID-card photos, frames and audio, and [`EnrollmentUpdate`]s out
 //! until the [`EnrollmentOutcome`] (a sealed face template and a package for staff
 //! review). Wrappers only: the session is
@@ -17,7 +17,7 @@ use lifecert_core::liveness::challenge::SeededRandom;
 use lifecert_core::text::messages::Language;
 use std::sync::Arc;
 
-/// Everything an enrolment needs besides the keys.
+/// Everything an enrollment needs besides the keys.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnrollmentRequest {
     /// The person's name as typed (checked).
@@ -74,9 +74,9 @@ pub struct ReviewDocument {
     pub jpeg: Vec<u8>,
 }
 
-/// What staff review before they approve an enrolment.
+/// What staff review before they approve an enrollment.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct EnrolmentPackage {
+pub struct EnrollmentPackage {
     /// Number of frames the template was made from.
     pub frame_count: u32,
     /// Those frames.
@@ -110,7 +110,7 @@ pub struct EnrolmentPackage {
     pub review_deadline_unix: u64,
 }
 
-/// How an enrolment ended.
+/// How an enrollment ended.
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum EnrollmentOutcome {
     /// Enrolled: the sealed template to store, and the package for staff review.
@@ -124,7 +124,7 @@ pub enum EnrollmentOutcome {
         /// The subject reference (64 hex digits) the seals are bound to.
         subject_hex: String,
         /// The package for staff review.
-        package: EnrolmentPackage,
+        package: EnrollmentPackage,
         /// The result text.
         result_text: Utterance,
     },
@@ -154,7 +154,7 @@ impl From<core::EnrollmentOutcome> for EnrollmentOutcome {
                     sealed_template: e.sealed_template,
                     sealed_voice_profile: e.sealed_voice_profile,
                     subject_hex: e.subject,
-                    package: EnrolmentPackage {
+                    package: EnrollmentPackage {
                         frame_count: count(p.frames.len()),
                         frames: p
                             .frames
@@ -240,7 +240,7 @@ impl From<CoreUpdate> for EnrollmentUpdate {
 
 #[uniffi::export]
 impl Engine {
-    /// Starts an enrolment of the person in `request`, with the keys from the platform
+    /// Starts an enrollment of the person in `request`, with the keys from the platform
     /// keystore. The session begins by asking for consent.
     ///
     /// Errors: [`LifecertError::BadInput`] for a refused name, ID number, language tag,
@@ -268,12 +268,12 @@ impl Engine {
         let session = core::EnrollmentSession::new(self.core().clone(), request, keys)?;
         Ok(Arc::new(EnrollmentSession {
             language: lang,
-            session: SessionCell::new("enrolment session", session),
+            session: SessionCell::new("enrollment session", session),
         }))
     }
 }
 
-/// A running enrolment: consent, ID-card photos, positioning, the action liveness step,
+/// A running enrollment: consent, ID-card photos, positioning, the action liveness step,
 /// good frames of the face, the digits 0–9 for voice templates, then the sealed template.
 ///
 /// Answer the request on screen (`give_consent`, `add_id_document` /
@@ -299,7 +299,7 @@ impl std::fmt::Debug for EnrollmentSession {
 
 #[uniffi::export]
 impl EnrollmentSession {
-    /// The person agreed (`true`) or declined (`false`, which ends the session) to enrol.
+    /// The person agreed (`true`) or declined (`false`, which ends the session) to enroll.
     ///
     /// Errors: [`LifecertError::BadInput`] outside the consent phase.
     pub fn give_consent(&self, accepted: bool) -> Result<EnrollmentUpdate, LifecertError> {

@@ -15,7 +15,7 @@ use zeroize::Zeroize;
 /// Length of a subject key and of a sealing key, bytes.
 const KEY_LEN: usize = 32;
 
-/// The keys of an enrolment, from the platform keystore.
+/// The keys of an enrollment, from the platform keystore.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EnrollmentKeys {
     /// HMAC key of subject references: 32 bytes ([`generate_subject_key`]; at least 32 are

@@ -42,8 +42,8 @@ pub use engine::{
     GuidanceUpdate, GuideOval, HeadPose, Point, Prompt,
 };
 pub use enrollment::{
-    DocumentSide, EnrollmentOutcome, EnrollmentRequest, EnrollmentSession, EnrollmentUpdate,
-    EnrolmentPackage, ReviewDocument, ReviewFrame,
+    DocumentSide, EnrollmentOutcome, EnrollmentPackage, EnrollmentRequest, EnrollmentSession,
+    EnrollmentUpdate, ReviewDocument, ReviewFrame,
 };
 pub use error::LifecertError;
 pub use frame::{FrameInput, FrameLayout, PixelFormat};

@@ -1,5 +1,5 @@
 //! The staff review's decision as the retiree is told it (the app shows it when the
-//! authority answers an enrolment: approved, or refused with a reason code).
+//! authority answers an enrollment: approved, or refused with a reason code).
 
 use crate::engine::language;
 use crate::error::LifecertError;

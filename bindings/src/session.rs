@@ -1,4 +1,4 @@
-//! What the enrolment and certification sessions share across the boundary: the phase,
+//! What the enrollment and certification sessions share across the boundary: the phase,
 //! the texts to show and speak, the action icons, the liveness report, and the lock every
 //! session sits behind ([`SessionCell`]). Wrappers only: the sessions themselves are the
 //! core's ([`lifecert_core::api::session`]).
@@ -18,18 +18,18 @@ use std::time::Duration;
 #[uniffi::remote(Enum)]
 #[uniffi(name = "SessionPhase")]
 pub enum Phase {
-    /// Enrolment: waiting for the person's consent (`give_consent`).
+    /// Enrollment: waiting for the person's consent (`give_consent`).
     Consent,
-    /// Enrolment: waiting for the ID-card photos (`add_id_document`) or their skipping
+    /// Enrollment: waiting for the ID-card photos (`add_id_document`) or their skipping
     /// (`continue_without_more_documents`).
     IdDocuments,
     /// Bringing the face into the oval, in good light (follow `instruction`).
     Positioning,
-    /// The liveness challenge: spoken digits (certification) or actions (enrolment).
+    /// The liveness challenge: spoken digits (certification) or actions (enrollment).
     Liveness,
-    /// Enrolment: collecting good frames of the face.
+    /// Enrollment: collecting good frames of the face.
     Capture,
-    /// Enrolment: reading the digits 0–9 for the voice templates.
+    /// Enrollment: reading the digits 0–9 for the voice templates.
     VoiceDigits,
     /// Certification: matching the live face against the template.
     Matching,
@@ -77,7 +77,7 @@ impl From<core_session::Utterance> for Utterance {
     }
 }
 
-/// A face action the person is asked to perform (enrolment's liveness step).
+/// A face action the person is asked to perform (enrollment's liveness step).
 #[uniffi::remote(Enum)]
 pub enum Action {
     /// Close and reopen both eyes.
@@ -229,7 +229,7 @@ pub(crate) fn at(timestamp_ms: u64) -> Result<Duration, LifecertError> {
 ///
 /// A panic inside the core during a call (which uniffi turns into an error for the caller)
 /// poisons the lock. Unlike a [`crate::GuidanceSession`], which simply starts over, an
-/// enrolment or certification cannot: its state may be half-updated, and a session that
+/// enrollment or certification cannot: its state may be half-updated, and a session that
 /// signs results must not go on from such a state. Every later call that would change it
 /// therefore fails with [`LifecertError::Internal`] ("start a new session") instead of
 /// panicking again or deadlocking; read-only calls (`phase`, `outcome`) keep working.
@@ -292,7 +292,7 @@ impl<S: Session> SessionCell<S> {
 /// `session: SessionCell<core session>` and `language: Language`; `$update` and `$outcome`
 /// are its FFI update and outcome, `$name` names its tracing spans). uniffi needs a
 /// concrete `#[uniffi::export] impl` block per object, so this macro writes them; the calls
-/// themselves go through [`Session`] and [`SessionCell::input`], so the enrolment and the
+/// themselves go through [`Session`] and [`SessionCell::input`], so the enrollment and the
 /// certification cannot drift apart.
 macro_rules! export_session_calls {
     ($session:ident, $update:ident, $outcome:ident, $name:literal) => {
@@ -302,7 +302,7 @@ macro_rules! export_session_calls {
             /// across the boundary; `push_frame_bytes` borrows them instead.
             ///
             /// Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
-            /// takes no frames (an enrolment's consent and ID-photo phases) or after the end.
+            /// takes no frames (an enrollment's consent and ID-photo phases) or after the end.
             pub fn push_frame(
                 &self,
                 frame: $crate::frame::FrameInput,
@@ -340,7 +340,7 @@ macro_rules! export_session_calls {
             /// `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
             ///
             /// Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
-            /// that takes no audio (an enrolment's consent and ID-photo phases) or after the
+            /// that takes no audio (an enrollment's consent and ID-photo phases) or after the
             /// end.
             pub fn push_audio(
                 &self,
@@ -356,7 +356,7 @@ macro_rules! export_session_calls {
 
             /// The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
             ///
-            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
             /// liveness and voice phases).
             pub fn prompt_started(
                 &self,
@@ -369,7 +369,7 @@ macro_rules! export_session_calls {
             /// The shell's text-to-speech finished speaking the last prompt, at
             /// `timestamp_ms`: the answer is timed from here.
             ///
-            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
             /// liveness and voice phases).
             pub fn prompt_finished(
                 &self,
@@ -381,7 +381,7 @@ macro_rules! export_session_calls {
 
             /// The time now, when no frame or audio arrives (lets timeouts fire).
             ///
-            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
             /// its face phases).
             pub fn tick(&self, timestamp_ms: u64) -> Result<$update, $crate::error::LifecertError> {
                 self.session
@@ -391,7 +391,7 @@ macro_rules! export_session_calls {
             /// The input has ended (a recording ran out, the camera closed): decides with
             /// what has arrived.
             ///
-            /// Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+            /// Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
             /// its face phases).
             pub fn end_of_input(
                 &self,

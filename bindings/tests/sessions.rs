@@ -1,5 +1,5 @@
-//! Whole enrolment and certification sessions through the FFI facade, called from Rust
-//! exactly as the generated bindings call them: speaker B of the GRID corpus enrols from one
+//! Whole enrollment and certification sessions through the FFI facade, called from Rust
+//! exactly as the generated bindings call them: speaker B of the GRID corpus enrolls from one
 //! clip and is certified from another (replayed against the digit it contains); a still
 //! photo with the real voice is not certified; and the error mapping on bad input. The
 //! Python and Kotlin tests run the same flow through the native library.
@@ -22,7 +22,7 @@ const REPLAY: VerifyOptions = VerifyOptions {
     accept_count_only: true,
 };
 
-const GENUINE_ENROL: &str = "video_talking/grid_pwij3p.mpg";
+const GENUINE_ENROLL: &str = "video_talking/grid_pwij3p.mpg";
 const GENUINE_CERTIFY: &str = "video_talking/grid_id2_vcd_swwp2s.mpg";
 
 fn supplied_two() -> ChallengeSource {
@@ -30,18 +30,18 @@ fn supplied_two() -> ChallengeSource {
 }
 
 #[test]
-fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
-    let Some(data) = eval_data("enrol_from_one_clip_and_certify_from_another_of_the_same_speaker")
+fn enroll_from_one_clip_and_certify_from_another_of_the_same_speaker() {
+    let Some(data) = eval_data("enroll_from_one_clip_and_certify_from_another_of_the_same_speaker")
     else {
         return;
     };
     let keys = Keystore::new();
-    let enrol_clip = decode(&data.join(GENUINE_ENROL));
-    assert_eq!((enrol_clip.width, enrol_clip.height), (360, 288));
+    let enroll_clip = decode(&data.join(GENUINE_ENROLL));
+    assert_eq!((enroll_clip.width, enroll_clip.height), (360, 288));
 
-    // Enrolment, step by step.
+    // Enrollment, step by step.
     let s = engine()
-        .enrollment_session(enrolment_request(), keys.enrolment())
+        .enrollment_session(enrollment_request(), keys.enrollment())
         .unwrap();
     assert_eq!(s.phase(), SessionPhase::Consent);
     assert_eq!(s.language(), "zh-Hans");
@@ -58,7 +58,7 @@ fn enrol_from_one_clip_and_certify_from_another_of_the_same_speaker() {
     );
     let mut outcome = None;
     let mut faces = 0;
-    for (i, frame) in enrol_clip.frame_inputs().into_iter().enumerate() {
+    for (i, frame) in enroll_clip.frame_inputs().into_iter().enumerate() {
         let u = s.push_frame(frame, i as u64 * 40).unwrap();
         faces += usize::from(u.face.is_some());
         if u.outcome.is_some() {
@@ -283,8 +283,8 @@ fn tampered<T: std::fmt::Debug>(what: &str, result: Result<T, LifecertError>) ->
 fn bad_input_is_mapped_to_what_the_shell_can_do() {
     let keys = Keystore::new();
     let photo = astronaut();
-    // A still photo enrols without an action step (no eval data needed).
-    let sealed = sealed_template(enrol(&keys, &vec![photo.clone(); 8]));
+    // A still photo enrolls without an action step (no eval data needed).
+    let sealed = sealed_template(enroll(&keys, &vec![photo.clone(); 8]));
     let engine = engine();
     let certify = |request| engine.certification_session(request, keys.certification());
 
@@ -321,15 +321,15 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
             short_key,
         ),
     );
-    let mut r = enrolment_request();
+    let mut r = enrollment_request();
     r.actions = vec![lifecert_ffi::Action::Blink, lifecert_ffi::Action::Blink];
     bad_input(
         "duplicate action",
-        engine.enrollment_session(r, keys.enrolment()),
+        engine.enrollment_session(r, keys.enrollment()),
     );
-    let mut r = enrolment_request();
+    let mut r = enrollment_request();
     r.id_number = "1101051949".into();
-    bad_input("short ID", engine.enrollment_session(r, keys.enrolment()));
+    bad_input("short ID", engine.enrollment_session(r, keys.enrollment()));
 
     // Templates: altered, another key, another person, an issued one under another key.
     let mut altered = sealed.clone();
@@ -407,9 +407,9 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
         assert!(bad_input(what, result).contains("finished"));
     }
 
-    // Calls out of phase in an enrolment.
+    // Calls out of phase in an enrollment.
     let s = engine
-        .enrollment_session(enrolment_request(), keys.enrolment())
+        .enrollment_session(enrollment_request(), keys.enrollment())
         .unwrap();
     assert!(bad_input("frame before consent", s.push_frame(photo.clone(), 0)).contains("phase"));
     bad_input("skip before consent", s.continue_without_more_documents());
@@ -419,7 +419,7 @@ fn bad_input_is_mapped_to_what_the_shell_can_do() {
         s.add_id_document(DocumentSide::Front, b"not a photo".to_vec()),
     );
     let declined = engine
-        .enrollment_session(enrolment_request(), keys.enrolment())
+        .enrollment_session(enrollment_request(), keys.enrollment())
         .unwrap();
     let u = declined.give_consent(false).unwrap();
     assert!(matches!(
@@ -452,8 +452,8 @@ fn an_issued_template_opens_only_under_the_authority_key() {
     use lifecert_core::matching::templates::descriptor_model;
 
     let keys = Keystore::new();
-    let sealed = sealed_template(enrol(&keys, &vec![astronaut(); 8]));
-    // The authority's side, in the core: open the enrolment, sign it, seal it for the device.
+    let sealed = sealed_template(enroll(&keys, &vec![astronaut(); 8]));
+    // The authority's side, in the core: open the enrollment, sign it, seal it for the device.
     let subject = SubjectReference::derive(
         &SubjectKey::new(&keys.subject).unwrap(),
         &IdNumber::parse(ID, Date::new(2026, 12, 2).unwrap()).unwrap(),
@@ -491,7 +491,7 @@ fn sessions_are_shared_between_threads() {
     assert_send_sync::<lifecert_ffi::EnrollmentSession>();
     let keys = Keystore::new();
     let s = engine()
-        .enrollment_session(enrolment_request(), keys.enrolment())
+        .enrollment_session(enrollment_request(), keys.enrollment())
         .unwrap();
     s.give_consent(true).unwrap();
     s.continue_without_more_documents().unwrap();
@@ -500,7 +500,7 @@ fn sessions_are_shared_between_threads() {
         .map(|t| {
             let (s, photo) = (s.clone(), photo.clone());
             std::thread::spawn(move || {
-                // Four frames in all: fewer than an enrolment keeps, so it does not finish.
+                // Four frames in all: fewer than an enrollment keeps, so it does not finish.
                 (0..2u64)
                     .map(|i| {
                         s.push_frame(photo.clone(), t * 20 + i * 40)

@@ -1,5 +1,5 @@
 //! The local key file of the command line: it stands in for the phone's keystore and for
-//! the pension authority's signing key, so that enrolment and certification can be run on
+//! the pension authority's signing key, so that enrollment and certification can be run on
 //! a computer.
 //!
 //! One JSON file (default [`default_path`]: `$XDG_CONFIG_HOME/lifecert/keys.json`, else
@@ -358,7 +358,7 @@ impl Keys {
         })
     }
 
-    /// Fresh owned keys for an enrolment session (subject, sealing).
+    /// Fresh owned keys for an enrollment session (subject, sealing).
     pub fn enrollment_keys(&self) -> Result<EnrollmentKeys, KeyError> {
         let corrupt = |what: &str| KeyError::Corrupt {
             path: self.path.clone(),

@@ -4,7 +4,7 @@
 //! * [`media`] — decoding recordings with the system's ffmpeg/ffprobe;
 //! * [`keys`] — the local key file standing in for the phone's keystore and the
 //!   authority's key;
-//! * [`replay`] — feeding a recording into an enrolment or certification session;
+//! * [`replay`] — feeding a recording into an enrollment or certification session;
 //! * [`report`] — a session timeline as a self-contained HTML page or one PNG picture;
 //! * [`annotate`] and [`draw`] — drawing analysis results and text on pictures.
 #![deny(missing_docs)]

@@ -1,4 +1,4 @@
-//! Replaying a recording into an enrolment or certification session, as a phone's shell
+//! Replaying a recording into an enrollment or certification session, as a phone's shell
 //! would feed it live: every video frame at its timestamp, the audio in 40 ms chunks
 //! interleaved by time, the spoken prompts reported started and finished, and at the end
 //! `end_of_input`. Along the way it keeps what a [`crate::report::Report`] shows: a few

@@ -77,7 +77,7 @@ fn room(t: f64) -> f32 {
 }
 
 /// Voice templates of the synthetic voice: three takes of every digit, each from a recording
-/// of three digits with session CMN, as an enrolment would make them.
+/// of three digits with session CMN, as an enrollment would make them.
 fn templates(mfcc: &Mfcc) -> TemplateDigitVerifier {
     let mut templates = VoiceTemplates::new(mfcc.dims());
     for r in 0..10u8 {

@@ -1,5 +1,5 @@
 //! Criterion benchmarks of face matching on a 640×480 frame: the aligned chip, the
-//! descriptor, a whole enrolment frame (quality gate + descriptor), template matching,
+//! descriptor, a whole enrollment frame (quality gate + descriptor), template matching,
 //! refresh, and sealing / opening a template.
 
 mod common;
@@ -16,7 +16,7 @@ use std::hint::black_box;
 
 fn benches(c: &mut Criterion) {
     let image = frame_640x480();
-    // The sample looks down ≈ 10°, at the default pitch limit of the enrolment gate.
+    // The sample looks down ≈ 10°, at the default pitch limit of the enrollment gate.
     let mut config = Config::default();
     config.guidance.max_pitch_deg = 12.0;
     let analyzer = Analyzer::new(&config).unwrap();
@@ -43,7 +43,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("align_and_describe_one_face", |b| {
         b.iter(|| black_box(analyzer.describe(black_box(&image), face).unwrap()))
     });
-    c.bench_function("enrol_frame_gate_and_describe", |b| {
+    c.bench_function("enroll_frame_gate_and_describe", |b| {
         b.iter(|| {
             let mut builder = TemplateBuilder::new(&analyzer, &config).unwrap();
             black_box(
@@ -100,7 +100,7 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-/// The quality figures of the sample's face, as an enrolment frame would record them.
+/// The quality figures of the sample's face, as an enrollment frame would record them.
 fn builder_quality(
     analyzer: &Analyzer,
     config: &Config,

@@ -1,6 +1,6 @@
 //! Criterion benchmarks of speaker embedding: model load, the mel front end alone, and
 //! [`SpeakerEncoder::embed`] on one certification answer (2 s of speech: 2 windows of the
-//! network) and on longer speech (an enrolment reading of 0–9 is 5–10 s), from which the cost
+//! network) and on longer speech (an enrollment reading of 0–9 is 5–10 s), from which the cost
 //! per second of speech follows.
 //!
 //! The speech is a deterministic synthetic voice (harmonics of a wandering pitch through two

@@ -4,7 +4,7 @@
 //!
 //! **Subjects.** Every speaker of the GRID clips whose digit words (aligned by `.align` files,
 //! or located by dynamic time warping against the aligned clips) cover 0–9 (on the shared
-//! data: speaker A). The subject enrols with an [`EnrollmentSession`] of the production
+//! data: speaker A). The subject enrolls with an [`EnrollmentSession`] of the production
 //! configuration: his resting face from some of his clips, then "read 0 1 2 … 9" answered
 //! with his own digit words and pauses (one take per digit: the aligned one). Clips, speakers,
 //! transcripts and digits are discovered ([`common::discovery`]); a sealed data set laid out
@@ -537,7 +537,7 @@ fn sayable(actor: &Actor<'_>) -> BTreeSet<u8> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Keys, enrolment
+// Keys, enrollment
 
 fn engine(profile: &str) -> Arc<Engine> {
     static PROD: OnceLock<Arc<Engine>> = OnceLock::new();
@@ -1175,7 +1175,7 @@ fn attacks_and_genuine_sessions_in_production_and_replay() {
     let mut problems = Vec::new();
     let mut requirements = Vec::new();
     for (i, s) in d.subjects.iter().enumerate() {
-        let e = subject::enrol(engine("production"), &d.footage, s, i as u8);
+        let e = subject::enroll(engine("production"), &d.footage, s, i as u8);
         let ctx = Context {
             d,
             s,
@@ -1192,7 +1192,7 @@ fn attacks_and_genuine_sessions_in_production_and_replay() {
         };
         let _ = writeln!(
             report,
-            "\n### Subject {} ({} clips; enrolment: voice print and digit templates from {} ms of speech)\n",
+            "\n### Subject {} ({} clips; enrollment: voice print and digit templates from {} ms of speech)\n",
             s.speaker,
             s.clips.len(),
             e.speech_ms
@@ -1461,7 +1461,7 @@ played back and forth, the attack's photo or looped video), the microphone its r
   video and audio together, timed after the prompt, `performed_by: subject`. **Optimistic**:
   GRID has one take of most digits for speaker A, so most genuine answers use the very take
   the templates were made from (the table says which digits have a second take); the voice
-  and the face are the same recording sessions as enrolment. A real retiree on a cheap phone
+  and the face are the same recording sessions as enrollment. A real retiree on a cheap phone
   in a noisy room will do worse.
 * **genuine, silent to the first prompt** / **wrong digits first**: the same, but the first
   prompt of his first session goes unanswered, or is answered with the wrong digits (his own
@@ -1504,12 +1504,12 @@ accepts only with `accept_custom_profile`.
 * Lip-synced deepfakes (a generated face driven by a recording or a cloned voice): not
   built here.
 * The person's own recording of other words, chosen word by word, when digit templates are
-  enrolled: the template check compares MFCC sequences with one enrolment take per digit. Its
+  enrolled: the template check compares MFCC sequences with one enrollment take per digit. Its
   open-set bounds (`VerifyConfig::max_relative_cost`, the length ratios) refuse most other
   words, not all: 6.6 % of GRID speaker A's word/digit pairs still pass
   (`core/tests/digit_open_set.rs`), spread over a few digits. An attacker with many recorded
   words of the retiree, picked to fit each digit shown, could pass; a trained digit model
-  (or several enrolment takes per digit) would stop more of them.
+  (or several enrollment takes per digit) would stop more of them.
 * Dubbed voices (FSDD, other GRID speakers, espeak-ng) are often not heard as speech on the
   second and later liveness attempts of a production session (`no_speech` in the tables),
   while always heard on the first attempt of every session: those attacks are refused on

@@ -1,11 +1,11 @@
 //! Calibration of the open-set bounds of the digit-template check (issue 11): a person's own
 //! recording of *other* words must not pass for the digits asked, while his digits still do.
 //!
-//! * Genuine side: FSDD (4 speakers), templates from one reading of 0–9 as the enrolment
+//! * Genuine side: FSDD (4 speakers), templates from one reading of 0–9 as the enrollment
 //!   session records it (takes 5 and 11 in turn), every other take's digits spoken as 3-digit
 //!   answers (session CMN over the answer, as certification computes it).
 //! * Attack side: GRID speaker A (`video_talking/grid_s1`): templates from his ten digit
-//!   words read as one enrolment, then each of his ~50 other words ("set", "white", "soon",
+//!   words read as one enrollment, then each of his ~50 other words ("set", "white", "soon",
 //!   "at", …, in 3-word answers) scored as every digit 0–9.
 //!
 //! Prints both rates for the closed-set rule alone and for `VerifyConfig::default()`, and
@@ -109,19 +109,19 @@ fn own_other_words_are_refused_and_own_digits_kept() {
     }
     let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
 
-    // Genuine: FSDD, one enrolment reading, 3-digit answers of the other takes.
+    // Genuine: FSDD, one enrollment reading, 3-digit answers of the other takes.
     let mut genuine = Tally::default();
     for speaker in ["jackson", "nicolas", "theo", "yweweler"] {
-        for enrol in [5usize, 11] {
+        for enroll in [5usize, 11] {
             let t = templates(
                 &mfcc,
                 &(0..10)
-                    .map(|d| fsdd(&dir, d, speaker, enrol))
+                    .map(|d| fsdd(&dir, d, speaker, enroll))
                     .collect::<Vec<_>>(),
             );
             let strict = TemplateDigitVerifier::new(&t, VerifyConfig::default()).unwrap();
             let loose = TemplateDigitVerifier::new(&t, closed_set()).unwrap();
-            for take in (0..20).filter(|&x| x != enrol) {
+            for take in (0..20).filter(|&x| x != enroll) {
                 for answer in [[0u8, 1, 2], [3, 4, 5], [6, 7, 8], [9, 2, 5]] {
                     let parts: Vec<_> = answer
                         .iter()

@@ -5,7 +5,7 @@
 //!   lit — goes through the chain as the sessions composed it before there was one path
 //!   (`quality::measure` with a motion history, then `GuidanceEngine::update`), through a
 //!   [`Guide`] (what the bindings' guidance session and the sessions now use), and through a
-//!   production enrolment and certification session. The guide gives the same updates as the
+//!   production enrollment and certification session. The guide gives the same updates as the
 //!   old chain, frame for frame; both sessions show its instruction on every frame and speak
 //!   it (and, at certification, its hints) exactly when it says so.
 //! - A still picture's instruction ([`guide_still`], [`Engine::guide_still`], what
@@ -187,7 +187,7 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
     assert!(said.contains(Instruction::HoldStill.id()), "{said:?}");
     assert!(reference.iter().any(|g| g.speak_hint), "a hint is spoken");
 
-    // The production enrolment shows the guide's instruction on every frame and speaks it
+    // The production enrollment shows the guide's instruction on every frame and speaks it
     // when the guide says so while positioning; it ends with a template.
     let keystore = Keystore::new(0);
     let request = EnrollmentRequest {
@@ -200,18 +200,19 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
         rng: None,
     };
     let mut session =
-        EnrollmentSession::new(common::production_engine(), request, keystore.enrolment()).unwrap();
+        EnrollmentSession::new(common::production_engine(), request, keystore.enrollment())
+            .unwrap();
     session.give_consent(true).unwrap();
     session.continue_without_more_documents().unwrap();
     assert_eq!(session.phase(), Phase::Positioning);
-    let enrolment = drive("enrolment", &mut session, &frames, &reference, false);
+    let enrollment = drive("enrollment", &mut session, &frames, &reference, false);
     let sealed = match session.outcome() {
         Some(EnrollmentOutcome::Enrolled(e)) => e.sealed_template.clone(),
-        other => panic!("the framed clip enrols: {other:?}"),
+        other => panic!("the framed clip enrolls: {other:?}"),
     };
     assert!(
-        enrolment.iter().any(|(p, _)| !p),
-        "the enrolment got past positioning"
+        enrollment.iter().any(|(p, _)| !p),
+        "the enrollment got past positioning"
     );
 
     // The production certification: the same, with the hints.
@@ -233,10 +234,10 @@ fn the_guide_gives_what_the_sessions_show_and_the_old_chain_gave() {
         "the certification got past positioning"
     );
     eprintln!(
-        "compared {} frames: guide {}, enrolment {}, certification {}",
+        "compared {} frames: guide {}, enrollment {}, certification {}",
         frames.len(),
         frames.len(),
-        enrolment.len(),
+        enrollment.len(),
         certification.len()
     );
 }

@@ -758,7 +758,7 @@ fn digit_sessions_on_grid_clips() {
     }
     // Another speaker's audio over a talking face, synchrony alone (no voice templates
     // here): 27 of 42 accepted before the per-answer synchrony check, 9 of 42 (21 %) with it.
-    // The voice check against enrolment refuses the rest (`core/tests/attack_eval.rs`).
+    // The voice check against enrollment refuses the rest (`core/tests/attack_eval.rs`).
     let (accepted, n) = errors_of(&rates, CROSS_AUDIO);
     assert_eq!(n, 42);
     assert!(

@@ -1,7 +1,7 @@
 //! Whole certification sessions with the production configuration (`Config::default()`, issue
 //! 12 item 2), driven like a phone shell ([`common::shell`]) over the GRID clips of a subject
 //! whose digit words cover 0–9, framed so the face sits in the guide oval
-//! ([`common::framing`]) and enrolled by a production enrolment session
+//! ([`common::framing`]) and enrolled by a production enrollment session
 //! ([`common::subject`]): the positioning gate and its timeout, three certification sessions
 //! with a fresh challenge and nonce each and the office text after the last, a retiree
 //! certifying themself with voice and digit templates whose attestation verifies under the
@@ -45,7 +45,7 @@ const LIMIT_S: f64 = 240.0;
 /// Prefix of the frame references the [`OffCentre`] camera shows out of the guide oval.
 const OFF: &str = "off-centre:";
 
-/// The subject, his footage and his enrolment, once per test binary.
+/// The subject, his footage and his enrollment, once per test binary.
 struct Fixture {
     footage: FramedFootage,
     subject: Subject,
@@ -67,7 +67,7 @@ fn fixture(test: &str) -> Option<&'static Fixture> {
                 "no speaker with every digit 0-9 among the GRID clips"
             );
             let subject = subjects.remove(0);
-            let enrolled = subject::enrol(common::production_engine(), &footage, &subject, 0);
+            let enrolled = subject::enroll(common::production_engine(), &footage, &subject, 0);
             Some(Fixture {
                 footage,
                 subject,

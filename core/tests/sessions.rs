@@ -1,4 +1,4 @@
-//! Whole enrolment and certification sessions on real recordings: enrol speaker B from one
+//! Whole enrollment and certification sessions on real recordings: enroll speaker B from one
 //! GRID clip, certify with another clip of the same speaker (replayed against the digit it
 //! contains), and the attacks a recording can mount — a drawn challenge it cannot answer, a
 //! still photo with a real voice, another person's clip — plus the session API's errors.
@@ -86,7 +86,7 @@ impl Keystore {
             device: SigningKeyPair::generate_pkcs8().unwrap().to_vec(),
         }
     }
-    fn enrolment(&self) -> EnrollmentKeys {
+    fn enrollment(&self) -> EnrollmentKeys {
         EnrollmentKeys {
             subject: SubjectKey::new(&self.subject).unwrap(),
             sealing: SealingKey::new(&self.sealing).unwrap(),
@@ -106,7 +106,7 @@ impl Keystore {
     }
 }
 
-fn enrolment_request(voice: bool) -> EnrollmentRequest {
+fn enrollment_request(voice: bool) -> EnrollmentRequest {
     EnrollmentRequest {
         name: NAME.into(),
         id_number: ID.into(),
@@ -118,10 +118,10 @@ fn enrolment_request(voice: bool) -> EnrollmentRequest {
     }
 }
 
-/// Enrols from the frames of `clip` (t = i / 25 s) and returns the sealed template.
-fn enrol(keys: &Keystore, clip: &Clip) -> Vec<u8> {
+/// Enrolls from the frames of `clip` (t = i / 25 s) and returns the sealed template.
+fn enroll(keys: &Keystore, clip: &Clip) -> Vec<u8> {
     let mut s =
-        EnrollmentSession::new(engine(), enrolment_request(false), keys.enrolment()).unwrap();
+        EnrollmentSession::new(engine(), enrollment_request(false), keys.enrollment()).unwrap();
     assert_eq!(s.phase(), Phase::Consent);
     s.give_consent(true).unwrap();
     s.continue_without_more_documents().unwrap();
@@ -242,13 +242,13 @@ fn supplied(digits: &[u8]) -> ChallengeSource {
 }
 
 #[test]
-fn enrol_from_one_clip_and_certify_with_another_clip_of_the_same_speaker() {
-    let Some(data) = data("enrol_from_one_clip_and_certify_with_another_clip_of_the_same_speaker")
+fn enroll_from_one_clip_and_certify_with_another_clip_of_the_same_speaker() {
+    let Some(data) = data("enroll_from_one_clip_and_certify_with_another_clip_of_the_same_speaker")
     else {
         return;
     };
     let keys = Keystore::new();
-    let sealed = enrol(&keys, clip(&data, "grid_pwij3p.mpg"));
+    let sealed = enroll(&keys, clip(&data, "grid_pwij3p.mpg"));
     // "set white with p two soon": the speech starts at 0.49 s; the prompt "ended" at 0.35 s.
     let genuine = clip(&data, "grid_id2_vcd_swwp2s.mpg");
     let mut s = CertificationSession::new(
@@ -340,7 +340,7 @@ fn a_recording_cannot_answer_a_drawn_challenge() {
         return;
     };
     let keys = Keystore::new();
-    let sealed = enrol(&keys, clip(&data, "grid_pwij3p.mpg"));
+    let sealed = enroll(&keys, clip(&data, "grid_pwij3p.mpg"));
     let genuine = clip(&data, "grid_id2_vcd_swwp2s.mpg");
     let frames: Vec<&RgbImage> = genuine.frames.iter().collect();
     for seed in [1, 2, 3] {
@@ -395,7 +395,7 @@ fn a_still_photo_with_a_real_voice_is_not_certified() {
         return;
     };
     let keys = Keystore::new();
-    let sealed = enrol(&keys, clip(&data, "grid_pwij3p.mpg"));
+    let sealed = enroll(&keys, clip(&data, "grid_pwij3p.mpg"));
     let genuine = clip(&data, "grid_id2_vcd_swwp2s.mpg");
     let still: Vec<&RgbImage> = vec![&genuine.frames[0]; genuine.frames.len()];
     let mut r = request(TemplateInput::Device { sealed }, supplied(&[2]));
@@ -422,7 +422,7 @@ fn another_persons_clip_is_not_certified_against_the_template() {
         return;
     };
     let keys = Keystore::new();
-    let sealed = enrol(&keys, clip(&data, "grid_pwij3p.mpg"));
+    let sealed = enroll(&keys, clip(&data, "grid_pwij3p.mpg"));
     // Speakers A and C also say "two".
     for name in ["grid_bbaf2n.mpg", "grid_lbbc2a.mpg"] {
         let other = clip(&data, name);
@@ -456,8 +456,8 @@ fn an_issued_template_is_trusted_only_under_the_authority_key() {
         return;
     };
     let keys = Keystore::new();
-    let sealed = enrol(&keys, clip(&data, "grid_pwij3p.mpg"));
-    // The authority opens the enrolment, signs it for the subject, and seals it for the
+    let sealed = enroll(&keys, clip(&data, "grid_pwij3p.mpg"));
+    // The authority opens the enrollment, signs it for the subject, and seals it for the
     // device.
     let subject = SubjectReference::derive(
         &SubjectKey::new(&keys.subject).unwrap(),
@@ -508,8 +508,8 @@ fn an_issued_template_is_trusted_only_under_the_authority_key() {
 }
 
 #[test]
-fn voice_digits_read_at_enrolment_become_templates() {
-    let Some(data) = eval_data("voice_digits_read_at_enrolment_become_templates") else {
+fn voice_digits_read_at_enrollment_become_templates() {
+    let Some(data) = eval_data("voice_digits_read_at_enrollment_become_templates") else {
         return;
     };
     let dir = data.join("audio/fsdd");
@@ -524,7 +524,7 @@ fn voice_digits_read_at_enrolment_become_templates() {
     };
     let keys = Keystore::new();
     let mut s =
-        EnrollmentSession::new(engine(), enrolment_request(true), keys.enrolment()).unwrap();
+        EnrollmentSession::new(engine(), enrollment_request(true), keys.enrollment()).unwrap();
     s.give_consent(true).unwrap();
     s.continue_without_more_documents().unwrap();
     let photo = common::astronaut();
@@ -564,7 +564,7 @@ fn voice_digits_read_at_enrolment_become_templates() {
         }
     }
     let Some(EnrollmentOutcome::Enrolled(e)) = s.outcome() else {
-        panic!("voice enrolment did not finish: {:?}", s.outcome());
+        panic!("voice enrollment did not finish: {:?}", s.outcome());
     };
     let v = e.package.voice;
     assert!(v.speaker && v.digit_templates, "{v:?}");
@@ -641,14 +641,14 @@ fn voice_digits_read_at_enrolment_become_templates() {
 fn the_session_api_refuses_bad_calls_and_inputs() {
     let keys = Keystore::new();
     // A mistyped ID number is refused before anything starts.
-    let mut r = enrolment_request(false);
+    let mut r = enrollment_request(false);
     r.id_number = "110105194912310021".into();
     assert!(matches!(
-        EnrollmentSession::new(engine(), r, keys.enrolment()),
+        EnrollmentSession::new(engine(), r, keys.enrollment()),
         Err(Error::Session(SessionError::Subject(_)))
     ));
     let mut s =
-        EnrollmentSession::new(engine(), enrolment_request(false), keys.enrolment()).unwrap();
+        EnrollmentSession::new(engine(), enrollment_request(false), keys.enrollment()).unwrap();
     let photo = common::astronaut();
     // Frames before consent, consent twice.
     assert!(matches!(
@@ -678,9 +678,9 @@ fn the_session_api_refuses_bad_calls_and_inputs() {
         s.push_audio(&vec![0; 170_000], Duration::ZERO),
         Err(Error::Session(SessionError::AudioChunk { .. }))
     ));
-    // Declining ends the enrolment politely.
+    // Declining ends the enrollment politely.
     let mut d =
-        EnrollmentSession::new(engine(), enrolment_request(false), keys.enrolment()).unwrap();
+        EnrollmentSession::new(engine(), enrollment_request(false), keys.enrollment()).unwrap();
     let u = d.give_consent(false).unwrap();
     assert!(matches!(
         u.outcome,

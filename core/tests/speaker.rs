@@ -3,7 +3,7 @@
 //!
 //! Every embedding goes through the product's path: the recording → Silero VAD → speech
 //! segments ([`SegmentConfig::default`]) → [`SpeakerEncoder::embed_segments`] (segments plus at
-//! most 0.15 s of each pause). Enrolment is one reading of 0–9 (or the mean of three); an
+//! most 0.15 s of each pause). Enrollment is one reading of 0–9 (or the mean of three); an
 //! answer is three digits with pauses, as a certification answer is.
 //!
 //! * FSDD (`audio/fsdd/{digit}_{speaker}_{take}.wav`, 8 kHz, resampled to 16 kHz): every
@@ -13,9 +13,9 @@
 //!   disjoint speakers, a different channel; **the rates at the default are asserted here**.
 //!   Sentences, and the digit word alone where a `.align` file gives its timing.
 //! * Control: the GRID speakers' own audio low-passed to 4 kHz (16 → 8 → 16 kHz) against
-//!   their full-band enrolment: how much of a mismatch is the channel, not the speaker.
+//!   their full-band enrollment: how much of a mismatch is the channel, not the speaker.
 //! * TTS: espeak-ng voices (`audio/synth` and generated at test time) against every real
-//!   enrolment: a synthetic voice must be refused.
+//!   enrollment: a synthetic voice must be refused.
 //!
 //! Nothing depends on file names or counts beyond the layout: speakers, takes and clips are
 //! discovered, so a sealed data set laid out the same way runs through the same tests.
@@ -289,21 +289,21 @@ fn reading(digits: &BTreeMap<u8, BTreeMap<u32, Vec<f32>>>, take: u32) -> Vec<f32
 }
 
 struct FsddEval {
-    /// One reading of 0–9 per enrolment.
+    /// One reading of 0–9 per enrollment.
     single: Scores,
     /// The mean of three readings.
     triple: Scores,
-    /// Per speaker: its single-reading enrolments (for the TTS and channel tests).
-    enrolments: BTreeMap<String, Vec<SpeakerEmbedding>>,
+    /// Per speaker: its single-reading enrollments (for the TTS and channel tests).
+    enrollments: BTreeMap<String, Vec<SpeakerEmbedding>>,
 }
 
 fn fsdd_eval(data: &Path) -> Option<FsddEval> {
     let corpus = fsdd(data);
     let enc = encoder();
-    // Per speaker: four single-reading enrolments from the first four complete takes, one
-    // three-reading enrolment from the first three, answers from the other takes.
-    let mut single_enrol = BTreeMap::new();
-    let mut triple_enrol = BTreeMap::new();
+    // Per speaker: four single-reading enrollments from the first four complete takes, one
+    // three-reading enrollment from the first three, answers from the other takes.
+    let mut single_enroll = BTreeMap::new();
+    let mut triple_enroll = BTreeMap::new();
     let mut answers: BTreeMap<String, Vec<SpeakerEmbedding>> = BTreeMap::new();
     let mut rng = Lcg(20_240_611);
     for (speaker, digits) in &corpus {
@@ -315,16 +315,16 @@ fn fsdd_eval(data: &Path) -> Option<FsddEval> {
             );
             continue;
         }
-        let (enrol_takes, answer_takes) = takes.split_at(4);
-        let singles: Vec<SpeakerEmbedding> = enrol_takes
+        let (enroll_takes, answer_takes) = takes.split_at(4);
+        let singles: Vec<SpeakerEmbedding> = enroll_takes
             .iter()
             .map(|&t| embed_recording(enc, &reading(digits, t)).unwrap())
             .collect();
-        triple_enrol.insert(
+        triple_enroll.insert(
             speaker.clone(),
             SpeakerEmbedding::mean_of(&singles[..3]).unwrap(),
         );
-        single_enrol.insert(speaker.clone(), singles);
+        single_enroll.insert(speaker.clone(), singles);
         let mut mine = Vec::new();
         let all_digits: Vec<u8> = digits.keys().copied().collect();
         while mine.len() < ANSWERS_PER_SPEAKER {
@@ -358,15 +358,15 @@ fn fsdd_eval(data: &Path) -> Option<FsddEval> {
     let mut triple = Scores::default();
     for (speaker, mine) in &answers {
         for a in mine {
-            for (other, enrolments) in &single_enrol {
+            for (other, enrollments) in &single_enroll {
                 let target = if other == speaker {
                     &mut single.genuine
                 } else {
                     &mut single.impostor
                 };
-                target.extend(enrolments.iter().map(|e| a.similarity(e)));
+                target.extend(enrollments.iter().map(|e| a.similarity(e)));
             }
-            for (other, e) in &triple_enrol {
+            for (other, e) in &triple_enroll {
                 let s = a.similarity(e);
                 if other == speaker {
                     triple.genuine.push(s);
@@ -379,7 +379,7 @@ fn fsdd_eval(data: &Path) -> Option<FsddEval> {
     Some(FsddEval {
         single,
         triple,
-        enrolments: single_enrol,
+        enrollments: single_enroll,
     })
 }
 
@@ -396,7 +396,7 @@ fn fsdd_calibration_and_rates() {
     let Some(f) = fsdd_cached("fsdd_calibration_and_rates") else {
         return;
     };
-    table_header("FSDD: 3-digit answers against enrolments from readings of 0–9");
+    table_header("FSDD: 3-digit answers against enrollments from readings of 0–9");
     row("1 reading of 0–9", &f.single);
     row("mean of 3 readings", &f.triple);
     eprintln!("genuine,  1 reading: {}", describe(&f.single.genuine));
@@ -537,8 +537,8 @@ fn narrow_band(audio: &[f32]) -> Vec<f32> {
     back
 }
 
-/// Enrol the speakers with several clips from their first three (sorted by path), test
-/// everything else against every enrolment: sentences, the digit word alone, narrow-band
+/// Enroll the speakers with several clips from their first three (sorted by path), test
+/// everything else against every enrollment: sentences, the digit word alone, narrow-band
 /// copies of the enrolled speakers' own test clips, and FSDD voices.
 #[test]
 fn grid_speakers_at_the_default_threshold() {
@@ -551,7 +551,7 @@ fn grid_speakers_at_the_default_threshold() {
     for c in clips {
         by_speaker.entry(&c.speaker).or_default().push(c);
     }
-    // Enrol from up to 3 clips of speakers with at least 4 (so that some remain to test);
+    // Enroll from up to 3 clips of speakers with at least 4 (so that some remain to test);
     // every other speaker is enrolled from their first clip (impostor targets, and genuine
     // pairs where they have two).
     let mut enrolled: BTreeMap<&str, (SpeakerEmbedding, Vec<&Path>)> = BTreeMap::new();
@@ -571,7 +571,7 @@ fn grid_speakers_at_the_default_threshold() {
     for c in clips {
         let own = &enrolled[c.speaker.as_str()];
         if own.1.contains(&c.path.as_path()) {
-            continue; // used for enrolment
+            continue; // used for enrollment
         }
         let e = embed_recording(enc, &c.audio).unwrap();
         let w = c.digit.and_then(|(a, b)| {
@@ -582,9 +582,9 @@ fn grid_speakers_at_the_default_threshold() {
             short_encoder().embed(&c.audio[a..b]).ok()
         });
         let nb = embed_recording(enc, &narrow_band(&c.audio)).unwrap();
-        for (speaker, (enrolment, _)) in &enrolled {
+        for (speaker, (enrollment, _)) in &enrolled {
             let genuine = *speaker == c.speaker;
-            let s = e.similarity(enrolment);
+            let s = e.similarity(enrollment);
             let push = |scores: &mut Scores, s: f32| {
                 if genuine {
                     scores.genuine.push(s)
@@ -594,29 +594,29 @@ fn grid_speakers_at_the_default_threshold() {
             };
             push(&mut sentence, s);
             if let Some(w) = &w {
-                push(&mut word, w.similarity(enrolment));
+                push(&mut word, w.similarity(enrollment));
             }
-            push(&mut narrow, nb.similarity(enrolment));
+            push(&mut narrow, nb.similarity(enrollment));
             if genuine {
                 lines.push(format!(
                     "  {:28} {}: sentence {s:.3}, narrow-band {:.3}{}",
                     name(&c.path),
                     c.speaker,
-                    nb.similarity(enrolment),
+                    nb.similarity(enrollment),
                     w.as_ref()
-                        .map(|w| format!(", digit word {:.3}", w.similarity(enrolment)))
+                        .map(|w| format!(", digit word {:.3}", w.similarity(enrollment)))
                         .unwrap_or_default()
                 ));
             }
         }
     }
-    // FSDD readings of 0–9 (8 kHz recordings) against the GRID enrolments: all impostors.
+    // FSDD readings of 0–9 (8 kHz recordings) against the GRID enrollments: all impostors.
     let mut fsdd_vs_grid = Scores::default();
     if let Some(f) = fsdd_cached(test) {
-        for readings in f.enrolments.values() {
+        for readings in f.enrollments.values() {
             for r in readings {
-                for (enrolment, _) in enrolled.values() {
-                    fsdd_vs_grid.impostor.push(r.similarity(enrolment));
+                for (enrollment, _) in enrolled.values() {
+                    fsdd_vs_grid.impostor.push(r.similarity(enrollment));
                 }
             }
         }
@@ -631,11 +631,11 @@ fn grid_speakers_at_the_default_threshold() {
     for l in &lines {
         eprintln!("{l}");
     }
-    table_header("GRID: clips against enrolments of other clips (threshold fitted on FSDD)");
+    table_header("GRID: clips against enrollments of other clips (threshold fitted on FSDD)");
     row("sentence", &sentence);
     row("digit word alone (0.2 s minimum)", &word);
     row("sentence, narrow-band (control)", &narrow);
-    row("FSDD readings vs GRID enrolments", &fsdd_vs_grid);
+    row("FSDD readings vs GRID enrollments", &fsdd_vs_grid);
     eprintln!("genuine sentence:     {}", describe(&sentence.genuine));
     eprintln!("impostor sentence:    {}", describe(&sentence.impostor));
     eprintln!("genuine narrow-band:  {}", describe(&narrow.genuine));
@@ -649,7 +649,7 @@ fn grid_speakers_at_the_default_threshold() {
             ("sentence", &sentence),
             ("digit word alone", &word),
             ("sentence, narrow-band (control)", &narrow),
-            ("FSDD readings vs GRID enrolments", &fsdd_vs_grid),
+            ("FSDD readings vs GRID enrollments", &fsdd_vs_grid),
         ],
     );
 
@@ -663,7 +663,7 @@ fn grid_speakers_at_the_default_threshold() {
     assert!(mean(&sentence.genuine) > mean(&sentence.impostor) + 0.15);
     // The channel control: a 4 kHz band costs the genuine speaker little (measured −0.05 on
     // average), far less than the gap to other speakers; so FSDD voices (8 kHz) scoring low
-    // against GRID enrolments (measured ≤ 0.60) is about the speakers, not the channel.
+    // against GRID enrollments (measured ≤ 0.60) is about the speakers, not the channel.
     let channel_cost = mean(&sentence.genuine) - mean(&narrow.genuine);
     assert!(channel_cost < 0.1, "narrow band costs {channel_cost}");
     assert!(mean(&narrow.genuine) > mean(&narrow.impostor) + 0.15);
@@ -768,22 +768,22 @@ fn tts_voices_are_refused() {
         }
     }
     assert!(!tts.is_empty(), "no TTS audio");
-    // Real enrolments: FSDD single readings and GRID clips (where available).
-    let mut enrolments: Vec<(String, SpeakerEmbedding)> = Vec::new();
+    // Real enrollments: FSDD single readings and GRID clips (where available).
+    let mut enrollments: Vec<(String, SpeakerEmbedding)> = Vec::new();
     if let Some(f) = fsdd_cached(test) {
-        for (speaker, es) in &f.enrolments {
-            enrolments.extend(es.iter().map(|e| (format!("FSDD {speaker}"), e.clone())));
+        for (speaker, es) in &f.enrollments {
+            enrollments.extend(es.iter().map(|e| (format!("FSDD {speaker}"), e.clone())));
         }
     }
     if let Some(clips) = grid_clips(test) {
         for c in clips {
-            enrolments.push((
+            enrollments.push((
                 format!("GRID {} {}", c.speaker, name(&c.path)),
                 embed_recording(enc, &c.audio).unwrap(),
             ));
         }
     }
-    assert!(!enrolments.is_empty(), "no real enrolments");
+    assert!(!enrollments.is_empty(), "no real enrollments");
     let t = threshold();
     let mut all = Vec::new();
     let mut vs_fsdd = Scores::default();
@@ -799,12 +799,12 @@ fn tts_voices_are_refused() {
             }
             Err(e) => panic!("{label}: {e}"),
         };
-        let (best, who) = enrolments
+        let (best, who) = enrollments
             .iter()
             .map(|(w, en)| (e.similarity(en), w))
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .unwrap();
-        for (who, en) in &enrolments {
+        for (who, en) in &enrollments {
             let s = e.similarity(en);
             all.push(s);
             if who.starts_with("FSDD") {
@@ -818,31 +818,31 @@ fn tts_voices_are_refused() {
         }
     }
     eprintln!(
-        "\nTTS: {} recordings ({refused_short} refused as too short) × {} real enrolments; \
+        "\nTTS: {} recordings ({refused_short} refused as too short) × {} real enrollments; \
          threshold {t:.2}",
         tts.len(),
-        enrolments.len()
+        enrollments.len()
     );
     eprintln!("TTS vs real: {}", describe(&all));
     sweep(
-        "TTS (pairs of a TTS answer and a real enrolment)",
+        "TTS (pairs of a TTS answer and a real enrollment)",
         &[
-            ("TTS vs FSDD enrolments (8 kHz)", &vs_fsdd),
-            ("TTS vs GRID enrolments (16 kHz)", &vs_grid),
+            ("TTS vs FSDD enrollments (8 kHz)", &vs_fsdd),
+            ("TTS vs GRID enrollments (16 kHz)", &vs_grid),
         ],
     );
-    eprintln!("accepted by at least one enrolment: {accepted:#?}");
-    // Measured at 0.72: no TTS answer accepted against a 16 kHz enrolment; 2 of 3168 pairs
-    // overall (a Cantonese digit concatenation against one FSDD speaker's 8 kHz enrolment).
+    eprintln!("accepted by at least one enrollment: {accepted:#?}");
+    // Measured at 0.72: no TTS answer accepted against a 16 kHz enrollment; 2 of 3168 pairs
+    // overall (a Cantonese digit concatenation against one FSDD speaker's 8 kHz enrollment).
     let far_grid = accept_rate(&vs_grid.impostor, t);
     let far_all = accept_rate(&all, t);
     assert!(
         far_grid <= 0.002,
-        "TTS accepted against full-band enrolments: {far_grid}"
+        "TTS accepted against full-band enrollments: {far_grid}"
     );
     assert!(
         far_all <= 0.005,
-        "TTS accepted against real enrolments: {far_all}"
+        "TTS accepted against real enrollments: {far_all}"
     );
     assert!(mean(&all) < t - 0.1);
 }

@@ -1,5 +1,5 @@
 //! Face templates on real photos: calibration of the match threshold on `faces_identity/`
-//! (FMR, FNMR and EER printed), the enrolment quality gate, bounded refresh against
+//! (FMR, FNMR and EER printed), the enrollment quality gate, bounded refresh against
 //! impostors, and sealed / issued templates holding real faces.
 //!
 //! # Calibration protocols
@@ -7,13 +7,13 @@
 //! rescaled, shifted, re-exposed), which stand in for the frames of one capture session.
 //! * **pairs** — one photo against another (the descriptor distance alone);
 //! * **session** — a template enrolled from a photo and its two copies, against every other
-//!   photo (the production case: enrolment takes three frames of one capture);
+//!   photo (the production case: enrollment takes three frames of one capture);
 //! * **multi** — a template enrolled from three different photos of a person, against each
 //!   held-out photo of that person and every photo of the others.
 //!
-//! Genuine = same folder, impostor = different folders. The photos are not enrolment
+//! Genuine = same folder, impostor = different folders. The photos are not enrollment
 //! captures (many are turned or pitched beyond the gate), so the calibration templates are
-//! built with the quality gate opened; `the_enrolment_gate_on_real_photos` tests the gate.
+//! built with the quality gate opened; `the_enrollment_gate_on_real_photos` tests the gate.
 
 mod common;
 
@@ -29,7 +29,7 @@ use lifecert_core::matching::sealed_template::{
     open_template, open_verified_issued, seal_issued, seal_template, IssuedTemplate,
 };
 use lifecert_core::matching::templates::{
-    check_enrolment_quality, descriptor_model, FaceTemplate, MatchingConfig, MatchingError,
+    check_enrollment_quality, descriptor_model, FaceTemplate, MatchingConfig, MatchingError,
     RefreshRefusal, RejectReason, SampleQuality, TemplateBuilder, TemplateError,
 };
 use lifecert_core::model::assets::ModelInfo;
@@ -141,7 +141,7 @@ fn photos(data: &Path) -> &'static [Photo] {
     })
 }
 
-/// The configuration for templates of photos that are not enrolment captures: the default
+/// The configuration for templates of photos that are not enrollment captures: the default
 /// matching settings, the quality gate opened.
 fn open_gate() -> Config {
     let mut c = Config::default();
@@ -288,10 +288,10 @@ fn calibrate_threshold_on_faces_identity() {
     let threshold = cfg.threshold;
     let passing = photos
         .iter()
-        .filter(|p| check_enrolment_quality(&p.quality, &Config::default().into()).is_ok())
+        .filter(|p| check_enrollment_quality(&p.quality, &Config::default().into()).is_ok())
         .count();
     eprintln!(
-        "{} photos described; {passing} would pass the default enrolment gate",
+        "{} photos described; {passing} would pass the default enrollment gate",
         photos.len()
     );
     // No count of the shared set is assumed (a sealed set of other people laid out the same
@@ -306,8 +306,8 @@ fn calibrate_threshold_on_faces_identity() {
     }
     pairs.report("pairs (k = 1)");
 
-    // The library matches against the mean of the enrolment descriptors; the minimum and
-    // the mean of the distances to each enrolment descriptor are reported for comparison.
+    // The library matches against the mean of the enrollment descriptors; the minimum and
+    // the mean of the distances to each enrollment descriptor are reported for comparison.
     let (mut session, mut session_min) = (Scores::default(), Scores::default());
     let templates = session_templates(photos);
     for (i, t) in &templates {
@@ -584,7 +584,7 @@ fn impostor_refreshes_never_get_an_impostor_accepted() {
                         e,
                         TemplateError::RefreshRefused(
                             RefreshRefusal::NotWellInside { .. }
-                                | RefreshRefusal::FarFromEnrolment { .. }
+                                | RefreshRefusal::FarFromEnrollment { .. }
                         )
                     ),
                     "{e}"
@@ -640,7 +640,7 @@ fn impostor_refreshes_never_get_an_impostor_accepted() {
             "drift {}",
             t.drift()
         );
-        assert_eq!(t.enrolment_count(), 3);
+        assert_eq!(t.enrollment_count(), 3);
         for p in photos.iter().filter(|p| p.person != own.person) {
             let r = t.match_descriptor(&p.probe, &m, &cfg).unwrap();
             let from_original = p.probe.distance(&original);
@@ -729,8 +729,8 @@ fn darken(img: &RgbImage, gain: f32, offset: f32) -> RgbImage {
     out
 }
 
-/// Enrols `img` (and its session copies) with the default configuration.
-fn enrol(img: &RgbImage, config: Config) -> TemplateBuilder {
+/// Enrolls `img` (and its session copies) with the default configuration.
+fn enroll(img: &RgbImage, config: Config) -> TemplateBuilder {
     let a = analyzer();
     let mut b = TemplateBuilder::for_model(model(), config).unwrap();
     let frames = [
@@ -754,8 +754,8 @@ fn reject_reason(b: &mut TemplateBuilder, img: &RgbImage) -> RejectReason {
 }
 
 #[test]
-fn the_enrolment_gate_on_real_photos() {
-    let test = "the_enrolment_gate_on_real_photos";
+fn the_enrollment_gate_on_real_photos() {
+    let test = "the_enrollment_gate_on_real_photos";
     let Some(data) = eval_data(test) else {
         return;
     };
@@ -826,7 +826,7 @@ fn the_enrolment_gate_on_real_photos() {
     ));
 
     // Three good frames of one capture, plus the portrait of his (demo) passport.
-    let mut b = enrol(&obama, Config::default());
+    let mut b = enroll(&obama, Config::default());
     let passport =
         load_image(&data.join("id_documents/idenfy_BarackHusseinObama_passport.jpg")).unwrap();
     let faces = analyzer().analyze_image(&passport).unwrap();
@@ -857,7 +857,7 @@ fn the_enrolment_gate_on_real_photos() {
 
     // Somebody else enrolling with Obama's passport is refused.
     let katy = load_image(&data.join("faces_identity/katy_perry/deepface_img42.jpg")).unwrap();
-    let mut b = enrol(&katy, Config::default());
+    let mut b = enroll(&katy, Config::default());
     let faces = analyzer().analyze_image(&passport).unwrap();
     b.set_id_portrait(analyzer(), &passport, &faces).unwrap();
     let e = b.build(0).unwrap_err();
@@ -876,13 +876,13 @@ fn astronaut_template() -> FaceTemplate {
         640,
         image::imageops::FilterType::Triangle,
     );
-    enrol(&img, config).build(1_700_000_000).unwrap()
+    enroll(&img, config).build(1_700_000_000).unwrap()
 }
 
 #[test]
 fn an_enrolled_sample_seals_opens_and_matches() {
     let template = astronaut_template();
-    assert_eq!(template.enrolment_count(), 3);
+    assert_eq!(template.enrollment_count(), 3);
     let subject = SubjectReference::from_bytes([1; 32]);
     let key = SealingKey::generate().unwrap();
     let sealed = seal_template(&template, &key, &subject).unwrap();
@@ -927,7 +927,7 @@ fn issued_templates_with_real_faces_refuse_forgery_and_swaps() {
 
     // The attacker's own face, enrolled and signed with the attacker's key for the retiree.
     let attacker_img = load_image(&data.join("faces_identity/barack_obama/fr_obama.jpg")).unwrap();
-    let attacker_template = enrol(&attacker_img, Config::default())
+    let attacker_template = enroll(&attacker_img, Config::default())
         .build(1_700_000_000)
         .unwrap();
     let (attacker, _) = SigningKeyPair::generate().unwrap();

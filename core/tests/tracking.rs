@@ -8,7 +8,7 @@
 //!   inter-ocular distance of the per-frame landmarks) on the frames the tracker did not run
 //!   the detector on, face-count disagreements, and the fraction of frames that ran the
 //!   detector;
-//! * the guidance through a real enrolment session (default configuration) on a stream built
+//! * the guidance through a real enrollment session (default configuration) on a stream built
 //!   from real frames: one GRID face, then a second real face (`faces_identity/`) beside it,
 //!   then the face cut out of the picture: `multiple_faces` and `no_face` must be shown, no
 //!   later than with per-frame detection plus the tracker's re-detection interval.
@@ -283,7 +283,7 @@ fn stream(data: &Path) -> Stream {
     }
 }
 
-fn enrolment(engine: &Arc<Engine>) -> EnrollmentSession {
+fn enrollment(engine: &Arc<Engine>) -> EnrollmentSession {
     let keys = EnrollmentKeys {
         subject: SubjectKey::new(&[7; 32]).unwrap(),
         sealing: SealingKey::new(&[9; 32]).unwrap(),
@@ -355,8 +355,8 @@ fn multiple_faces_and_no_face_are_shown_on_a_tracked_stream() {
         .unwrap()
         .is_empty());
     let engine = Arc::new(Engine::new(Config::default()).unwrap());
-    let tracked = shown(&engine, &mut enrolment(&engine), &stream, true);
-    let per_frame = shown(&engine, &mut enrolment(&engine), &stream, false);
+    let tracked = shown(&engine, &mut enrollment(&engine), &stream, true);
+    let per_frame = shown(&engine, &mut enrollment(&engine), &stream, false);
     println!("tracked:   {tracked:?}\nper frame: {per_frame:?}");
     assert!(
         first(&tracked, "multiple_faces", 0).is_some_and(|k| k >= stream.second_from),

@@ -402,7 +402,7 @@ struct SessionSetup {
     sealed: Vec<u8>,
 }
 
-/// The bundled sample portrait, enrolled once (a still photo enrols with the configuration
+/// The bundled sample portrait, enrolled once (a still photo enrolls with the configuration
 /// for recordings, which has no positioning gate and no action step).
 fn session_setup() -> &'static SessionSetup {
     static SETUP: OnceLock<SessionSetup> = OnceLock::new();
@@ -412,7 +412,7 @@ fn session_setup() -> &'static SessionSetup {
         ))
         .expect("the sample photo decodes");
         let recordings = Arc::new(Engine::new(Config::for_recordings()).expect("models load"));
-        let mut enrolment = EnrollmentSession::new(
+        let mut enrollment = EnrollmentSession::new(
             recordings,
             EnrollmentRequest {
                 name: "张三".into(),
@@ -428,15 +428,15 @@ fn session_setup() -> &'static SessionSetup {
                 sealing: SealingKey::new(&SEALING_KEY).expect("a key"),
             },
         )
-        .expect("an enrolment session");
-        enrolment.give_consent(true).expect("consent");
-        enrolment
+        .expect("an enrollment session");
+        enrollment.give_consent(true).expect("consent");
+        enrollment
             .continue_without_more_documents()
             .expect("no documents");
         let frame = Frame::from_rgb_image(&photo).expect("a frame");
         let mut outcome = None;
         for i in 0..8u64 {
-            let update = enrolment
+            let update = enrollment
                 .push_frame(&frame, Duration::from_millis(i * 40))
                 .expect("a frame");
             if let Some(o) = update.outcome {
@@ -446,14 +446,14 @@ fn session_setup() -> &'static SessionSetup {
         }
         let outcome = match outcome {
             Some(o) => o,
-            None => enrolment
+            None => enrollment
                 .end_of_input(Duration::from_millis(400))
                 .expect("the end")
                 .outcome
                 .expect("an outcome"),
         };
         let EnrollmentOutcome::Enrolled(enrolled) = outcome else {
-            panic!("the sample photo does not enrol: {outcome:?}");
+            panic!("the sample photo does not enroll: {outcome:?}");
         };
         SessionSetup {
             engine: Arc::new(Engine::new(Config::default()).expect("models load")),

@@ -1,4 +1,4 @@
--- lifecert-authority: devices, nonces, certifications, the SMS outbox and the enrolment review
+-- lifecert-authority: devices, nonces, certifications, the SMS outbox and the enrollment review
 -- queue. Applied by the service at start-up (embedded) or with `sqlx migrate run` from server/.
 --
 -- Identifiers of people are subject references (HMAC-SHA256 of the ID number, 32 bytes); the ID
@@ -86,7 +86,7 @@ CREATE TABLE sms_outbox (
 );
 CREATE INDEX sms_outbox_due ON sms_outbox (next_attempt_at) WHERE sent_at IS NULL;
 
--- Enrolment packages ("face modelling") waiting for staff review; decided within 7 days.
+-- Enrollment packages ("face modelling") waiting for staff review; decided within 7 days.
 CREATE TABLE enrollments (
     id              bigserial PRIMARY KEY,
     subject_ref     bytea NOT NULL REFERENCES subjects (subject_ref),

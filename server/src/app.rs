@@ -22,10 +22,10 @@ pub struct HttpConfigError(pub String);
 pub struct HttpConfig {
     /// Listening address. Default `127.0.0.1:8080` (put a TLS-terminating proxy in front).
     pub listen: SocketAddr,
-    /// Largest body of every endpoint except enrolments, bytes. Default 64 KiB (an
+    /// Largest body of every endpoint except enrollments, bytes. Default 64 KiB (an
     /// attestation is about 2 KB).
     pub max_body_bytes: usize,
-    /// Largest enrolment submission, bytes (review frames and ID photos as JPEG). Default
+    /// Largest enrollment submission, bytes (review frames and ID photos as JPEG). Default
     /// 16 MiB.
     pub max_enrollment_body_bytes: usize,
     /// Longest a request may take, body upload included, milliseconds; then 503 `timeout`
@@ -45,7 +45,7 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
-    /// Limits between 1 KiB and 256 MiB, the enrolment limit at least the general one.
+    /// Limits between 1 KiB and 256 MiB, the enrollment limit at least the general one.
     pub fn validate(&self) -> Result<(), HttpConfigError> {
         let range = 1024..=256 * 1024 * 1024;
         if !range.contains(&self.max_body_bytes) || !range.contains(&self.max_enrollment_body_bytes)

@@ -1,10 +1,10 @@
-//! `POST /v1/enrollments` (a phone submits an enrolment for staff review) and
+//! `POST /v1/enrollments` (a phone submits an enrollment for staff review) and
 //! `GET /v1/enrollments/{id}` (the phone reads the decision and, once approved, the issued
 //! template).
 //!
 //! A submission carries the face template the phone sealed under the transport key
 //! (`lifecert_core::matching::sealed_template::seal_template`, bound to the subject and the descriptor
-//! model) and the core's review package (`EnrolmentPackage`: the frames the template was
+//! model) and the core's review package (`EnrollmentPackage`: the frames the template was
 //! made from, the ID-card photos, the liveness verdict, the portrait match). The template
 //! must open for the subject under an approved descriptor version (else 422); nothing of
 //! it is kept in clear. The package is sealed under the transport key before it is stored
@@ -23,7 +23,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use lifecert_core::api::enrollment::EnrolmentPackage;
+use lifecert_core::api::enrollment::EnrollmentPackage;
 use lifecert_core::crypto::sealing::{self, PublicKey, SealingKey};
 use lifecert_core::identity::person::SubjectReference;
 use lifecert_core::matching::sealed_template::open_template;
@@ -49,13 +49,13 @@ pub struct SubmitEnrollment {
     /// The template sealed under the transport key, base64.
     pub sealed_template: String,
     /// The review package.
-    pub package: EnrolmentPackage,
+    pub package: EnrollmentPackage,
 }
 
 /// The answer of a submission.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnrollmentSubmitted {
-    /// The enrolment's id.
+    /// The enrollment's id.
     pub enrollment_id: i64,
     /// `pending`.
     pub status: &'static str,
@@ -103,7 +103,7 @@ pub(crate) fn template_model(
 }
 
 /// What the queue shows of a package (no images).
-fn summary(p: &EnrolmentPackage) -> serde_json::Value {
+fn summary(p: &EnrollmentPackage) -> serde_json::Value {
     json!({
         "frames": p.frames.len(),
         "rejected_frames": p.rejected_frames,
@@ -158,7 +158,7 @@ pub async fn submit(
         Ok::<_, ApiError>((model, (sealed, package_sealed), summary(&package)))
     })
     .await
-    .map_err(|e| ApiError::internal("enrolment task", &e))??;
+    .map_err(|e| ApiError::internal("enrollment task", &e))??;
     let (sealed, package_sealed) = package_sealed;
     let mut tx = app.pool.begin().await?;
     // A package left pending past its deadline no longer blocks a new one.
@@ -190,7 +190,7 @@ pub async fn submit(
         Err(e) if crate::db::is_unique_violation(&e, "enrollments_one_pending") => {
             return Err(ApiError::conflict(
                 "review_pending",
-                "an enrolment of this person is already waiting for review",
+                "an enrollment of this person is already waiting for review",
             ))
         }
         Err(e) => return Err(e.into()),
@@ -222,11 +222,11 @@ pub struct Refusal {
 /// The answer of `GET /v1/enrollments/{id}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnrollmentStatus {
-    /// The enrolment's id.
+    /// The enrollment's id.
     pub enrollment_id: i64,
     /// The subject.
     pub subject_ref: String,
-    /// `pending`, `approved`, `refused` or `expired` (not decided by the deadline: enrol
+    /// `pending`, `approved`, `refused` or `expired` (not decided by the deadline: enroll
     /// again).
     pub status: String,
     /// When it was submitted (RFC 3339).
@@ -270,7 +270,7 @@ pub async fn status(
     .bind(id)
     .fetch_optional(&app.pool)
     .await?
-    .ok_or_else(|| ApiError::not_found("no_such_enrollment", "no enrolment with this id"))?;
+    .ok_or_else(|| ApiError::not_found("no_such_enrollment", "no enrollment with this id"))?;
     let subject: Vec<u8> = row.try_get(1)?;
     let reason: Option<String> = row.try_get(6)?;
     let issued: Option<Vec<u8>> = row.try_get(8)?;

@@ -1,5 +1,5 @@
 //! The authority's secrets: the Ed25519 key that issues templates and the AES-256-GCM
-//! transport key shared with the phones (device-sealed enrolment templates arrive under it,
+//! transport key shared with the phones (device-sealed enrollment templates arrive under it,
 //! issued templates leave under it, and review packages rest under it in the database).
 //!
 //! They come from the environment (`LIFECERT_AUTHORITY_KEY`: the PKCS#8 v2 document in hex;

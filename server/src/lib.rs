@@ -4,7 +4,7 @@
 //! The phone signs a certification result (an attestation) with its device key; this
 //! service issues the single-use nonce the result must carry, verifies the result with
 //! `lifecert-core`'s verifier, records that the retiree is certified for the year, queues
-//! the confirmation SMS, and runs the staff review queue of enrolment packages whose
+//! the confirmation SMS, and runs the staff review queue of enrollment packages whose
 //! approval issues the authority-signed face template.
 //!
 //! | module | job |

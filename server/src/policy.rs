@@ -265,7 +265,7 @@ impl Policy {
     }
 
     /// The allowed versions of the model file `file` (e.g. the face descriptor, to open an
-    /// enrolment's template).
+    /// enrollment's template).
     pub fn allowed_versions(&self, file: &str) -> Vec<ModelInfo> {
         self.allowed
             .iter()

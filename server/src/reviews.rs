@@ -14,7 +14,7 @@
 //!
 //! A package must be decided within [`ReviewConfig::deadline_days`] (7) of its submission.
 //! A decision after the deadline is refused (409 `review_deadline_passed`) and the package
-//! is marked `expired`: the enrolment is then done again, from a fresh capture. A package
+//! is marked `expired`: the enrollment is then done again, from a fresh capture. A package
 //! is decided once (409 `already_decided`).
 
 use crate::app::{now_unix, AppState};
@@ -26,7 +26,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use lifecert_core::api::enrollment::EnrolmentPackage;
+use lifecert_core::api::enrollment::EnrollmentPackage;
 use lifecert_core::crypto::sealing;
 use lifecert_core::identity::person::SubjectReference;
 use lifecert_core::matching::sealed_template::{open_template, seal_issued, IssuedTemplate};
@@ -135,7 +135,7 @@ impl Decision {
 /// One package in the queue.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewItem {
-    /// The enrolment's id.
+    /// The enrollment's id.
     pub enrollment_id: i64,
     /// The subject.
     pub subject_ref: String,
@@ -225,7 +225,7 @@ pub struct ReviewDetail {
     #[serde(flatten)]
     pub item: ReviewItem,
     /// The package as the phone made it.
-    pub package: EnrolmentPackage,
+    pub package: EnrollmentPackage,
 }
 
 fn subject_of(bytes: Vec<u8>) -> Result<SubjectReference, ApiError> {
@@ -249,7 +249,7 @@ pub async fn detail(
     .bind(id)
     .fetch_optional(&app.pool)
     .await?
-    .ok_or_else(|| ApiError::not_found("no_such_enrollment", "no enrolment with this id"))?;
+    .ok_or_else(|| ApiError::not_found("no_such_enrollment", "no enrollment with this id"))?;
     let item = item_of(&row)?;
     let subject = subject_of(row.try_get(1)?)?;
     let sealed: Vec<u8> = row.try_get(6)?;
@@ -257,7 +257,7 @@ pub async fn detail(
     let package = tokio::task::spawn_blocking(move || {
         let plain = sealing::open(keys.transport(), &sealed, &package_aad(&subject))
             .map_err(|e| ApiError::internal("opening a stored package", &e))?;
-        serde_json::from_slice::<EnrolmentPackage>(&plain)
+        serde_json::from_slice::<EnrollmentPackage>(&plain)
             .map_err(|e| ApiError::internal("stored package", &e))
     })
     .await
@@ -268,7 +268,7 @@ pub async fn detail(
 /// The answer of `POST /v1/reviews/{id}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decided {
-    /// The enrolment's id.
+    /// The enrollment's id.
     pub enrollment_id: i64,
     /// `approved` or `refused`.
     pub status: &'static str,
@@ -296,13 +296,13 @@ pub async fn decide(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| ApiError::not_found("no_such_enrollment", "no enrolment with this id"))?;
+    .ok_or_else(|| ApiError::not_found("no_such_enrollment", "no enrollment with this id"))?;
     let status: String = row.try_get(0)?;
     let overdue: bool = row.try_get(1)?;
     if status != "pending" {
         return Err(ApiError::conflict(
             "already_decided",
-            format!("this enrolment is already {status}"),
+            format!("this enrollment is already {status}"),
         ));
     }
     if overdue {
@@ -314,7 +314,7 @@ pub async fn decide(
         return Err(ApiError::conflict(
             "review_deadline_passed",
             format!(
-                "the review deadline ({} days after submission) has passed; the enrolment \
+                "the review deadline ({} days after submission) has passed; the enrollment \
                  is expired and must be done again",
                 app.reviews.deadline_days
             ),

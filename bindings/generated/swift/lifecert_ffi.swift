@@ -689,7 +689,7 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
      * The input has ended (a recording ran out, the camera closed): decides with
      * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
     func endOfInput(timestampMs: UInt64) throws  -> CertificationUpdate
@@ -713,7 +713,7 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
      * The shell's text-to-speech finished speaking the last prompt, at
      * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
     func promptFinished(timestampMs: UInt64) throws  -> CertificationUpdate
@@ -721,7 +721,7 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
     func promptStarted(timestampMs: UInt64) throws  -> CertificationUpdate
@@ -731,7 +731,7 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
      * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
      * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
-     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * that takes no audio (an enrollment's consent and ID-photo phases) or after the
      * end.
      */
     func pushAudio(pcm: [Int16], timestampMs: UInt64) throws  -> CertificationUpdate
@@ -741,7 +741,7 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
      * across the boundary; `push_frame_bytes` borrows them instead.
      *
      * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
-     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
+     * takes no frames (an enrollment's consent and ID-photo phases) or after the end.
      */
     func pushFrame(frame: FrameInput, timestampMs: UInt64) throws  -> CertificationUpdate
     
@@ -758,7 +758,7 @@ public protocol CertificationSessionProtocol: AnyObject, Sendable {
     /**
      * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
     func tick(timestampMs: UInt64) throws  -> CertificationUpdate
@@ -833,7 +833,7 @@ open class CertificationSession: CertificationSessionProtocol, @unchecked Sendab
      * The input has ended (a recording ran out, the camera closed): decides with
      * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
 open func endOfInput(timestampMs: UInt64)throws  -> CertificationUpdate  {
@@ -886,7 +886,7 @@ open func phase() -> SessionPhase  {
      * The shell's text-to-speech finished speaking the last prompt, at
      * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
 open func promptFinished(timestampMs: UInt64)throws  -> CertificationUpdate  {
@@ -902,7 +902,7 @@ open func promptFinished(timestampMs: UInt64)throws  -> CertificationUpdate  {
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
 open func promptStarted(timestampMs: UInt64)throws  -> CertificationUpdate  {
@@ -920,7 +920,7 @@ open func promptStarted(timestampMs: UInt64)throws  -> CertificationUpdate  {
      * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
      * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
-     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * that takes no audio (an enrollment's consent and ID-photo phases) or after the
      * end.
      */
 open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> CertificationUpdate  {
@@ -939,7 +939,7 @@ open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> CertificationUp
      * across the boundary; `push_frame_bytes` borrows them instead.
      *
      * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
-     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
+     * takes no frames (an enrollment's consent and ID-photo phases) or after the end.
      */
 open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> CertificationUpdate  {
     return try  FfiConverterTypeCertificationUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -977,7 +977,7 @@ open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)th
     /**
      * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
 open func tick(timestampMs: UInt64)throws  -> CertificationUpdate  {
@@ -1079,7 +1079,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func guideOval()  -> GuideOval
     
     /**
-     * Starts an enrolment of the person in `request`, with the keys from the platform
+     * Starts an enrollment of the person in `request`, with the keys from the platform
      * keystore. The session begins by asking for consent.
      *
      * Errors: [`LifecertError::BadInput`] for a refused name, ID number, language tag,
@@ -1239,7 +1239,7 @@ open func guideOval() -> GuideOval  {
 }
     
     /**
-     * Starts an enrolment of the person in `request`, with the keys from the platform
+     * Starts an enrollment of the person in `request`, with the keys from the platform
      * keystore. The session begins by asking for consent.
      *
      * Errors: [`LifecertError::BadInput`] for a refused name, ID number, language tag,
@@ -1307,7 +1307,7 @@ public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
 
 
 /**
- * A running enrolment: consent, ID-card photos, positioning, the action liveness step,
+ * A running enrollment: consent, ID-card photos, positioning, the action liveness step,
  * good frames of the face, the digits 0–9 for voice templates, then the sealed template.
  *
  * Answer the request on screen (`give_consent`, `add_id_document` /
@@ -1349,13 +1349,13 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
      * The input has ended (a recording ran out, the camera closed): decides with
      * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
     func endOfInput(timestampMs: UInt64) throws  -> EnrollmentUpdate
     
     /**
-     * The person agreed (`true`) or declined (`false`, which ends the session) to enrol.
+     * The person agreed (`true`) or declined (`false`, which ends the session) to enroll.
      *
      * Errors: [`LifecertError::BadInput`] outside the consent phase.
      */
@@ -1380,7 +1380,7 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
      * The shell's text-to-speech finished speaking the last prompt, at
      * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
     func promptFinished(timestampMs: UInt64) throws  -> EnrollmentUpdate
@@ -1388,7 +1388,7 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
     func promptStarted(timestampMs: UInt64) throws  -> EnrollmentUpdate
@@ -1398,7 +1398,7 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
      * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
      * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
-     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * that takes no audio (an enrollment's consent and ID-photo phases) or after the
      * end.
      */
     func pushAudio(pcm: [Int16], timestampMs: UInt64) throws  -> EnrollmentUpdate
@@ -1408,7 +1408,7 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
      * across the boundary; `push_frame_bytes` borrows them instead.
      *
      * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
-     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
+     * takes no frames (an enrollment's consent and ID-photo phases) or after the end.
      */
     func pushFrame(frame: FrameInput, timestampMs: UInt64) throws  -> EnrollmentUpdate
     
@@ -1425,14 +1425,14 @@ public protocol EnrollmentSessionProtocol: AnyObject, Sendable {
     /**
      * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
     func tick(timestampMs: UInt64) throws  -> EnrollmentUpdate
     
 }
 /**
- * A running enrolment: consent, ID-card photos, positioning, the action liveness step,
+ * A running enrollment: consent, ID-card photos, positioning, the action liveness step,
  * good frames of the face, the digits 0–9 for voice templates, then the sealed template.
  *
  * Answer the request on screen (`give_consent`, `add_id_document` /
@@ -1548,7 +1548,7 @@ open func currentRequest() -> Utterance?  {
      * The input has ended (a recording ran out, the camera closed): decides with
      * what has arrived.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
 open func endOfInput(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
@@ -1562,7 +1562,7 @@ open func endOfInput(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
 }
     
     /**
-     * The person agreed (`true`) or declined (`false`, which ends the session) to enrol.
+     * The person agreed (`true`) or declined (`false`, which ends the session) to enroll.
      *
      * Errors: [`LifecertError::BadInput`] outside the consent phase.
      */
@@ -1616,7 +1616,7 @@ open func phase() -> SessionPhase  {
      * The shell's text-to-speech finished speaking the last prompt, at
      * `timestamp_ms`: the answer is timed from here.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
 open func promptFinished(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
@@ -1632,7 +1632,7 @@ open func promptFinished(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     /**
      * The shell's text-to-speech began speaking the last prompt, at `timestamp_ms`.
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: outside its
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: outside its
      * liveness and voice phases).
      */
 open func promptStarted(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
@@ -1650,7 +1650,7 @@ open func promptStarted(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
      * `timestamp_ms`, in chunks of any size (20–40 ms is typical; at most 10 s).
      *
      * Errors: [`LifecertError::BadInput`] for an empty or too long chunk, in a phase
-     * that takes no audio (an enrolment's consent and ID-photo phases) or after the
+     * that takes no audio (an enrollment's consent and ID-photo phases) or after the
      * end.
      */
 open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> EnrollmentUpdate  {
@@ -1669,7 +1669,7 @@ open func pushAudio(pcm: [Int16], timestampMs: UInt64)throws  -> EnrollmentUpdat
      * across the boundary; `push_frame_bytes` borrows them instead.
      *
      * Errors: [`LifecertError::BadInput`] for a malformed frame, in a phase that
-     * takes no frames (an enrolment's consent and ID-photo phases) or after the end.
+     * takes no frames (an enrollment's consent and ID-photo phases) or after the end.
      */
 open func pushFrame(frame: FrameInput, timestampMs: UInt64)throws  -> EnrollmentUpdate  {
     return try  FfiConverterTypeEnrollmentUpdate_lift(try rustCallWithError(FfiConverterTypeLifecertError_lift) {
@@ -1707,7 +1707,7 @@ open func pushFrameBytes(data: Data, layout: FrameLayout, timestampMs: UInt64)th
     /**
      * The time now, when no frame or audio arrives (lets timeouts fire).
      *
-     * Errors: [`LifecertError::BadInput`] after the end (an enrolment: also before
+     * Errors: [`LifecertError::BadInput`] after the end (an enrollment: also before
      * its face phases).
      */
 open func tick(timestampMs: UInt64)throws  -> EnrollmentUpdate  {
@@ -2409,7 +2409,7 @@ public struct CertificationRequest: Equatable, Hashable {
      */
     public var proxyRelation: String?
     /**
-     * The sealed face template: from an enrolment on this device
+     * The sealed face template: from an enrollment on this device
      * (`EnrollmentOutcome::Enrolled`) or issued by the authority.
      */
     public var sealedTemplate: Data
@@ -2477,7 +2477,7 @@ public struct CertificationRequest: Equatable, Hashable {
          * face is still the one certified.
          */proxyRelation: String? = nil, 
         /**
-         * The sealed face template: from an enrolment on this device
+         * The sealed face template: from an enrollment on this device
          * (`EnrollmentOutcome::Enrolled`) or issued by the authority.
          */sealedTemplate: Data, 
         /**
@@ -2736,7 +2736,7 @@ public struct EngineOptions: Equatable, Hashable {
     /**
      * **For replaying recordings only** (tools and tests, never a live certification):
      * the configuration [`lifecert_core::Config::for_recordings`], which drops the
-     * positioning gate (a clip starts at once), keeps enrolment frames 40 ms apart, takes
+     * positioning gate (a clip starts at once), keeps enrollment frames 40 ms apart, takes
      * the liveness step without retries and accepts the one spoken digit of a recorded
      * sentence. `false` (the default configuration) in an app.
      */
@@ -2754,7 +2754,7 @@ public struct EngineOptions: Equatable, Hashable {
         /**
          * **For replaying recordings only** (tools and tests, never a live certification):
          * the configuration [`lifecert_core::Config::for_recordings`], which drops the
-         * positioning gate (a clip starts at once), keeps enrolment frames 40 ms apart, takes
+         * positioning gate (a clip starts at once), keeps enrollment frames 40 ms apart, takes
          * the liveness step without retries and accepts the one spoken digit of a recorded
          * sentence. `false` (the default configuration) in an app.
          */forRecordings: Bool = false, 
@@ -2811,7 +2811,7 @@ public func FfiConverterTypeEngineOptions_lower(_ value: EngineOptions) -> RustB
 
 
 /**
- * The keys of an enrolment, from the platform keystore.
+ * The keys of an enrollment, from the platform keystore.
  */
 public struct EnrollmentKeys: Equatable, Hashable {
     /**
@@ -2884,7 +2884,208 @@ public func FfiConverterTypeEnrollmentKeys_lower(_ value: EnrollmentKeys) -> Rus
 
 
 /**
- * Everything an enrolment needs besides the keys.
+ * What staff review before they approve an enrollment.
+ */
+public struct EnrollmentPackage: Equatable, Hashable {
+    /**
+     * Number of frames the template was made from.
+     */
+    public var frameCount: UInt32
+    /**
+     * Those frames.
+     */
+    public var frames: [ReviewFrame]
+    /**
+     * The ID-card photos.
+     */
+    public var documents: [ReviewDocument]
+    /**
+     * Distance of the enrolled face to the ID-card portrait, when a front photo was given.
+     */
+    public var idFrontDistance: Float?
+    /**
+     * Whether that distance is within the portrait threshold.
+     */
+    public var idFrontMatched: Bool?
+    /**
+     * Whether the action liveness step passed; `None` when no actions were asked for.
+     */
+    public var livenessPassed: Bool?
+    /**
+     * The action liveness verdict and its figures; `None` when no actions were asked for.
+     */
+    public var liveness: LivenessReport?
+    /**
+     * The mean passive anti-spoofing score, when the models are loaded.
+     */
+    public var padScore: Float?
+    /**
+     * Whether a voice print was made (certification then compares the answer's voice).
+     */
+    public var voiceSpeaker: Bool
+    /**
+     * Whether digit templates were made from the reading of 0–9 (certification then
+     * verifies the spoken digits).
+     */
+    public var voiceDigitTemplates: Bool
+    /**
+     * Speech heard in the reading, milliseconds.
+     */
+    public var voiceSpeechMs: UInt64
+    /**
+     * The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
+     */
+    public var voiceRecordingWav: Data?
+    /**
+     * Frames refused by the quality gate.
+     */
+    public var rejectedFrames: UInt32
+    /**
+     * When the package was submitted for review (unix seconds).
+     */
+    public var submittedUnix: UInt64
+    /**
+     * Staff must approve or refuse it by then (unix seconds; 7 days after submission).
+     */
+    public var reviewDeadlineUnix: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Number of frames the template was made from.
+         */frameCount: UInt32, 
+        /**
+         * Those frames.
+         */frames: [ReviewFrame], 
+        /**
+         * The ID-card photos.
+         */documents: [ReviewDocument], 
+        /**
+         * Distance of the enrolled face to the ID-card portrait, when a front photo was given.
+         */idFrontDistance: Float?, 
+        /**
+         * Whether that distance is within the portrait threshold.
+         */idFrontMatched: Bool?, 
+        /**
+         * Whether the action liveness step passed; `None` when no actions were asked for.
+         */livenessPassed: Bool?, 
+        /**
+         * The action liveness verdict and its figures; `None` when no actions were asked for.
+         */liveness: LivenessReport?, 
+        /**
+         * The mean passive anti-spoofing score, when the models are loaded.
+         */padScore: Float?, 
+        /**
+         * Whether a voice print was made (certification then compares the answer's voice).
+         */voiceSpeaker: Bool, 
+        /**
+         * Whether digit templates were made from the reading of 0–9 (certification then
+         * verifies the spoken digits).
+         */voiceDigitTemplates: Bool, 
+        /**
+         * Speech heard in the reading, milliseconds.
+         */voiceSpeechMs: UInt64, 
+        /**
+         * The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
+         */voiceRecordingWav: Data?, 
+        /**
+         * Frames refused by the quality gate.
+         */rejectedFrames: UInt32, 
+        /**
+         * When the package was submitted for review (unix seconds).
+         */submittedUnix: UInt64, 
+        /**
+         * Staff must approve or refuse it by then (unix seconds; 7 days after submission).
+         */reviewDeadlineUnix: UInt64) {
+        self.frameCount = frameCount
+        self.frames = frames
+        self.documents = documents
+        self.idFrontDistance = idFrontDistance
+        self.idFrontMatched = idFrontMatched
+        self.livenessPassed = livenessPassed
+        self.liveness = liveness
+        self.padScore = padScore
+        self.voiceSpeaker = voiceSpeaker
+        self.voiceDigitTemplates = voiceDigitTemplates
+        self.voiceSpeechMs = voiceSpeechMs
+        self.voiceRecordingWav = voiceRecordingWav
+        self.rejectedFrames = rejectedFrames
+        self.submittedUnix = submittedUnix
+        self.reviewDeadlineUnix = reviewDeadlineUnix
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrollmentPackage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentPackage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentPackage {
+        return
+            try EnrollmentPackage(
+                frameCount: FfiConverterUInt32.read(from: &buf), 
+                frames: FfiConverterSequenceTypeReviewFrame.read(from: &buf), 
+                documents: FfiConverterSequenceTypeReviewDocument.read(from: &buf), 
+                idFrontDistance: FfiConverterOptionFloat.read(from: &buf), 
+                idFrontMatched: FfiConverterOptionBool.read(from: &buf), 
+                livenessPassed: FfiConverterOptionBool.read(from: &buf), 
+                liveness: FfiConverterOptionTypeLivenessReport.read(from: &buf), 
+                padScore: FfiConverterOptionFloat.read(from: &buf), 
+                voiceSpeaker: FfiConverterBool.read(from: &buf), 
+                voiceDigitTemplates: FfiConverterBool.read(from: &buf), 
+                voiceSpeechMs: FfiConverterUInt64.read(from: &buf), 
+                voiceRecordingWav: FfiConverterOptionData.read(from: &buf), 
+                rejectedFrames: FfiConverterUInt32.read(from: &buf), 
+                submittedUnix: FfiConverterUInt64.read(from: &buf), 
+                reviewDeadlineUnix: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrollmentPackage, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.frameCount, into: &buf)
+        FfiConverterSequenceTypeReviewFrame.write(value.frames, into: &buf)
+        FfiConverterSequenceTypeReviewDocument.write(value.documents, into: &buf)
+        FfiConverterOptionFloat.write(value.idFrontDistance, into: &buf)
+        FfiConverterOptionBool.write(value.idFrontMatched, into: &buf)
+        FfiConverterOptionBool.write(value.livenessPassed, into: &buf)
+        FfiConverterOptionTypeLivenessReport.write(value.liveness, into: &buf)
+        FfiConverterOptionFloat.write(value.padScore, into: &buf)
+        FfiConverterBool.write(value.voiceSpeaker, into: &buf)
+        FfiConverterBool.write(value.voiceDigitTemplates, into: &buf)
+        FfiConverterUInt64.write(value.voiceSpeechMs, into: &buf)
+        FfiConverterOptionData.write(value.voiceRecordingWav, into: &buf)
+        FfiConverterUInt32.write(value.rejectedFrames, into: &buf)
+        FfiConverterUInt64.write(value.submittedUnix, into: &buf)
+        FfiConverterUInt64.write(value.reviewDeadlineUnix, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentPackage_lift(_ buf: RustBuffer) throws -> EnrollmentPackage {
+    return try FfiConverterTypeEnrollmentPackage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentPackage_lower(_ value: EnrollmentPackage) -> RustBuffer {
+    return FfiConverterTypeEnrollmentPackage.lower(value)
+}
+
+
+/**
+ * Everything an enrollment needs besides the keys.
  */
 public struct EnrollmentRequest: Equatable, Hashable {
     /**
@@ -3140,207 +3341,6 @@ public func FfiConverterTypeEnrollmentUpdate_lift(_ buf: RustBuffer) throws -> E
 #endif
 public func FfiConverterTypeEnrollmentUpdate_lower(_ value: EnrollmentUpdate) -> RustBuffer {
     return FfiConverterTypeEnrollmentUpdate.lower(value)
-}
-
-
-/**
- * What staff review before they approve an enrolment.
- */
-public struct EnrolmentPackage: Equatable, Hashable {
-    /**
-     * Number of frames the template was made from.
-     */
-    public var frameCount: UInt32
-    /**
-     * Those frames.
-     */
-    public var frames: [ReviewFrame]
-    /**
-     * The ID-card photos.
-     */
-    public var documents: [ReviewDocument]
-    /**
-     * Distance of the enrolled face to the ID-card portrait, when a front photo was given.
-     */
-    public var idFrontDistance: Float?
-    /**
-     * Whether that distance is within the portrait threshold.
-     */
-    public var idFrontMatched: Bool?
-    /**
-     * Whether the action liveness step passed; `None` when no actions were asked for.
-     */
-    public var livenessPassed: Bool?
-    /**
-     * The action liveness verdict and its figures; `None` when no actions were asked for.
-     */
-    public var liveness: LivenessReport?
-    /**
-     * The mean passive anti-spoofing score, when the models are loaded.
-     */
-    public var padScore: Float?
-    /**
-     * Whether a voice print was made (certification then compares the answer's voice).
-     */
-    public var voiceSpeaker: Bool
-    /**
-     * Whether digit templates were made from the reading of 0–9 (certification then
-     * verifies the spoken digits).
-     */
-    public var voiceDigitTemplates: Bool
-    /**
-     * Speech heard in the reading, milliseconds.
-     */
-    public var voiceSpeechMs: UInt64
-    /**
-     * The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
-     */
-    public var voiceRecordingWav: Data?
-    /**
-     * Frames refused by the quality gate.
-     */
-    public var rejectedFrames: UInt32
-    /**
-     * When the package was submitted for review (unix seconds).
-     */
-    public var submittedUnix: UInt64
-    /**
-     * Staff must approve or refuse it by then (unix seconds; 7 days after submission).
-     */
-    public var reviewDeadlineUnix: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Number of frames the template was made from.
-         */frameCount: UInt32, 
-        /**
-         * Those frames.
-         */frames: [ReviewFrame], 
-        /**
-         * The ID-card photos.
-         */documents: [ReviewDocument], 
-        /**
-         * Distance of the enrolled face to the ID-card portrait, when a front photo was given.
-         */idFrontDistance: Float?, 
-        /**
-         * Whether that distance is within the portrait threshold.
-         */idFrontMatched: Bool?, 
-        /**
-         * Whether the action liveness step passed; `None` when no actions were asked for.
-         */livenessPassed: Bool?, 
-        /**
-         * The action liveness verdict and its figures; `None` when no actions were asked for.
-         */liveness: LivenessReport?, 
-        /**
-         * The mean passive anti-spoofing score, when the models are loaded.
-         */padScore: Float?, 
-        /**
-         * Whether a voice print was made (certification then compares the answer's voice).
-         */voiceSpeaker: Bool, 
-        /**
-         * Whether digit templates were made from the reading of 0–9 (certification then
-         * verifies the spoken digits).
-         */voiceDigitTemplates: Bool, 
-        /**
-         * Speech heard in the reading, milliseconds.
-         */voiceSpeechMs: UInt64, 
-        /**
-         * The reading of 0–9 as recorded (16 kHz mono WAV), for staff to review with the face.
-         */voiceRecordingWav: Data?, 
-        /**
-         * Frames refused by the quality gate.
-         */rejectedFrames: UInt32, 
-        /**
-         * When the package was submitted for review (unix seconds).
-         */submittedUnix: UInt64, 
-        /**
-         * Staff must approve or refuse it by then (unix seconds; 7 days after submission).
-         */reviewDeadlineUnix: UInt64) {
-        self.frameCount = frameCount
-        self.frames = frames
-        self.documents = documents
-        self.idFrontDistance = idFrontDistance
-        self.idFrontMatched = idFrontMatched
-        self.livenessPassed = livenessPassed
-        self.liveness = liveness
-        self.padScore = padScore
-        self.voiceSpeaker = voiceSpeaker
-        self.voiceDigitTemplates = voiceDigitTemplates
-        self.voiceSpeechMs = voiceSpeechMs
-        self.voiceRecordingWav = voiceRecordingWav
-        self.rejectedFrames = rejectedFrames
-        self.submittedUnix = submittedUnix
-        self.reviewDeadlineUnix = reviewDeadlineUnix
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension EnrolmentPackage: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEnrolmentPackage: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrolmentPackage {
-        return
-            try EnrolmentPackage(
-                frameCount: FfiConverterUInt32.read(from: &buf), 
-                frames: FfiConverterSequenceTypeReviewFrame.read(from: &buf), 
-                documents: FfiConverterSequenceTypeReviewDocument.read(from: &buf), 
-                idFrontDistance: FfiConverterOptionFloat.read(from: &buf), 
-                idFrontMatched: FfiConverterOptionBool.read(from: &buf), 
-                livenessPassed: FfiConverterOptionBool.read(from: &buf), 
-                liveness: FfiConverterOptionTypeLivenessReport.read(from: &buf), 
-                padScore: FfiConverterOptionFloat.read(from: &buf), 
-                voiceSpeaker: FfiConverterBool.read(from: &buf), 
-                voiceDigitTemplates: FfiConverterBool.read(from: &buf), 
-                voiceSpeechMs: FfiConverterUInt64.read(from: &buf), 
-                voiceRecordingWav: FfiConverterOptionData.read(from: &buf), 
-                rejectedFrames: FfiConverterUInt32.read(from: &buf), 
-                submittedUnix: FfiConverterUInt64.read(from: &buf), 
-                reviewDeadlineUnix: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: EnrolmentPackage, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.frameCount, into: &buf)
-        FfiConverterSequenceTypeReviewFrame.write(value.frames, into: &buf)
-        FfiConverterSequenceTypeReviewDocument.write(value.documents, into: &buf)
-        FfiConverterOptionFloat.write(value.idFrontDistance, into: &buf)
-        FfiConverterOptionBool.write(value.idFrontMatched, into: &buf)
-        FfiConverterOptionBool.write(value.livenessPassed, into: &buf)
-        FfiConverterOptionTypeLivenessReport.write(value.liveness, into: &buf)
-        FfiConverterOptionFloat.write(value.padScore, into: &buf)
-        FfiConverterBool.write(value.voiceSpeaker, into: &buf)
-        FfiConverterBool.write(value.voiceDigitTemplates, into: &buf)
-        FfiConverterUInt64.write(value.voiceSpeechMs, into: &buf)
-        FfiConverterOptionData.write(value.voiceRecordingWav, into: &buf)
-        FfiConverterUInt32.write(value.rejectedFrames, into: &buf)
-        FfiConverterUInt64.write(value.submittedUnix, into: &buf)
-        FfiConverterUInt64.write(value.reviewDeadlineUnix, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEnrolmentPackage_lift(_ buf: RustBuffer) throws -> EnrolmentPackage {
-    return try FfiConverterTypeEnrolmentPackage.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEnrolmentPackage_lower(_ value: EnrolmentPackage) -> RustBuffer {
-    return FfiConverterTypeEnrolmentPackage.lower(value)
 }
 
 
@@ -5122,7 +5122,7 @@ public func FfiConverterTypeVerifyOptions_lower(_ value: VerifyOptions) -> RustB
 
 
 /**
- * A face action the person is asked to perform (enrolment's liveness step).
+ * A face action the person is asked to perform (enrollment's liveness step).
  */
 
 public enum Action: Equatable, Hashable {
@@ -5544,7 +5544,7 @@ public func FfiConverterTypeDocumentSide_lower(_ value: DocumentSide) -> RustBuf
 
 
 /**
- * How an enrolment ended.
+ * How an enrollment ended.
  */
 
 public enum EnrollmentOutcome: Equatable, Hashable {
@@ -5566,7 +5566,7 @@ public enum EnrollmentOutcome: Equatable, Hashable {
          */subjectHex: String, 
         /**
          * The package for staff review.
-         */package: EnrolmentPackage, 
+         */package: EnrollmentPackage, 
         /**
          * The result text.
          */resultText: Utterance
@@ -5607,7 +5607,7 @@ public struct FfiConverterTypeEnrollmentOutcome: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .enrolled(sealedTemplate: try FfiConverterData.read(from: &buf), sealedVoiceProfile: try FfiConverterOptionData.read(from: &buf), subjectHex: try FfiConverterString.read(from: &buf), package: try FfiConverterTypeEnrolmentPackage.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
+        case 1: return .enrolled(sealedTemplate: try FfiConverterData.read(from: &buf), sealedVoiceProfile: try FfiConverterOptionData.read(from: &buf), subjectHex: try FfiConverterString.read(from: &buf), package: try FfiConverterTypeEnrollmentPackage.read(from: &buf), resultText: try FfiConverterTypeUtterance.read(from: &buf)
         )
         
         case 2: return .notEnrolled(failureId: try FfiConverterString.read(from: &buf), message: try FfiConverterTypeUtterance.read(from: &buf), liveness: try FfiConverterOptionTypeLivenessReport.read(from: &buf)
@@ -5626,7 +5626,7 @@ public struct FfiConverterTypeEnrollmentOutcome: FfiConverterRustBuffer {
             FfiConverterData.write(sealedTemplate, into: &buf)
             FfiConverterOptionData.write(sealedVoiceProfile, into: &buf)
             FfiConverterString.write(subjectHex, into: &buf)
-            FfiConverterTypeEnrolmentPackage.write(package, into: &buf)
+            FfiConverterTypeEnrollmentPackage.write(package, into: &buf)
             FfiConverterTypeUtterance.write(resultText, into: &buf)
             
         
@@ -6208,11 +6208,11 @@ public func FfiConverterTypeRetireeCategory_lower(_ value: RetireeCategory) -> R
 public enum SessionPhase: Equatable, Hashable {
     
     /**
-     * Enrolment: waiting for the person's consent (`give_consent`).
+     * Enrollment: waiting for the person's consent (`give_consent`).
      */
     case consent
     /**
-     * Enrolment: waiting for the ID-card photos (`add_id_document`) or their skipping
+     * Enrollment: waiting for the ID-card photos (`add_id_document`) or their skipping
      * (`continue_without_more_documents`).
      */
     case idDocuments
@@ -6221,15 +6221,15 @@ public enum SessionPhase: Equatable, Hashable {
      */
     case positioning
     /**
-     * The liveness challenge: spoken digits (certification) or actions (enrolment).
+     * The liveness challenge: spoken digits (certification) or actions (enrollment).
      */
     case liveness
     /**
-     * Enrolment: collecting good frames of the face.
+     * Enrollment: collecting good frames of the face.
      */
     case capture
     /**
-     * Enrolment: reading the digits 0–9 for the voice templates.
+     * Enrollment: reading the digits 0–9 for the voice templates.
      */
     case voiceDigits
     /**
@@ -7330,7 +7330,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_func_review_text() != 52728) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_end_of_input() != 46185) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_end_of_input() != 44547) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_certificationsession_language() != 11530) {
@@ -7342,22 +7342,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_certificationsession_phase() != 26760) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_finished() != 35634) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_finished() != 3958) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_started() != 29627) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_prompt_started() != 40371) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_audio() != 19791) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_audio() != 59563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame() != 56188) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame() != 44013) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_certificationsession_push_frame_bytes() != 24071) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_certificationsession_tick() != 13571) {
+    if (uniffi_lifecert_ffi_checksum_method_certificationsession_tick() != 53234) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_engine_certification_session() != 4724) {
@@ -7372,7 +7372,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_engine_guide_oval() != 2694) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_engine_enrollment_session() != 33177) {
+    if (uniffi_lifecert_ffi_checksum_method_engine_enrollment_session() != 19962) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_guidancesession_language() != 209) {
@@ -7393,10 +7393,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_current_request() != 42752) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_end_of_input() != 18627) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_end_of_input() != 6472) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_give_consent() != 13219) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_give_consent() != 36761) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_language() != 26864) {
@@ -7408,22 +7408,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_phase() != 56656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_finished() != 47269) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_finished() != 15538) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_started() != 12689) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_prompt_started() != 56633) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_audio() != 24515) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_audio() != 22553) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame() != 23150) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame() != 48185) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_push_frame_bytes() != 6451) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_tick() != 27006) {
+    if (uniffi_lifecert_ffi_checksum_method_enrollmentsession_tick() != 52097) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_lifecert_ffi_checksum_constructor_engine_new() != 23051) {

@@ -77,7 +77,7 @@ impl Keystore {
         }
     }
 
-    pub fn enrolment(&self) -> EnrollmentKeys {
+    pub fn enrollment(&self) -> EnrollmentKeys {
         EnrollmentKeys {
             subject_key: self.subject.clone(),
             sealing_key: self.sealing.clone(),
@@ -97,8 +97,8 @@ impl Keystore {
     }
 }
 
-/// An enrolment of the subject without actions or voice (what a recording allows).
-pub fn enrolment_request() -> EnrollmentRequest {
+/// An enrollment of the subject without actions or voice (what a recording allows).
+pub fn enrollment_request() -> EnrollmentRequest {
     EnrollmentRequest {
         name: NAME.into(),
         id_number: ID.into(),
@@ -129,11 +129,11 @@ pub fn certification_request(sealed: Vec<u8>, challenge: ChallengeSource) -> Cer
     }
 }
 
-/// Enrols the subject from `frames` pushed 40 ms apart (consent given, no ID photos), then
+/// Enrolls the subject from `frames` pushed 40 ms apart (consent given, no ID photos), then
 /// `end_of_input` if the frames did not finish it. Returns the outcome.
-pub fn enrol(keys: &Keystore, frames: &[FrameInput]) -> EnrollmentOutcome {
+pub fn enroll(keys: &Keystore, frames: &[FrameInput]) -> EnrollmentOutcome {
     let s = engine()
-        .enrollment_session(enrolment_request(), keys.enrolment())
+        .enrollment_session(enrollment_request(), keys.enrollment())
         .unwrap();
     s.give_consent(true).unwrap();
     s.continue_without_more_documents().unwrap();
@@ -149,7 +149,7 @@ pub fn enrol(keys: &Keystore, frames: &[FrameInput]) -> EnrollmentOutcome {
         .expect("end_of_input decides")
 }
 
-/// The sealed template of an enrolment that must succeed.
+/// The sealed template of an enrollment that must succeed.
 pub fn sealed_template(outcome: EnrollmentOutcome) -> Vec<u8> {
     match outcome {
         EnrollmentOutcome::Enrolled {

@@ -18,7 +18,7 @@ import sys
 import time
 
 from conftest import (
-    SAMPLE, Keystore, certification_request, decode_rgb, enrol, frame_like, lifecert_ffi as ffi,
+    SAMPLE, Keystore, certification_request, decode_rgb, enroll, frame_like, lifecert_ffi as ffi,
 )
 
 
@@ -48,7 +48,7 @@ class Certifier:
     def __init__(self, engine, frame):
         self.engine = engine
         self.keys = Keystore(ffi)
-        enrolled = enrol(ffi, engine, self.keys, [frame] * 8)
+        enrolled = enroll(ffi, engine, self.keys, [frame] * 8)
         assert enrolled.is_enrolled(), enrolled
         self.sealed = enrolled.sealed_template
         self.renew()

@@ -169,7 +169,7 @@ class Keystore:
         self.sealing = ffi.generate_sealing_key()
         self.device = ffi.generate_device_key()
 
-    def enrolment(self):
+    def enrollment(self):
         return self.ffi.EnrollmentKeys(subject_key=self.subject, sealing_key=self.sealing)
 
     def certification(self):
@@ -180,7 +180,7 @@ class Keystore:
         return self.ffi.device_public_key(self.device)
 
 
-def enrolment_request(ffi, **changes):
+def enrollment_request(ffi, **changes):
     fields = dict(name=NAME, id_number=ID_NUMBER, now_unix=NOW, language="zh-Hans", actions=[],
                   voice_digits=False, seed=None)
     fields.update(changes)
@@ -196,10 +196,10 @@ def certification_request(ffi, sealed, challenge=None, **changes):
     return ffi.CertificationRequest(**fields)
 
 
-def enrol(ffi, engine, keys, frames):
-    """Enrols the subject from `frames` pushed 40 ms apart (consent, no ID photos, no
+def enroll(ffi, engine, keys, frames):
+    """Enrolls the subject from `frames` pushed 40 ms apart (consent, no ID photos, no
     actions); `end_of_input` if the frames did not finish it. Returns the outcome."""
-    session = engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
+    session = engine.enrollment_session(enrollment_request(ffi), keys.enrollment())
     session.give_consent(True)
     session.continue_without_more_documents()
     for i, frame in enumerate(frames):

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from conftest import Keystore, certification_request, enrol, enrolment_request, frame_like
+from conftest import Keystore, certification_request, enroll, enrollment_request, frame_like
 
 MAX_TIMESTAMP_MS = 2**53 - 1
 U32_MAX = 2**32 - 1
@@ -27,7 +27,7 @@ FORMATS = ("RGBA8", "BGRA8", "RGB8", "NV21", "NV12", "I420")
 @pytest.fixture(scope="module")
 def sealed(ffi, recordings_engine, astronaut):
     keys = Keystore(ffi)
-    outcome = enrol(ffi, recordings_engine, keys, [astronaut] * 8)
+    outcome = enroll(ffi, recordings_engine, keys, [astronaut] * 8)
     assert outcome.is_enrolled(), outcome
     return keys, outcome.sealed_template
 
@@ -145,13 +145,13 @@ def test_every_call_after_the_outcome_is_refused(ffi, recordings_engine, astrona
     assert session.phase() == ffi.SessionPhase.FINISHED
     assert session.outcome() == end.outcome
     keys, _ = sealed
-    enrolment = recordings_engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
-    assert enrolment.give_consent(False).outcome is not None
-    for call in (lambda: enrolment.push_frame(astronaut, 0),
-                 lambda: enrolment.push_audio([0] * 320, 0),
-                 lambda: enrolment.tick(0),
-                 lambda: enrolment.end_of_input(0),
-                 lambda: enrolment.give_consent(True)):
+    enrollment = recordings_engine.enrollment_session(enrollment_request(ffi), keys.enrollment())
+    assert enrollment.give_consent(False).outcome is not None
+    for call in (lambda: enrollment.push_frame(astronaut, 0),
+                 lambda: enrollment.push_audio([0] * 320, 0),
+                 lambda: enrollment.tick(0),
+                 lambda: enrollment.end_of_input(0),
+                 lambda: enrollment.give_consent(True)):
         with pytest.raises(ffi.LifecertError.BadInput):
             call()
 
@@ -163,8 +163,8 @@ def test_the_largest_clock_is_refused(ffi, recordings_engine, sealed):
         with pytest.raises(ffi.LifecertError.BadInput):
             new_certification(ffi, recordings_engine, sealed, now_unix=now)
         with pytest.raises(ffi.LifecertError.BadInput):
-            recordings_engine.enrollment_session(enrolment_request(ffi, now_unix=now),
-                                                 keys.enrolment())
+            recordings_engine.enrollment_session(enrollment_request(ffi, now_unix=now),
+                                                 keys.enrollment())
     with pytest.raises((TypeError, ValueError, OverflowError)):
         new_certification(ffi, recordings_engine, sealed, now_unix=float("nan"))
 

@@ -1,5 +1,5 @@
-"""Whole enrolment and certification sessions through the Python bindings and the real native
-library: speaker B of the GRID corpus enrols from one clip and is certified from another
+"""Whole enrollment and certification sessions through the Python bindings and the real native
+library: speaker B of the GRID corpus enrolls from one clip and is certified from another
 (replayed against the digit it contains), the attestation is verified, a still photo with the
 real voice is not certified; and the error mapping on bad input."""
 
@@ -9,11 +9,11 @@ import zlib
 import pytest
 
 from conftest import (
-    NOW, SERVER_NONCE, Clip, Keystore, certification_request, enrol, enrolment_request,
+    NOW, SERVER_NONCE, Clip, Keystore, certification_request, enroll, enrollment_request,
     eval_data_dir, replay,
 )
 
-ENROL_CLIP = "video_talking/grid_pwij3p.mpg"  # "place white in j three please"
+ENROLL_CLIP = "video_talking/grid_pwij3p.mpg"  # "place white in j three please"
 CERTIFY_CLIP = "video_talking/grid_id2_vcd_swwp2s.mpg"  # "set white with p two soon"
 
 
@@ -27,7 +27,7 @@ def replay_options(ffi):
 @pytest.fixture(scope="module")
 def clips():
     data = eval_data_dir()
-    return Clip(data / ENROL_CLIP), Clip(data / CERTIFY_CLIP)
+    return Clip(data / ENROLL_CLIP), Clip(data / CERTIFY_CLIP)
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,9 @@ def keys(ffi):
 @pytest.fixture(scope="module")
 def enrolled(ffi, recordings_engine, keys, clips):
     """Speaker B enrolled from grid_pwij3p, step by step."""
-    enrol_clip, _ = clips
-    assert (enrol_clip.width, enrol_clip.height) == (360, 288)
-    session = recordings_engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
+    enroll_clip, _ = clips
+    assert (enroll_clip.width, enroll_clip.height) == (360, 288)
+    session = recordings_engine.enrollment_session(enrollment_request(ffi), keys.enrollment())
     assert session.phase() == ffi.SessionPhase.CONSENT
     assert session.current_request().text
     update = session.give_consent(True)
@@ -48,8 +48,8 @@ def enrolled(ffi, recordings_engine, keys, clips):
     assert [u.message_id for u in update.speak] == ["enrol_id_front"]
     assert session.continue_without_more_documents().phase == ffi.SessionPhase.POSITIONING
     outcome = None
-    for i, data in enumerate(enrol_clip.frames):
-        update = session.push_frame(enrol_clip.frame_input(ffi, data), i * 40)
+    for i, data in enumerate(enroll_clip.frames):
+        update = session.push_frame(enroll_clip.frame_input(ffi, data), i * 40)
         if update.outcome is not None:
             assert update.phase == ffi.SessionPhase.FINISHED and update.progress == 1.0
             outcome = update.outcome
@@ -64,7 +64,7 @@ def enrolled(ffi, recordings_engine, keys, clips):
     return outcome
 
 
-def test_enrolment_gives_a_sealed_template_and_a_review_package(ffi, enrolled):
+def test_enrollment_gives_a_sealed_template_and_a_review_package(ffi, enrolled):
     assert len(enrolled.sealed_template) > 100
     assert enrolled.sealed_voice_profile is None
     assert len(enrolled.subject_hex) == 64
@@ -148,8 +148,8 @@ def test_a_still_photo_with_the_real_voice_is_not_certified(
 
 def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, astronaut):
     keys = Keystore(ffi)
-    # A still photo enrols without an action step (no evaluation data needed).
-    enrolled = enrol(ffi, recordings_engine, keys, [astronaut] * 8)
+    # A still photo enrolls without an action step (no evaluation data needed).
+    enrolled = enroll(ffi, recordings_engine, keys, [astronaut] * 8)
     assert enrolled.is_enrolled(), enrolled
     sealed = enrolled.sealed_template
 
@@ -166,8 +166,8 @@ def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, as
     with pytest.raises(ffi.LifecertError.BadInput):
         certify(challenge=ffi.ChallengeSource.SUPPLIED(digits=bytes([2, 2])))
     with pytest.raises(ffi.LifecertError.BadInput):
-        recordings_engine.enrollment_session(enrolment_request(ffi, id_number="1101051949"),
-                                             keys.enrolment())
+        recordings_engine.enrollment_session(enrollment_request(ffi, id_number="1101051949"),
+                                             keys.enrollment())
     tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(ffi.LifecertError.TamperedOrWrongKey):
         recordings_engine.certification_session(certification_request(ffi, tampered),
@@ -199,13 +199,13 @@ def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, as
             call()
         assert "finished" in e.value.reason
 
-    enrolment = recordings_engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
+    enrollment = recordings_engine.enrollment_session(enrollment_request(ffi), keys.enrollment())
     with pytest.raises(ffi.LifecertError.BadInput) as e:
-        enrolment.push_frame(astronaut, 0)
+        enrollment.push_frame(astronaut, 0)
     assert "phase" in e.value.reason
-    assert enrolment.give_consent(False).outcome.failure_id == "consent_declined"
+    assert enrollment.give_consent(False).outcome.failure_id == "consent_declined"
     with pytest.raises(ffi.LifecertError.BadInput):
-        enrolment.give_consent(True)
+        enrollment.give_consent(True)
     # Every variant derives from the one error type.
     with pytest.raises(ffi.LifecertError):
         ffi.verify_attestation("{}", keys.device_public(), SERVER_NONCE, replay_options(ffi))
@@ -214,7 +214,7 @@ def test_bad_input_is_mapped_to_what_the_shell_can_do(ffi, recordings_engine, as
 def test_a_refused_id_photo_says_what_to_do_in_the_persons_language(ffi, recordings_engine, keys):
     """JPG/PNG only (a larger photo is shrunk to 1 MB; one too large to decode is refused): a GIF and a
     picture too large to use are refused with the sentence to show, in the session's language."""
-    session = recordings_engine.enrollment_session(enrolment_request(ffi), keys.enrolment())
+    session = recordings_engine.enrollment_session(enrollment_request(ffi), keys.enrollment())
     session.give_consent(True)
     gif = b"GIF89a" + bytes([1, 0, 1, 0, 0x80, 0, 0]) + bytes(64)
     with pytest.raises(ffi.LifecertError.BadInput) as e:

@@ -50,7 +50,7 @@ pub struct CertifyArgs {
     #[arg(long, value_name = "FILE")]
     pub template: PathBuf,
     /// The sealed voice profile written by `enroll --voice`: the answer's voice is
-    /// compared with it (and with `--voice-digits` at enrolment, the digits verified).
+    /// compared with it (and with `--voice-digits` at enrollment, the digits verified).
     #[arg(long, value_name = "FILE")]
     pub voice_templates: Option<PathBuf>,
     /// Where the retiree lives: `provincial` or `non-provincial` (the success text and

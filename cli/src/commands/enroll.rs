@@ -1,9 +1,9 @@
-//! `lifecert enroll`: an enrolment from still photos or a recorded clip, run through the
+//! `lifecert enroll`: an enrollment from still photos or a recorded clip, run through the
 //! same session a phone runs, then issued as the pension authority would: the enrolled
 //! template is signed with the authority key of the local key file and sealed for the
 //! device. The output is what `lifecert certify --template` takes.
 //!
-//! Photos and recordings cannot follow random actions, so this enrolment has no action
+//! Photos and recordings cannot follow random actions, so this enrollment has no action
 //! step (the package says so); on a phone the shell asks for the actions.
 
 use super::flags::parse_language;
@@ -30,7 +30,7 @@ const FRAMES_PER_PHOTO: usize = 5;
 /// Largest ID photo read (the upload limit itself is checked by the core).
 const MAX_ID_FILE: u64 = 32 * 1024 * 1024;
 
-/// Enrol a person from photos or a recorded clip through the enrolment session, and
+/// Enroll a person from photos or a recorded clip through the enrollment session, and
 /// write the template issued with the local authority key, sealed for this device.
 /// Exit 0 enrolled, 1 not enrolled, 2 bad input, 3 internal failure, 5 enrolled and the
 /// template written but the report could not be.
@@ -71,7 +71,7 @@ pub struct EnrollArgs {
     #[arg(long, num_args = 1.., value_name = "AUDIO")]
     pub voice: Vec<PathBuf>,
     /// A recording of the person reading the digits 0 to 9 with a pause after each: also
-    /// enrols the digits, so certification verifies the spoken digits.
+    /// enrolls the digits, so certification verifies the spoken digits.
     #[arg(long, value_name = "AUDIO")]
     pub voice_digits: Option<PathBuf>,
     /// Where the sealed voice profile goes. Default: the --out file with `.voice` added.
@@ -88,7 +88,7 @@ fn voice_recording(path: &Path) -> Result<Vec<f32>, CommandError> {
 
 /// The voice profile of the `--voice` / `--voice-digits` recordings, sealed for `subject`,
 /// written to `--voice-out`; `None` when no voice was given.
-fn enrol_voice(
+fn enroll_voice(
     engine: &lifecert_core::Engine,
     keys: &lifecert_cli::keys::Keys,
     subject: &SubjectReference,
@@ -198,7 +198,7 @@ fn read_id(path: &Path) -> Result<Vec<u8>, CommandError> {
 
 /// Runs `enroll`.
 pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> {
-    let keys = recording::keys_for_enrolment(args.keys.as_deref())?;
+    let keys = recording::keys_for_enrollment(args.keys.as_deref())?;
     let engine = recording::engine(source, None)?;
     let now = recording::now_unix();
     let mut session = EnrollmentSession::new(
@@ -297,7 +297,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
             (false, n.failure.id(), n.message.text.clone(), Vec::new())
         }
     };
-    // The template first: a report that cannot be written must never cost the enrolment.
+    // The template first: a report that cannot be written must never cost the enrollment.
     let result = match outcome {
         EnrollmentOutcome::Enrolled(e) => issue(&e, &engine, &keys, now, args),
         EnrollmentOutcome::NotEnrolled(_) => {
@@ -315,7 +315,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
         recording::write_report_after(
             path,
             recording::Summary {
-                title: "Enrolment".into(),
+                title: "Enrollment".into(),
                 language: args.lang,
                 verdict: ReportVerdict {
                     passed,
@@ -332,7 +332,7 @@ pub fn run(source: &ModelSource, args: &EnrollArgs) -> Result<(), CommandError> 
     result
 }
 
-/// The authority's side of an enrolment: opens the device-sealed enrolment, signs it for
+/// The authority's side of an enrollment: opens the device-sealed enrollment, signs it for
 /// the subject, seals it for the device and writes it to `out`; prints the JSON summary.
 fn issue(
     e: &lifecert_core::api::enrollment::Enrolled,
@@ -356,7 +356,7 @@ fn issue(
         "lifecert: template issued with the local authority key and sealed to {}",
         out.display()
     );
-    let voice = enrol_voice(engine, keys, &subject, args)?;
+    let voice = enroll_voice(engine, keys, &subject, args)?;
     println!(
         "{}",
         json!({

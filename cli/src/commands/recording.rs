@@ -51,7 +51,7 @@ fn key_path(path: Option<&Path>) -> Result<PathBuf, CommandError> {
 
 /// For `enroll`, the only command that may create keys: opens the key file (`--keys`, else
 /// the default path), creating it on first use with a notice on stderr.
-pub fn keys_for_enrolment(path: Option<&Path>) -> Result<Keys, CommandError> {
+pub fn keys_for_enrollment(path: Option<&Path>) -> Result<Keys, CommandError> {
     let path = key_path(path)?;
     let opened = Keys::open_or_create(&path).map_err(|e| (EXIT_BAD_INPUT, e.to_string()))?;
     if opened.created {

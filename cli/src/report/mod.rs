@@ -1,4 +1,4 @@
-//! A certification or enrolment session as something a person can look at: a
+//! A certification or enrollment session as something a person can look at: a
 //! self-contained HTML page ([`Report::write_html`]) or one PNG picture
 //! ([`Report::write_png`]).
 //!
@@ -66,7 +66,7 @@ pub enum ReportError {
 /// The outcome shown at the top of the page and at the bottom of the PNG.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Verdict {
-    /// Whether the certification (or enrolment) succeeded.
+    /// Whether the certification (or enrollment) succeeded.
     pub passed: bool,
     /// The stable reason id (e.g. `"face_mismatch"`, `"passed"`), shown verbatim.
     pub reason: String,

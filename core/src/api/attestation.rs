@@ -510,7 +510,7 @@ pub struct VerifyPolicy {
     pub accept_custom_profile: bool,
     /// Accept [`DigitCheck::CountOnly`]: the number of spoken words and their timing were
     /// checked, not which words. Default `false`: a recording of any words said in time
-    /// would pass; enrol the person's voice ("read 0–9") so the digits are verified.
+    /// would pass; enroll the person's voice ("read 0–9") so the digits are verified.
     pub accept_count_only: bool,
 }
 

@@ -42,7 +42,7 @@ use crate::liveness::sequencer::{
 use crate::matching::sealed_template::{open_template, open_verified_issued};
 use crate::matching::sealed_voice::{open_voice_profile, seal_voice_profile};
 use crate::matching::templates::{
-    check_enrolment_quality, descriptor_model, FaceTemplate, MatchResult, SampleQuality,
+    check_enrollment_quality, descriptor_model, FaceTemplate, MatchResult, SampleQuality,
 };
 use crate::matching::voice_profile::VoiceProfile;
 use crate::text::messages::{Language, LIVENESS_RETRY};
@@ -595,7 +595,7 @@ impl CertificationSession {
         }
     }
 
-    /// Keeps the frame best suited to the match: one that passes the enrolment quality gate
+    /// Keeps the frame best suited to the match: one that passes the enrollment quality gate
     /// if any, then the largest, most frontal face.
     fn keep_best(&mut self, seen: &GuidedFrame) {
         let (Some(i), Some(q)) = (
@@ -604,7 +604,7 @@ impl CertificationSession {
         ) else {
             return;
         };
-        let passes = check_enrolment_quality(&q, &self.engine.config().into()).is_ok();
+        let passes = check_enrollment_quality(&q, &self.engine.config().into()).is_ok();
         let score = if passes { 1000.0 } else { 0.0 } + q.interocular_px.min(200.0)
             - 2.0 * (q.yaw.abs() + q.pitch.abs());
         if !score.is_finite() || self.best.as_ref().is_some_and(|b| b.score >= score) {

@@ -29,9 +29,9 @@ pub struct Config {
     pub liveness: crate::liveness::sequencer::LivenessConfig,
     /// ID-document uploads: size limit, re-encoding, portrait search.
     pub id_document: crate::identity::id_document::IdDocumentConfig,
-    /// Face templates: enrolment gate, match threshold, bounded refresh.
+    /// Face templates: enrollment gate, match threshold, bounded refresh.
     pub matching: crate::matching::templates::MatchingConfig,
-    /// Enrolment and certification sessions: positioning gate, presentation-attack limit,
+    /// Enrollment and certification sessions: positioning gate, presentation-attack limit,
     /// attempts, frames kept.
     pub session: crate::api::session::SessionConfig,
     /// Speaker verification against the enrolled voice: the calibrated threshold, least

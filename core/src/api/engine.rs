@@ -2,7 +2,7 @@
 //! model, the optional passive anti-spoofing models and the message texts.
 //!
 //! Loading takes a moment (a few hundred milliseconds); create one [`Engine`], keep it in an
-//! `Arc`, and open as many enrolment and certification sessions on it as needed, from any
+//! `Arc`, and open as many enrollment and certification sessions on it as needed, from any
 //! thread.
 
 use crate::api::config::Config;
@@ -30,7 +30,7 @@ pub struct Engine {
     source: ModelSource,
     /// Loaded on the first ID-document upload (it may need a tiled detector).
     id_documents: OnceLock<IdDocumentChecker>,
-    /// Loaded when a session first needs the voice (enrolment of the voice, certification
+    /// Loaded when a session first needs the voice (enrollment of the voice, certification
     /// against an enrolled voice).
     speaker: OnceLock<SpeakerEncoder>,
 }

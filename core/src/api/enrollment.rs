@@ -1,4 +1,4 @@
-//! The enrolment ("face modelling", the Qinghai flow) as one session: consent → ID-card
+//! The enrollment ("face modelling", the Qinghai flow) as one session: consent → ID-card
 //! photos → positioning → action liveness → good frames → the digits 0–9 for the voice
 //! templates → a sealed face template, sealed voice templates and a package for staff
 //! review.
@@ -9,14 +9,14 @@
 //!   IdDocuments ── add_id_document(Front | Back, bytes)…, then continue_without_more_documents()
 //!   Positioning ── guidance until "hold still" (SessionConfig::positioning_gate)
 //!   Liveness ───── the actions in random order (crate::liveness::sequencer); good frames are kept
-//!   Capture ────── more good frames if needed (SessionConfig::enrolment_frames)
+//!   Capture ────── more good frames if needed (SessionConfig::enrollment_frames)
 //!   VoiceDigits ── "please read 0 1 2 … 9", ten segments → voice templates
 //!   Finished ───── EnrollmentOutcome::Enrolled { sealed_template, … } | NotEnrolled { … }
 //! ```
 //!
-//! Every kept frame passes the enrolment quality gate
-//! ([`crate::matching::templates::check_enrolment_quality`]) and comes from the face tracked through
-//! the liveness step. With no actions requested (enrolment from still photos by staff, or
+//! Every kept frame passes the enrollment quality gate
+//! ([`crate::matching::templates::check_enrollment_quality`]) and comes from the face tracked through
+//! the liveness step. With no actions requested (enrollment from still photos by staff, or
 //! from a recording), the liveness step is skipped and the package says so.
 
 use crate::api::engine::Engine;
@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Everything an enrolment needs besides the keys.
+/// Everything an enrollment needs besides the keys.
 pub struct EnrollmentRequest {
     /// The person's name (checked).
     pub name: String,
@@ -81,7 +81,7 @@ impl std::fmt::Debug for EnrollmentRequest {
     }
 }
 
-/// The keys of an enrolment: from the platform keystore.
+/// The keys of an enrollment: from the platform keystore.
 pub struct EnrollmentKeys {
     /// HMAC key of subject references.
     pub subject: SubjectKey,
@@ -97,10 +97,10 @@ impl std::fmt::Debug for EnrollmentKeys {
     }
 }
 
-/// Why an enrolment did not finish.
+/// Why an enrollment did not finish.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EnrolmentFailure {
+pub enum EnrollmentFailure {
     /// The person declined.
     ConsentDeclined,
     /// The action liveness check failed after its retries.
@@ -122,7 +122,7 @@ pub enum EnrolmentFailure {
     },
     /// The enrolled face is too far from the ID-card portrait (to staff review).
     IdPortraitMismatch {
-        /// Distance of the enrolment to the portrait.
+        /// Distance of the enrollment to the portrait.
         distance: f32,
     },
     /// The face could not be positioned in time.
@@ -132,7 +132,7 @@ pub enum EnrolmentFailure {
     Internal,
 }
 
-impl EnrolmentFailure {
+impl EnrollmentFailure {
     /// Stable snake_case id.
     pub fn id(&self) -> String {
         match self {
@@ -176,14 +176,14 @@ pub struct ReviewDocument {
     pub jpeg: Vec<u8>,
 }
 
-/// What staff review before they approve an enrolment.
+/// What staff review before they approve an enrollment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EnrolmentPackage {
+pub struct EnrollmentPackage {
     /// The frames the template was made from.
     pub frames: Vec<ReviewFrame>,
     /// The ID-card photos.
     pub documents: Vec<ReviewDocument>,
-    /// Distance of the enrolment to the ID-card portrait, and whether it is within the
+    /// Distance of the enrollment to the ID-card portrait, and whether it is within the
     /// portrait threshold.
     pub id_front_match: Option<(f32, bool)>,
     /// The action liveness verdict (`None`: no liveness step was requested).
@@ -191,7 +191,7 @@ pub struct EnrolmentPackage {
     /// Passive anti-spoofing mean score, when the models are loaded.
     pub pad_score: Option<f32>,
     /// What was enrolled of the voice.
-    pub voice: VoiceEnrolment,
+    pub voice: VoiceEnrollment,
     /// The reading of "0 1 2 … 9" as recorded (16 kHz mono PCM16 WAV), for staff to review
     /// with the face; `None` when no voice was recorded.
     pub voice_recording_wav: Option<Vec<u8>>,
@@ -203,14 +203,14 @@ pub struct EnrolmentPackage {
     pub review_deadline_unix: u64,
 }
 
-/// How long staff have to review an enrolment package: 7 days (the Qinghai rule).
+/// How long staff have to review an enrollment package: 7 days (the Qinghai rule).
 pub const REVIEW_PERIOD_SECS: u64 = 7 * 24 * 3600;
 
-/// What an enrolment made of the voice. Certification then compares the answer's voice with
+/// What an enrollment made of the voice. Certification then compares the answer's voice with
 /// the enrolled one (`speaker`) and verifies the spoken digits (`digit_templates`); without
 /// them the evidence says the voice was not checked and the digits were only counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct VoiceEnrolment {
+pub struct VoiceEnrollment {
     /// A voice print (speaker reference) was made.
     pub speaker: bool,
     /// Digit templates were made from the reading of 0–9.
@@ -219,7 +219,7 @@ pub struct VoiceEnrolment {
     pub speech_ms: u64,
 }
 
-/// A finished enrolment.
+/// A finished enrollment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Enrolled {
     /// The sealed face template ([`crate::matching::sealed_template::seal_template`]).
@@ -229,23 +229,23 @@ pub struct Enrolled {
     /// The subject reference (hex) the seals are bound to.
     pub subject: String,
     /// The package for staff review.
-    pub package: EnrolmentPackage,
+    pub package: EnrollmentPackage,
     /// The result text.
     pub result_text: Utterance,
 }
 
-/// An enrolment that did not finish.
+/// An enrollment that did not finish.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotEnrolled {
     /// Why.
-    pub failure: EnrolmentFailure,
+    pub failure: EnrollmentFailure,
     /// What to tell the person.
     pub message: Utterance,
     /// The liveness verdict, when the step ended.
     pub liveness: Option<Verdict>,
 }
 
-/// How an enrolment ended.
+/// How an enrollment ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum EnrollmentOutcome {
@@ -283,7 +283,7 @@ impl Default for VoiceReading {
     }
 }
 
-/// A running enrolment (see the module documentation). `Send`.
+/// A running enrollment (see the module documentation). `Send`.
 pub struct EnrollmentSession {
     engine: Arc<Engine>,
     language: Language,
@@ -305,7 +305,7 @@ pub struct EnrollmentSession {
     pad: PadScores,
     voice: VoiceReading,
     voice_profile: Option<VoiceProfile>,
-    voice_enrolment: VoiceEnrolment,
+    voice_enrollment: VoiceEnrollment,
     outcome: Option<EnrollmentOutcome>,
 }
 
@@ -372,7 +372,7 @@ impl EnrollmentSession {
             pad: PadScores::default(),
             voice: VoiceReading::default(),
             voice_profile: None,
-            voice_enrolment: VoiceEnrolment::default(),
+            voice_enrollment: VoiceEnrollment::default(),
             outcome: None,
         })
     }
@@ -450,12 +450,12 @@ impl EnrollmentSession {
     }
 
     fn enter(&mut self, phase: Phase) {
-        tracing::debug!(?phase, "enrolment phase");
+        tracing::debug!(?phase, "enrollment phase");
         self.phase = phase;
         self.phase_since = None;
     }
 
-    /// The person agreed (`true`) or declined (`false`) to enrol.
+    /// The person agreed (`true`) or declined (`false`) to enroll.
     pub fn give_consent(&mut self, accepted: bool) -> Result<EnrollmentUpdate> {
         self.expect("give_consent", &[Phase::Consent])?;
         let mut u = self.update();
@@ -464,13 +464,13 @@ impl EnrollmentSession {
             u = self.update();
             u.speak.extend(u.instruction.clone());
         } else {
-            self.fail(EnrolmentFailure::ConsentDeclined, &mut u);
+            self.fail(EnrollmentFailure::ConsentDeclined, &mut u);
         }
         Ok(u)
     }
 
     /// One ID-card photo as uploaded (JPEG or PNG, at most the upload limit): checked,
-    /// EXIF honoured and stripped; the front's portrait is kept to check the enrolment
+    /// EXIF honoured and stripped; the front's portrait is kept to check the enrollment
     /// against. A refused photo is an error the person can act on (take it again).
     pub fn add_id_document(
         &mut self,
@@ -585,7 +585,7 @@ impl EnrollmentSession {
                     });
                     self.phase_since = Some(t);
                 } else if t.saturating_sub(since) >= cfg.positioning_timeout {
-                    self.fail(EnrolmentFailure::PositioningTimeout, &mut u);
+                    self.fail(EnrollmentFailure::PositioningTimeout, &mut u);
                     return u;
                 }
             }
@@ -608,7 +608,7 @@ impl EnrollmentSession {
                 self.score_pad(&seen, t);
                 self.keep_frame(&seen, t);
                 let since = *self.phase_since.get_or_insert(t);
-                if self.review.len() >= cfg.enrolment_frames
+                if self.review.len() >= cfg.enrollment_frames
                     || t.saturating_sub(since) >= cfg.capture_timeout
                 {
                     self.after_capture(&mut u);
@@ -634,10 +634,10 @@ impl EnrollmentSession {
     /// wanted).
     fn keep_frame(&mut self, seen: &GuidedFrame, t: Duration) {
         let cfg = &self.engine.config().session;
-        if self.review.len() >= cfg.enrolment_frames
+        if self.review.len() >= cfg.enrollment_frames
             || self
                 .last_kept
-                .is_some_and(|l| t.saturating_sub(l) < cfg.enrolment_frame_interval)
+                .is_some_and(|l| t.saturating_sub(l) < cfg.enrollment_frame_interval)
             || seen.primary().is_none()
         {
             return;
@@ -669,11 +669,11 @@ impl EnrollmentSession {
                 self.verdict = Some(*verdict);
                 if passed {
                     self.enter(Phase::Capture);
-                    if self.review.len() >= self.engine.config().session.enrolment_frames {
+                    if self.review.len() >= self.engine.config().session.enrollment_frames {
                         self.after_capture(u);
                     }
                 } else {
-                    self.fail(EnrolmentFailure::Liveness { reason }, u);
+                    self.fail(EnrollmentFailure::Liveness { reason }, u);
                 }
             }
         }
@@ -685,14 +685,14 @@ impl EnrollmentSession {
     fn after_capture(&mut self, u: &mut EnrollmentUpdate) {
         if let Some(pad_score) = self.pad.mean() {
             if pad_score < self.engine.config().session.min_pad_score {
-                self.fail(EnrolmentFailure::NotLive { pad_score }, u);
+                self.fail(EnrollmentFailure::NotLive { pad_score }, u);
                 return;
             }
         }
-        let required = self.engine.config().matching.min_enrolment_frames;
+        let required = self.engine.config().matching.min_enrollment_frames;
         if self.builder.good_frames() < required {
             let good = self.builder.good_frames();
-            self.fail(EnrolmentFailure::NotEnoughGoodFrames { good, required }, u);
+            self.fail(EnrollmentFailure::NotEnoughGoodFrames { good, required }, u);
             return;
         }
         if self.voice_wanted {
@@ -818,7 +818,7 @@ impl EnrollmentSession {
         )?;
         let mut u = self.update();
         match self.phase {
-            Phase::Positioning => self.fail(EnrolmentFailure::PositioningTimeout, &mut u),
+            Phase::Positioning => self.fail(EnrollmentFailure::PositioningTimeout, &mut u),
             Phase::Liveness => {
                 if let Some(l) = self.liveness.as_mut() {
                     let events = l.end_of_input(t);
@@ -891,7 +891,7 @@ impl EnrollmentSession {
                 None
             }
         };
-        self.voice_enrolment = VoiceEnrolment {
+        self.voice_enrollment = VoiceEnrollment {
             speaker: speaker.is_some(),
             digit_templates: digits.is_some(),
             speech_ms: segments
@@ -908,14 +908,14 @@ impl EnrollmentSession {
         let template = match self.builder.build(self.now_unix) {
             Ok(t) => t,
             Err(TemplateError::IdPortraitMismatch { distance, .. }) => {
-                self.fail(EnrolmentFailure::IdPortraitMismatch { distance }, u);
+                self.fail(EnrollmentFailure::IdPortraitMismatch { distance }, u);
                 return;
             }
             Err(e) => {
                 let good = self.review.len();
                 tracing::warn!(error = %e, "template not built");
-                let required = self.engine.config().matching.min_enrolment_frames;
-                self.fail(EnrolmentFailure::NotEnoughGoodFrames { good, required }, u);
+                let required = self.engine.config().matching.min_enrollment_frames;
+                self.fail(EnrollmentFailure::NotEnoughGoodFrames { good, required }, u);
                 return;
             }
         };
@@ -950,13 +950,13 @@ impl EnrollmentSession {
             sealed_template,
             sealed_voice_profile,
             subject: self.subject.to_hex(),
-            package: EnrolmentPackage {
+            package: EnrollmentPackage {
                 frames: std::mem::take(&mut self.review),
                 documents: std::mem::take(&mut self.documents),
                 id_front_match,
                 liveness: self.verdict.clone(),
                 pad_score: self.pad.mean(),
-                voice: self.voice_enrolment,
+                voice: self.voice_enrollment,
                 voice_recording_wav: (!self.voice.audio.is_empty())
                     .then(|| pcm16_wav(self.voice.audio.samples(), SAMPLE_RATE_HZ)),
                 submitted_unix,
@@ -968,7 +968,7 @@ impl EnrollmentSession {
         self.finish(outcome, u);
     }
 
-    fn fail(&mut self, failure: EnrolmentFailure, u: &mut EnrollmentUpdate) {
+    fn fail(&mut self, failure: EnrollmentFailure, u: &mut EnrollmentUpdate) {
         let message = utter(
             &self.engine,
             self.language,
@@ -986,7 +986,7 @@ impl EnrollmentSession {
                 UtteranceKind::Result,
             ));
         }
-        tracing::info!(failure = %failure.id(), "enrolment not finished");
+        tracing::info!(failure = %failure.id(), "enrollment not finished");
         let outcome = EnrollmentOutcome::NotEnrolled(Box::new(NotEnrolled {
             failure,
             message,
@@ -1005,20 +1005,20 @@ impl EnrollmentSession {
 }
 
 /// The sealed template and voice profile, or the failure to report: a sealing error is an
-/// internal fault ([`EnrolmentFailure::Internal`]), never the person's frames.
+/// internal fault ([`EnrollmentFailure::Internal`]), never the person's frames.
 fn sealed_results<E: std::fmt::Display, F: std::fmt::Display>(
     template: Result<Vec<u8>, E>,
     voice: Result<Option<Vec<u8>>, F>,
-) -> Result<(Vec<u8>, Option<Vec<u8>>), EnrolmentFailure> {
+) -> Result<(Vec<u8>, Option<Vec<u8>>), EnrollmentFailure> {
     match (template, voice) {
         (Ok(t), Ok(v)) => Ok((t, v)),
         (Err(e), _) => {
             tracing::error!(error = %e, "sealing the template failed");
-            Err(EnrolmentFailure::Internal)
+            Err(EnrollmentFailure::Internal)
         }
         (_, Err(e)) => {
             tracing::error!(error = %e, "sealing the voice profile failed");
-            Err(EnrolmentFailure::Internal)
+            Err(EnrollmentFailure::Internal)
         }
     }
 }
@@ -1058,17 +1058,17 @@ mod tests {
                 Err::<Vec<u8>, _>(SealError::Random),
                 Ok::<_, SealError>(None)
             ),
-            Err(EnrolmentFailure::Internal)
+            Err(EnrollmentFailure::Internal)
         );
         assert_eq!(
             sealed_results(ok(1), Err::<Option<Vec<u8>>, _>(SealError::Crypto)),
-            Err(EnrolmentFailure::Internal)
+            Err(EnrollmentFailure::Internal)
         );
         assert_eq!(
             sealed_results(ok(1), Ok::<_, SealError>(Some(vec![2]))),
             Ok((vec![1], Some(vec![2])))
         );
-        assert_eq!(EnrolmentFailure::Internal.id(), "internal");
-        assert_eq!(EnrolmentFailure::Internal.message_id(), ENROL_NOT_FINISHED);
+        assert_eq!(EnrollmentFailure::Internal.id(), "internal");
+        assert_eq!(EnrollmentFailure::Internal.message_id(), ENROL_NOT_FINISHED);
     }
 }

@@ -1,4 +1,4 @@
-//! What the enrolment and certification sessions share: their configuration, the updates
+//! What the enrollment and certification sessions share: their configuration, the updates
 //! they return to the shell, their errors. Camera frames go through
 //! [`crate::capture::guide::Guide`] (analysis, quality, positioning guidance), made by
 //! [`Engine::guide`]; microphone audio through [`crate::audio::stream`].
@@ -29,7 +29,7 @@ pub use crate::text::ids::{
     SESSION_POSITIONING_TIMEOUT,
 };
 
-/// Settings of the enrolment and certification sessions (the liveness step has its own,
+/// Settings of the enrollment and certification sessions (the liveness step has its own,
 /// [`crate::liveness::sequencer::LivenessConfig`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -53,19 +53,21 @@ pub struct SessionConfig {
     /// of being offered another try (the count of earlier failures comes with the
     /// request). Default 3.
     pub max_certification_attempts: u32,
-    /// Good frames an enrolment keeps (each passes the enrolment quality gate). Default 5;
-    /// at least [`crate::matching::templates::MatchingConfig::min_enrolment_frames`].
-    pub enrolment_frames: usize,
-    /// Shortest time between two kept enrolment frames. Default 200 ms (frames a moment
+    /// Good frames an enrollment keeps (each passes the enrollment quality gate). Default 5;
+    /// at least [`crate::matching::templates::MatchingConfig::min_enrollment_frames`].
+    #[serde(alias = "enrolment_frames")]
+    pub enrollment_frames: usize,
+    /// Shortest time between two kept enrollment frames. Default 200 ms (frames a moment
     /// apart average out noise better than consecutive ones).
-    pub enrolment_frame_interval: Duration,
-    /// Longest time the enrolment waits for its good frames after the actions. Default 20 s.
+    #[serde(alias = "enrolment_frame_interval")]
+    pub enrollment_frame_interval: Duration,
+    /// Longest time the enrollment waits for its good frames after the actions. Default 20 s.
     pub capture_timeout: Duration,
     /// Longest reading of "0 to 9" after the prompt ended. Default 15 s.
     pub voice_answer_window: Duration,
     /// Silence that ends the reading of "0 to 9". Default 1.5 s.
     pub voice_end_silence: Duration,
-    /// Readings of "0 to 9" offered before the enrolment goes on without voice templates.
+    /// Readings of "0 to 9" offered before the enrollment goes on without voice templates.
     /// Default 2.
     pub voice_attempts: u32,
     /// Longer side of the frames kept for staff review, pixels. Default 480.
@@ -81,8 +83,8 @@ impl Default for SessionConfig {
             pad_frames: 5,
             pad_interval: Duration::from_millis(300),
             max_certification_attempts: 3,
-            enrolment_frames: 5,
-            enrolment_frame_interval: Duration::from_millis(200),
+            enrollment_frames: 5,
+            enrollment_frame_interval: Duration::from_millis(200),
             capture_timeout: Duration::from_secs(20),
             voice_answer_window: Duration::from_secs(15),
             voice_end_silence: Duration::from_millis(1500),
@@ -94,11 +96,11 @@ impl Default for SessionConfig {
 
 impl SessionConfig {
     /// Settings for replaying recordings (tools and tests): no positioning gate, frames
-    /// 40 ms apart are enough for an enrolment (a 3-s clip at 25 fps).
+    /// 40 ms apart are enough for an enrollment (a 3-s clip at 25 fps).
     pub fn for_recordings() -> Self {
         Self {
             positioning_gate: false,
-            enrolment_frame_interval: Duration::from_millis(40),
+            enrollment_frame_interval: Duration::from_millis(40),
             ..Self::default()
         }
     }
@@ -115,8 +117,8 @@ impl SessionConfig {
         {
             return bad("timeouts must be > 0");
         }
-        if self.enrolment_frames == 0 || self.enrolment_frames > 10 {
-            return bad("enrolment_frames must be 1..=10");
+        if self.enrollment_frames == 0 || self.enrollment_frames > 10 {
+            return bad("enrollment_frames must be 1..=10");
         }
         if !(64..=4096).contains(&self.review_frame_side) {
             return bad("review_frame_side must be 64..=4096");
@@ -129,17 +131,17 @@ impl SessionConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
-    /// Enrolment: waiting for the person's consent.
+    /// Enrollment: waiting for the person's consent.
     Consent,
-    /// Enrolment: waiting for the ID-card photos (or their skipping).
+    /// Enrollment: waiting for the ID-card photos (or their skipping).
     IdDocuments,
     /// Bringing the face into the oval, in good light.
     Positioning,
-    /// The liveness challenge (spoken digits, or actions at enrolment).
+    /// The liveness challenge (spoken digits, or actions at enrollment).
     Liveness,
-    /// Enrolment: collecting good frames of the face.
+    /// Enrollment: collecting good frames of the face.
     Capture,
-    /// Enrolment: reading the digits 0–9 for the voice templates.
+    /// Enrollment: reading the digits 0–9 for the voice templates.
     VoiceDigits,
     /// Certification: matching the live face against the template.
     Matching,

@@ -1,7 +1,7 @@
 //! Enrolling a voice: speech → a [`VoiceProfile`] (the speaker reference, and the digit
 //! templates when the speech is a reading of the digits 0–9).
 //!
-//! Used by the enrolment session's "read 0 1 2 … 9" step ([`crate::api::enrollment`]) and by staff
+//! Used by the enrollment session's "read 0 1 2 … 9" step ([`crate::api::enrollment`]) and by staff
 //! or tools enrolling from recordings of the person ([`profile_from_recordings`], the CLI's
 //! `enroll --voice`). Speech is found with the engine's voice-activity detector; the speaker
 //! embedding is made from the speech only ([`crate::audio::speaker::SpeakerEncoder::embed_segments`]),

@@ -16,7 +16,7 @@
 //! silence removed). Here the caller does that with the core's Silero VAD: pass the
 //! concatenated speech to [`SpeakerEncoder::embed`], or the recording and its
 //! [`SpeechSegment`]s to [`SpeakerEncoder::embed_segments`], which keeps the segments and at
-//! most [`SpeakerConfig::max_pause`] of each pause between them ([`gather_speech`]). Enrolment
+//! most [`SpeakerConfig::max_pause`] of each pause between them ([`gather_speech`]). Enrollment
 //! and certification must prepare speech the same way: the similarity depends on it (speech
 //! with no pause at all scores markedly lower against itself).
 //!
@@ -42,7 +42,7 @@ pub const EMBEDDING_DIM: usize = 256;
 /// integer PCM passed as f32.
 pub const MAX_ABS_SAMPLE: f32 = 2.0;
 /// Longest speech [`SpeakerEncoder::embed`] accepts (s): a bound on the work per call (an
-/// enrolment reading of 0–9 is 5–10 s).
+/// enrollment reading of 0–9 is 5–10 s).
 pub const MAX_SPEECH_S: f64 = 60.0;
 /// How far a deserialised or averaged embedding's norm may be from 1.
 const NORM_TOLERANCE: f32 = 1e-3;
@@ -120,11 +120,11 @@ pub enum SpeakerError {
 pub struct SpeakerConfig {
     /// Cosine similarity at or above which a voice is accepted as the enrolled speaker.
     ///
-    /// Default 0.72, fitted on FSDD (4 speakers, enrolment = one reading of 0–9, answers = 3
+    /// Default 0.72, fitted on FSDD (4 speakers, enrollment = one reading of 0–9, answers = 3
     /// digits with pauses; equal-error rate 2.1 % at 0.726) and rounded down so that genuine
     /// answers keep the benefit: there FRR 1.6 % / FAR 3.3 % (mean of 3 readings: 0 % / 6.1 %).
     /// On disjoint speakers (GRID, 6 speakers, sentences) FRR 0 / 9, FAR 0 / 45; espeak-ng
-    /// voices against real enrolments: 2 of 3168 pairs accepted. A narrow-band (4 kHz) channel
+    /// voices against real enrollments: 2 of 3168 pairs accepted. A narrow-band (4 kHz) channel
     /// costs the genuine speaker ≈ 0.05 of similarity. Measurements: `core/tests/speaker.rs`.
     pub min_similarity: f32,
     /// Least speech [`SpeakerEncoder::embed`] accepts (default 0.5 s, range 0.2–30 s). A
@@ -246,7 +246,7 @@ impl SpeakerEmbedding {
         (dot / (l2(&self.values) * l2(&other.values))).clamp(-1.0, 1.0) as f32
     }
 
-    /// The L2-normalised mean of several embeddings of one speaker (e.g. several enrolment
+    /// The L2-normalised mean of several embeddings of one speaker (e.g. several enrollment
     /// readings), as Resemblyzer's `embed_speaker`.
     pub fn mean_of(embeddings: &[Self]) -> Result<Self, SpeakerError> {
         let weighted: Vec<(&Self, f32)> = embeddings.iter().map(|e| (e, 1.0)).collect();

@@ -1,5 +1,5 @@
 //! WAV encoding of mono audio (16-bit PCM), for recordings handed to people: the voice
-//! reading of an enrolment package that staff listen to.
+//! reading of an enrollment package that staff listen to.
 
 /// `samples` (mono, in [-1, 1]; others are clamped, non-finite ones become silence) at
 /// `sample_rate` Hz as a 16-bit PCM WAV file.

@@ -1309,7 +1309,7 @@ mod tests {
         );
         // Purpose mismatch.
         assert_eq!(
-            verify_canonical(&signed, &pk, "enrolment"),
+            verify_canonical(&signed, &pk, "enrollment"),
             Err(SealError::BadSignature)
         );
         // Signature bit flips.

@@ -154,7 +154,7 @@ impl Analyzer {
     }
 
     /// Starts loading the face descriptor on a background thread if it is not loaded yet
-    /// (sessions that will match or enrol a face call it when they start). A caller that
+    /// (sessions that will match or enroll a face call it when they start). A caller that
     /// needs the descriptor before the load ends waits for it; a failed load is retried, and
     /// its error returned, by the next [`Analyzer::describe`].
     pub fn prefetch_descriptor(&self) {

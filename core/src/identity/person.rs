@@ -1081,7 +1081,7 @@ impl<'de> Deserialize<'de> for SubjectReference {
 
 /// The person a session is about, from what was typed: the checked name and the
 /// [`SubjectReference`] of the ID number. This is the one derivation of a subject from a
-/// name and an ID number; enrolment and certification both use it.
+/// name and an ID number; enrollment and certification both use it.
 #[derive(Debug, Clone)]
 pub struct Subject {
     /// The name, checked ([`PersonName::parse`]).

@@ -1,7 +1,7 @@
-//! Speaker-dependent spoken-digit verification: enrolment templates, DTW, and the search for
+//! Speaker-dependent spoken-digit verification: enrollment templates, DTW, and the search for
 //! the expected digit sequence among the speech segments of a recording.
 //!
-//! At enrolment the person reads the digits 0–9 (one or more takes each); the MFCC sequence of
+//! At enrollment the person reads the digits 0–9 (one or more takes each); the MFCC sequence of
 //! every take is stored in [`VoiceTemplates`]. At certification each speech segment is compared
 //! by dynamic time warping ([`dtw_cost`]) with every template, and [`TemplateDigitVerifier`]
 //! accepts the segment as the expected digit when that digit's templates are the closest (up to
@@ -195,7 +195,7 @@ pub fn dtw_cost(
 // ---------------------------------------------------------------------------------------------
 // Templates
 
-/// One enrolment take, quantised: `values[t·dims + k] · scales[k]`.
+/// One enrollment take, quantised: `values[t·dims + k] · scales[k]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuantisedSequence {
     frames: u32,
@@ -339,7 +339,7 @@ impl VoiceTemplates {
         self.dims
     }
 
-    /// Adds one enrolment take of `digit`.
+    /// Adds one enrollment take of `digit`.
     pub fn add_take(
         &mut self,
         digit: u8,
@@ -391,10 +391,10 @@ impl VoiceTemplates {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DigitCheck {
-    /// The person's own digit templates (recorded at enrolment, "read 0–9") verified each
+    /// The person's own digit templates (recorded at enrollment, "read 0–9") verified each
     /// digit ([`TemplateDigitVerifier`]).
     VoiceTemplates,
-    /// A speaker-independent digit model verified each digit (no enrolment needed).
+    /// A speaker-independent digit model verified each digit (no enrollment needed).
     SpeakerIndependentModel,
     /// Nothing verified *which* words were said: only the number of speech segments and
     /// their timing were checked. Any words in time would pass this.
@@ -436,7 +436,7 @@ pub struct DigitScore {
     /// for another word. `None` for verifiers without a reference.
     #[serde(default)]
     pub relative_cost: Option<f32>,
-    /// Length of the segment over the typical length of the expected digit's enrolment takes.
+    /// Length of the segment over the typical length of the expected digit's enrollment takes.
     #[serde(default)]
     pub length_ratio: Option<f32>,
     /// Whether the segment is accepted as the expected digit.
@@ -488,7 +488,7 @@ pub trait DigitVerifier: Send + Sync {
 ///
 /// The open-set bounds (`max_relative_cost`, the length ratios) were calibrated in
 /// `core/tests/digit_open_set.rs`: the genuine side on FSDD (4 speakers, templates from one
-/// reading of 0–9 as the enrolment records it, 1 824 digits of 19 other takes in 3-digit
+/// reading of 0–9 as the enrollment records it, 1 824 digits of 19 other takes in 3-digit
 /// answers), the attack side on GRID speaker A's own non-digit words against his digit
 /// templates (50 words × 10 digits). Measured there: the closed-set rule alone accepts
 /// 94.0 % of genuine digits and 79 of the 500 word/digit pairs (15.8 %); with the defaults
@@ -504,10 +504,10 @@ pub struct VerifyConfig {
     /// DTW options.
     pub dtw: DtwConfig,
     /// Accept when `expected_cost ≤ max_ratio · best_other_cost`. Default 1.05: the expected
-    /// digit must be the closest or within 5 % of the closest. On FSDD (enrol takes 5–7, session
+    /// digit must be the closest or within 5 % of the closest. On FSDD (enroll takes 5–7, session
     /// CMN over 3 digits) 1.0 gives 94.9 % accepted / 0.6 % false accepts, 1.05 gives
     /// 96.2 % / 1.3 %, 1.1 gives 97.9 % / 2.1 % with this bound alone (the FSDD test of this
-    /// module, with the mean taken per enrolment take of 0–9, measures 98.1 % / 1.3 % at 1.05
+    /// module, with the mean taken per enrollment take of 0–9, measures 98.1 % / 1.3 % at 1.05
     /// alone, 96.9 % / 1.0 % with the open-set bounds below).
     pub max_ratio: f32,
     /// Accept only when `expected_cost ≤ max_cost`. Default 60 (for the default MFCC settings:
@@ -516,7 +516,7 @@ pub struct VerifyConfig {
     /// gross garbage; noise is for the VAD to drop, and speaker identity is not checked here.
     pub max_cost: f32,
     /// Accept only when `expected_cost ≤ max_relative_cost · reference`, where the reference
-    /// is the median DTW cost between the person's enrolment takes of *different* digits
+    /// is the median DTW cost between the person's enrollment takes of *different* digits
     /// ([`TemplateDigitVerifier::reference_cost`]): a digit must be clearly closer to its own
     /// template than the person's digits are to each other. Default 0.83 (genuine FSDD digits:
     /// median 0.58, 95th percentile 0.81; GRID speaker A's other words 0.60–0.91, median
@@ -525,7 +525,7 @@ pub struct VerifyConfig {
     /// retries). 1.0 or more switches the bound off in practice.
     pub max_relative_cost: f32,
     /// Accept only when the segment lasts at least this fraction of the expected digit's
-    /// typical enrolment length. Default 0.5 (1st percentile of genuine FSDD digits).
+    /// typical enrollment length. Default 0.5 (1st percentile of genuine FSDD digits).
     pub min_length_ratio: f32,
     /// … and at most this multiple of it. Default 2.0 (99th percentile of genuine FSDD
     /// digits 1.9; slow speakers are enrolled slow too).
@@ -617,7 +617,7 @@ impl TemplateDigitVerifier {
     }
 
     /// The person's reference distance between different digits: the median DTW cost over
-    /// every pair of enrolment takes of two different digits. A spoken digit is compared with
+    /// every pair of enrollment takes of two different digits. A spoken digit is compared with
     /// it ([`VerifyConfig::max_relative_cost`]).
     pub fn reference_cost(&self) -> f32 {
         self.reference_cost
@@ -720,7 +720,7 @@ impl DigitVerifier for TemplateDigitVerifier {
         }
     }
 
-    /// Mean length of the digit's enrolment takes.
+    /// Mean length of the digit's enrollment takes.
     fn typical_frames(&self, digit: u8) -> Option<usize> {
         self.typical.get(usize::from(digit)).copied()
     }
@@ -1338,7 +1338,7 @@ mod tests {
     // ----- Real data: FSDD ---------------------------------------------------------------------
 
     const SPEAKERS: [&str; 4] = ["jackson", "nicolas", "theo", "yweweler"];
-    const ENROL_TAKES: [usize; 3] = [5, 6, 7];
+    const ENROLL_TAKES: [usize; 3] = [5, 6, 7];
 
     /// The shared evaluation data (`LIFECERT_EVAL_DATA`, default `../shared/data` beside the
     /// repository, i.e. two levels above this crate), or `None` after saying so loudly.
@@ -1359,10 +1359,10 @@ mod tests {
         lifecert_test_support::utterances_in_noise(parts, 0x2545_f491_4f6c_dd1d)
     }
 
-    /// Templates of one speaker: digits 0–9 of each enrolment take read as one session.
-    fn enrol(dir: &std::path::Path, mfcc: &Mfcc, speaker: &str) -> VoiceTemplates {
+    /// Templates of one speaker: digits 0–9 of each enrollment take read as one session.
+    fn enroll(dir: &std::path::Path, mfcc: &Mfcc, speaker: &str) -> VoiceTemplates {
         let mut t = VoiceTemplates::new(mfcc.dims());
-        for take in ENROL_TAKES {
+        for take in ENROLL_TAKES {
             let parts: Vec<_> = (0..10).map(|d| fsdd(dir, d, speaker, take)).collect();
             let (audio, times) = session(&parts);
             for (d, f) in mfcc
@@ -1386,9 +1386,9 @@ mod tests {
         let (mut n_true, mut ok_true, mut n_false, mut ok_false) = (0, 0, 0, 0);
         for speaker in SPEAKERS {
             let v =
-                TemplateDigitVerifier::new(&enrol(&dir, &mfcc, speaker), VerifyConfig::default())
+                TemplateDigitVerifier::new(&enroll(&dir, &mfcc, speaker), VerifyConfig::default())
                     .unwrap();
-            for take in (0..20).filter(|t| !ENROL_TAKES.contains(t)) {
+            for take in (0..20).filter(|t| !ENROLL_TAKES.contains(t)) {
                 // Each take's digits as "challenge recordings" of 3, 3 and 4 digits.
                 for group in [&[0u8, 1, 2][..], &[3, 4, 5], &[6, 7, 8, 9]] {
                     let parts: Vec<_> = group
@@ -1414,7 +1414,7 @@ mod tests {
         let acc = ok_true as f64 / n_true as f64;
         let fa = ok_false as f64 / n_false as f64;
         eprintln!(
-            "FSDD, enrol takes {ENROL_TAKES:?}, {} speakers: expected digit accepted {acc:.3} ({ok_true}/{n_true}); \
+            "FSDD, enroll takes {ENROLL_TAKES:?}, {} speakers: expected digit accepted {acc:.3} ({ok_true}/{n_true}); \
              wrong digit accepted {fa:.4} ({ok_false}/{n_false})",
             SPEAKERS.len()
         );
@@ -1430,7 +1430,7 @@ mod tests {
         };
         let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
         let speaker = "theo";
-        let v = TemplateDigitVerifier::new(&enrol(&dir, &mfcc, speaker), VerifyConfig::default())
+        let v = TemplateDigitVerifier::new(&enroll(&dir, &mfcc, speaker), VerifyConfig::default())
             .unwrap();
         let cfg = SequenceConfig::default();
         let split = SequenceConfig {

@@ -1,6 +1,6 @@
 //! The liveness sequencer: a state machine over timestamps that runs a spoken-digit challenge
 //! ("please read aloud 2 5 8", Guangdong) or an action challenge (blink, open the mouth, turn
-//! the head, nod; Qinghai enrolment) and decides pass or fail with a reason the person can act
+//! the head, nod; Qinghai enrollment) and decides pass or fail with a reason the person can act
 //! on, plus an evidence summary for the signed result.
 //!
 //! lifecert decides everything; the shell only plays prompts and passes frames and audio in.
@@ -509,7 +509,7 @@ pub struct DigitEvidence {
     /// ([`crate::digit_verify::VerifyConfig::max_relative_cost`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_cost: Option<f32>,
-    /// With templates: the segment's length over the digit's enrolment length.
+    /// With templates: the segment's length over the digit's enrollment length.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length_ratio: Option<f32>,
 }

@@ -17,7 +17,7 @@
 //! bytes) || model file name`, so a template opens only for the subject and the model
 //! version it was sealed for, under the key it was sealed with. The model hash is also
 //! readable in the clear so that, after a model update, a stored template is reported as
-//! [`TemplateError::ModelMismatch`] (enrol again) rather than as tampering. A wrong subject
+//! [`TemplateError::ModelMismatch`] (enroll again) rather than as tampering. A wrong subject
 //! reference, like any altered byte, shows as
 //! [`TemplateError::Sealing`]`(`[`SealError::Tampered`]`)`: AES-GCM cannot tell which of the
 //! bound values differs. A wrong key is `Sealing(WrongKey)`.
@@ -410,9 +410,9 @@ mod tests {
         let sealed = seal_issued(&issued, &key).unwrap();
         let back = open_verified_issued(&sealed, &key, &subject(3), &model(), &trusted).unwrap();
         assert_eq!(back, t);
-        assert!(!format!("{issued:?}").contains("enrolment"));
+        assert!(!format!("{issued:?}").contains("enrollment"));
 
-        // An attacker enrols their own face for subject 3 and signs it with their own key.
+        // An attacker enrolls their own face for subject 3 and signs it with their own key.
         let (attacker, _) = SigningKeyPair::generate().unwrap();
         let forged = IssuedTemplate::issue(&attacker, &subject(3), &template_of(4, 0), 1).unwrap();
         let sealed_forged = seal_issued(&forged, &key).unwrap();

@@ -1,20 +1,20 @@
-//! Face templates: enrolment from several good frames, matching a live face, and bounded
+//! Face templates: enrollment from several good frames, matching a live face, and bounded
 //! refresh after successful certifications.
 //!
 //! # What a template holds
 //! A [`FaceTemplate`] records which descriptor model made it (file name and SHA-256, from
-//! [`Analyzer::models`]), the enrolment descriptors with the quality figures of their frames,
+//! [`Analyzer::models`]), the enrollment descriptors with the quality figures of their frames,
 //! optionally the descriptor of the ID-card portrait (kept apart and flagged as such, never
 //! used for matching), the **reference** descriptor, the creation time and the refresh
 //! history. Times are unix seconds passed in by the caller: the core never reads a clock.
 //!
 //! # Reference and matching
-//! The reference is the **mean of the enrolment descriptors** (their centroid), and a live
+//! The reference is the **mean of the enrollment descriptors** (their centroid), and a live
 //! face matches when its euclidean distance to the reference is at most
 //! [`MatchingConfig::threshold`]. Measured on the evaluation photos (`core/tests/templates.rs`,
 //! which prints the alternatives too; protocols in [`MatchingConfig`]):
-//! * templates of one capture session (how enrolment happens): the centroid gives FMR
-//!   0.028 % / FNMR 2.5 % at 0.55, the minimum distance to any enrolment descriptor 0.041 % /
+//! * templates of one capture session (how enrollment happens): the centroid gives FMR
+//!   0.028 % / FNMR 2.5 % at 0.55, the minimum distance to any enrollment descriptor 0.041 % /
 //!   2.1 %, EER ≈ 0.19 % for both: equal within the noise of a few comparisons;
 //! * templates of three *different* photos: EER ≈ 0.016 % for the centroid, 0.061 % for the
 //!   minimum distance, 0.014 % for the mean of the three distances. The mean of distances
@@ -31,16 +31,16 @@
 //! an impostor from dragging it:
 //! 1. the live face must lie well inside the threshold
 //!    ([`MatchingConfig::refresh_max_distance`]) from the current reference **and** within
-//!    the threshold of the original (enrolment) centroid;
+//!    the threshold of the original (enrollment) centroid;
 //! 2. the step is a fraction ([`MatchingConfig::refresh_rate`]) of the way, at most
 //!    [`MatchingConfig::refresh_max_step`] long;
 //! 3. the reference never leaves the ball of radius [`MatchingConfig::refresh_radius`]
 //!    around the original centroid (it is projected back onto it), so whatever sequence of
 //!    refreshes happens, a face accepted later lies within `threshold + refresh_radius` of
-//!    the original enrolment;
+//!    the original enrollment;
 //! 4. at most one refresh per [`MatchingConfig::refresh_min_interval_secs`].
 //!
-//! The enrolment descriptors are kept unchanged; the refresh count and last refresh time are
+//! The enrollment descriptors are kept unchanged; the refresh count and last refresh time are
 //! recorded. Refreshing an issued template (see [`crate::matching::sealed_template::IssuedTemplate`])
 //! makes a device-side copy that the authority's signature no longer covers.
 //!
@@ -65,10 +65,10 @@ use zeroize::Zeroizing;
 
 /// Version of the template record inside sealed and issued templates.
 const RECORD_FORMAT: u32 = 1;
-/// Most descriptors (enrolment + ID portrait) a stored template may hold.
+/// Most descriptors (enrollment + ID portrait) a stored template may hold.
 const MAX_STORED_DESCRIPTORS: usize = 64;
 
-/// Thresholds of enrolment, matching and refresh (`Config::matching`).
+/// Thresholds of enrollment, matching and refresh (`Config::matching`).
 ///
 /// # How the threshold was chosen
 /// Calibrated on the 123 photos of 28 people in the shared `faces_identity/` set
@@ -82,7 +82,7 @@ const MAX_STORED_DESCRIPTORS: usize = 64;
 /// | **session template** (a photo + 2 jittered copies) vs another photo | 514 / 14492 | 0.028 % (4) | 2.5 % (13) | ≈ 0.19 % at 0.60 |
 /// | template of 3 different photos vs a held-out photo | 1231 / 36929 | 0.057 % (21) | 0 % | ≈ 0.016 % at 0.53 |
 ///
-/// The session template is the production case (enrolment takes several frames of one
+/// The session template is the production case (enrollment takes several frames of one
 /// capture). At 0.58 the session FMR is 0.069 % (FNMR 0.8 %) and at 0.60 it is 0.19 %, over
 /// the 0.1 % budget. 0.55 is the largest threshold whose FMR stays under 0.1 % with margin: with 2
 /// false matches in 7246 independent photo pairs, the one-sided 95 % upper confidence bound
@@ -96,14 +96,16 @@ pub struct MatchingConfig {
     /// Largest descriptor distance (reference to live face) that is accepted as the same
     /// person. Default 0.55 (see the type docs for the calibration).
     pub threshold: f32,
-    /// Good frames an enrolment needs. Default 3: the mean of three frames averages out
+    /// Good frames an enrollment needs. Default 3: the mean of three frames averages out
     /// frame-to-frame noise (a photo and slightly shifted, rotated, re-exposed copies of it
     /// lie ≈ 0.05 apart, at most 0.14) without keeping the person in front of the camera
     /// for long.
-    pub min_enrolment_frames: usize,
-    /// At most this many enrolment frames are kept; more are refused. Default 10.
-    pub max_enrolment_frames: usize,
-    /// Smallest inter-ocular distance of an enrolment face, pixels. Default 40: the
+    #[serde(alias = "min_enrolment_frames")]
+    pub min_enrollment_frames: usize,
+    /// At most this many enrollment frames are kept; more are refused. Default 10.
+    #[serde(alias = "max_enrolment_frames")]
+    pub max_enrollment_frames: usize,
+    /// Smallest inter-ocular distance of an enrollment face, pixels. Default 40: the
     /// descriptor's 150×150 chip puts the eye centres ≈ 52 px apart, so a smaller face is
     /// upsampled more than 1.3× and its fine detail is invented by the interpolation. In a
     /// 480×640 frame this is a face ≈ 70 cm away (the guidance asks for 40–60 cm); the
@@ -113,7 +115,7 @@ pub struct MatchingConfig {
     /// portrait stored in the chip of a second-generation ID card is only 102×126 px
     /// (eyes ≈ 25–30 px apart), so the live-face limit would refuse every card.
     pub id_portrait_min_interocular_px: f32,
-    /// The enrolment is refused when its centroid lies further than this from the ID-card
+    /// The enrollment is refused when its centroid lies further than this from the ID-card
     /// portrait's descriptor (when one is given). Default 0.60, looser than `threshold`:
     /// card portraits are old, small and printed or compressed, so genuine distances are
     /// larger; the check is meant to catch someone enrolling their own face under another
@@ -130,14 +132,14 @@ pub struct MatchingConfig {
     /// Longest step of one refresh, descriptor distance. Default 0.02: reaching the edge of
     /// `refresh_radius` takes at least three refreshes.
     pub refresh_max_step: f32,
-    /// The reference never moves further than this from the original enrolment centroid.
+    /// The reference never moves further than this from the original enrollment centroid.
     /// Default 0.05: even a reference dragged to the edge accepts nobody further than
-    /// `threshold + 0.05` = 0.60 from the original enrolment, where photo pairs of different
+    /// `threshold + 0.05` = 0.60 from the original enrollment, where photo pairs of different
     /// people match 0.19 % of the time, while ageing gets 0.05 of slack (between 0.55 and
     /// 0.60 genuine photo-pair rejections fall from 2.7 % to 0). On the calibration set, a
     /// maximal drag of each session template towards its closest impostor (faces just inside
     /// both refresh limits, 20 times) raised the impostor acceptance from 0.028 % to 0.145 %;
-    /// an impostor's own faces never refresh a template. Larger ageing needs a new enrolment.
+    /// an impostor's own faces never refresh a template. Larger ageing needs a new enrollment.
     pub refresh_radius: f32,
     /// At most one refresh in this many seconds. Default 2 592 000 (30 days): certification
     /// is yearly, and the radius cannot be crossed in a burst of sessions.
@@ -148,8 +150,8 @@ impl Default for MatchingConfig {
     fn default() -> Self {
         Self {
             threshold: 0.55,
-            min_enrolment_frames: 3,
-            max_enrolment_frames: 10,
+            min_enrollment_frames: 3,
+            max_enrollment_frames: 10,
             min_interocular_px: 40.0,
             id_portrait_min_interocular_px: 20.0,
             id_portrait_threshold: 0.60,
@@ -190,17 +192,19 @@ impl MatchingConfig {
         if self.refresh_rate > 1.0 {
             return bad("matching.refresh_rate must be within (0, 1]");
         }
-        if self.min_enrolment_frames == 0 || self.min_enrolment_frames > self.max_enrolment_frames {
-            return bad("matching.min_enrolment_frames must be within 1..=max_enrolment_frames");
+        if self.min_enrollment_frames == 0
+            || self.min_enrollment_frames > self.max_enrollment_frames
+        {
+            return bad("matching.min_enrollment_frames must be within 1..=max_enrollment_frames");
         }
-        if self.max_enrolment_frames > MAX_STORED_DESCRIPTORS - 1 {
-            return bad("matching.max_enrolment_frames must be at most 63");
+        if self.max_enrollment_frames > MAX_STORED_DESCRIPTORS - 1 {
+            return bad("matching.max_enrollment_frames must be at most 63");
         }
         Ok(())
     }
 }
 
-/// Why a frame was refused for enrolment.
+/// Why a frame was refused for enrollment.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum RejectReason {
@@ -278,10 +282,10 @@ pub enum RefreshRefusal {
         /// [`MatchingConfig::refresh_max_distance`].
         limit: f32,
     },
-    /// The live face does not match the original enrolment.
-    #[error("live face {distance:.3} from the original enrolment, limit {limit:.3}")]
-    FarFromEnrolment {
-        /// Distance to the original enrolment centroid.
+    /// The live face does not match the original enrollment.
+    #[error("live face {distance:.3} from the original enrollment, limit {limit:.3}")]
+    FarFromEnrollment {
+        /// Distance to the original enrollment centroid.
         distance: f32,
         /// [`MatchingConfig::threshold`].
         limit: f32,
@@ -320,14 +324,14 @@ pub enum MatchingError {
     Face(#[from] FaceError),
 }
 
-/// Errors of templates: enrolment, matching, refresh, sealing and issuing.
+/// Errors of templates: enrollment, matching, refresh, sealing and issuing.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum TemplateError {
-    /// The frame failed the enrolment quality gate.
-    #[error("frame refused for enrolment: {0}")]
+    /// The frame failed the enrollment quality gate.
+    #[error("frame refused for enrollment: {0}")]
     FrameRejected(RejectReason),
-    /// Fewer good frames than [`MatchingConfig::min_enrolment_frames`].
+    /// Fewer good frames than [`MatchingConfig::min_enrollment_frames`].
     #[error("not enough good frames: {good} of {required}")]
     NotEnoughFrames {
         /// Good frames collected.
@@ -335,24 +339,24 @@ pub enum TemplateError {
         /// Frames required.
         required: usize,
     },
-    /// More frames than [`MatchingConfig::max_enrolment_frames`].
-    #[error("too many enrolment frames (at most {max})")]
+    /// More frames than [`MatchingConfig::max_enrollment_frames`].
+    #[error("too many enrollment frames (at most {max})")]
     TooManyFrames {
         /// The limit.
         max: usize,
     },
-    /// Two enrolment frames are further apart than the threshold: not one person.
-    #[error("enrolment frames are {distance:.3} apart (limit {limit:.3}): not one person")]
+    /// Two enrollment frames are further apart than the threshold: not one person.
+    #[error("enrollment frames are {distance:.3} apart (limit {limit:.3}): not one person")]
     InconsistentFrames {
-        /// Largest distance between two enrolment descriptors.
+        /// Largest distance between two enrollment descriptors.
         distance: f32,
         /// [`MatchingConfig::threshold`].
         limit: f32,
     },
-    /// The enrolment does not match the ID-card portrait.
-    #[error("enrolment is {distance:.3} from the ID-card portrait (limit {limit:.3})")]
+    /// The enrollment does not match the ID-card portrait.
+    #[error("enrollment is {distance:.3} from the ID-card portrait (limit {limit:.3})")]
     IdPortraitMismatch {
-        /// Distance between the enrolment centroid and the portrait.
+        /// Distance between the enrollment centroid and the portrait.
         distance: f32,
         /// [`MatchingConfig::id_portrait_threshold`].
         limit: f32,
@@ -393,7 +397,7 @@ pub enum TemplateError {
     Malformed(&'static str),
 }
 
-/// Quality figures of one enrolment frame (stored with its descriptor).
+/// Quality figures of one enrollment frame (stored with its descriptor).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SampleQuality {
     /// Inter-ocular distance, pixels.
@@ -460,13 +464,13 @@ fn at_most(v: f32, max: f32) -> bool {
     v <= max
 }
 
-/// The enrolment quality gate: whether a frame with quality `q` is good enough to enrol.
+/// The enrollment quality gate: whether a frame with quality `q` is good enough to enroll.
 ///
 /// Uses the guidance limits of `config.guidance` without their hysteresis margins (pose,
 /// face luma, sharpness, eye and mouth cover) and [`MatchingConfig::min_interocular_px`];
 /// exactly one significant face is allowed. Checks in that order: faces, size, measurable,
 /// pose, light, focus, cover; the first failure is reported.
-pub fn check_enrolment_quality(
+pub fn check_enrollment_quality(
     q: &SampleQuality,
     config: &EnrollmentGate,
 ) -> Result<(), RejectReason> {
@@ -576,15 +580,15 @@ fn centroid<'a>(descriptors: impl Iterator<Item = &'a Descriptor>) -> Descriptor
     Descriptor(sum.iter().map(|s| (s / n) as f32).collect())
 }
 
-/// One enrolment descriptor and the quality of its frame.
+/// One enrollment descriptor and the quality of its frame.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct EnrolmentSample {
+pub(crate) struct EnrollmentSample {
     descriptor: Descriptor,
     quality: SampleQuality,
 }
 
-/// Where a portrait kept beside the enrolment came from.
+/// Where a portrait kept beside the enrollment came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PortraitSource {
@@ -603,7 +607,7 @@ pub(crate) struct IdPortrait {
 /// Refresh history of a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RefreshHistory {
-    /// Refreshes applied since enrolment.
+    /// Refreshes applied since enrollment.
     pub count: u32,
     /// Unix seconds of the last refresh.
     pub last_at: Option<u64>,
@@ -615,7 +619,8 @@ pub struct RefreshHistory {
 pub(crate) struct TemplateRecord {
     format: u32,
     model: ModelInfo,
-    enrolment: Vec<EnrolmentSample>,
+    #[serde(alias = "enrolment")]
+    enrollment: Vec<EnrollmentSample>,
     id_portrait: Option<IdPortrait>,
     reference: Descriptor,
     created_at: u64,
@@ -629,7 +634,7 @@ pub(crate) struct TemplateRecord {
 #[derive(Clone, PartialEq)]
 pub struct FaceTemplate {
     record: TemplateRecord,
-    /// Mean of the enrolment descriptors (derived, never stored).
+    /// Mean of the enrollment descriptors (derived, never stored).
     original: Descriptor,
 }
 
@@ -637,7 +642,7 @@ impl fmt::Debug for FaceTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FaceTemplate")
             .field("model", &self.record.model)
-            .field("enrolment_descriptors", &self.record.enrolment.len())
+            .field("enrollment_descriptors", &self.record.enrollment.len())
             .field("id_portrait", &self.record.id_portrait.is_some())
             .field("created_at", &self.record.created_at)
             .field("refresh", &self.record.refresh)
@@ -663,7 +668,7 @@ pub struct RefreshOutcome {
     pub distance: f32,
     /// How far the reference moved.
     pub step: f32,
-    /// Distance of the new reference from the original enrolment centroid.
+    /// Distance of the new reference from the original enrollment centroid.
     pub drift: f32,
     /// Refreshes applied so far, this one included.
     pub count: u32,
@@ -674,12 +679,12 @@ impl FaceTemplate {
         if record.format != RECORD_FORMAT {
             return Err(TemplateError::Malformed("unknown template record format"));
         }
-        let n = record.enrolment.len() + usize::from(record.id_portrait.is_some());
-        if record.enrolment.is_empty() || n > MAX_STORED_DESCRIPTORS {
+        let n = record.enrollment.len() + usize::from(record.id_portrait.is_some());
+        if record.enrollment.is_empty() || n > MAX_STORED_DESCRIPTORS {
             return Err(TemplateError::Malformed("bad number of descriptors"));
         }
         let descriptors = record
-            .enrolment
+            .enrollment
             .iter()
             .map(|s| (&s.descriptor, &s.quality))
             .chain(
@@ -696,7 +701,7 @@ impl FaceTemplate {
         }
         check_descriptor(&record.reference)
             .map_err(|_| TemplateError::Malformed("invalid reference"))?;
-        let original = centroid(record.enrolment.iter().map(|s| &s.descriptor));
+        let original = centroid(record.enrollment.iter().map(|s| &s.descriptor));
         Ok(Self { record, original })
     }
 
@@ -710,7 +715,7 @@ impl FaceTemplate {
 
     /// The plain JSON of the record, in a buffer zeroized on drop (for sealing only).
     pub(crate) fn to_plain_json(&self) -> Result<Zeroizing<Vec<u8>>, TemplateError> {
-        let descriptors = self.record.enrolment.len() + 2;
+        let descriptors = self.record.enrollment.len() + 2;
         // Sized up front (≈ 14 bytes per value) so that growth leaves no copies behind.
         let mut buf = Zeroizing::new(Vec::with_capacity(descriptors * DESCRIPTOR_LEN * 16 + 4096));
         serde_json::to_writer(&mut *buf, &self.record)
@@ -735,17 +740,17 @@ impl FaceTemplate {
         self.record.created_at
     }
 
-    /// Number of enrolment descriptors.
-    pub fn enrolment_count(&self) -> usize {
-        self.record.enrolment.len()
+    /// Number of enrollment descriptors.
+    pub fn enrollment_count(&self) -> usize {
+        self.record.enrollment.len()
     }
 
-    /// Quality figures of the enrolment frames, in enrolment order.
-    pub fn enrolment_quality(&self) -> Vec<SampleQuality> {
-        self.record.enrolment.iter().map(|s| s.quality).collect()
+    /// Quality figures of the enrollment frames, in enrollment order.
+    pub fn enrollment_quality(&self) -> Vec<SampleQuality> {
+        self.record.enrollment.iter().map(|s| s.quality).collect()
     }
 
-    /// Source and quality of the ID portrait kept beside the enrolment, if any.
+    /// Source and quality of the ID portrait kept beside the enrollment, if any.
     pub fn id_portrait(&self) -> Option<(PortraitSource, SampleQuality)> {
         self.record
             .id_portrait
@@ -753,7 +758,7 @@ impl FaceTemplate {
             .map(|p| (p.source, p.quality))
     }
 
-    /// Distance of the original enrolment centroid to the ID portrait, when one is kept.
+    /// Distance of the original enrollment centroid to the ID portrait, when one is kept.
     pub fn id_portrait_distance(&self) -> Option<f32> {
         self.record
             .id_portrait
@@ -766,7 +771,7 @@ impl FaceTemplate {
         self.record.refresh
     }
 
-    /// Distance of the current reference from the original enrolment centroid (0 until a
+    /// Distance of the current reference from the original enrollment centroid (0 until a
     /// refresh; never above the `refresh_radius` in force when refreshed).
     pub fn drift(&self) -> f32 {
         self.record.reference.distance(&self.original)
@@ -843,7 +848,7 @@ impl FaceTemplate {
         }
         let to_original = live.distance(&self.original);
         if !at_most(to_original, config.threshold) {
-            return refused(RefreshRefusal::FarFromEnrolment {
+            return refused(RefreshRefusal::FarFromEnrollment {
                 distance: to_original,
                 limit: config.threshold,
             });
@@ -916,18 +921,18 @@ fn norm(v: &[f32]) -> f32 {
     v.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
-/// Collects good enrolment frames and builds a [`FaceTemplate`].
+/// Collects good enrollment frames and builds a [`FaceTemplate`].
 ///
 /// Frames go in either as images ([`TemplateBuilder::add_frame`]: measured, gated and
 /// described here) or as descriptors already made by the same model with the quality of
 /// their frame ([`TemplateBuilder::add_sample`]: gated here). Every frame must pass
-/// [`check_enrolment_quality`]; [`TemplateBuilder::build`] needs
-/// [`MatchingConfig::min_enrolment_frames`] of them, all of one person.
+/// [`check_enrollment_quality`]; [`TemplateBuilder::build`] needs
+/// [`MatchingConfig::min_enrollment_frames`] of them, all of one person.
 #[derive(Clone)]
 pub struct TemplateBuilder {
     config: EnrollmentGate,
     model: ModelInfo,
-    samples: Vec<EnrolmentSample>,
+    samples: Vec<EnrollmentSample>,
     id_portrait: Option<IdPortrait>,
     rejected: usize,
 }
@@ -980,7 +985,7 @@ impl TemplateBuilder {
 
     /// Whether enough good frames are in for [`TemplateBuilder::build`].
     pub fn is_complete(&self) -> bool {
-        self.samples.len() >= self.config.matching.min_enrolment_frames
+        self.samples.len() >= self.config.matching.min_enrollment_frames
     }
 
     fn measure(
@@ -1008,16 +1013,16 @@ impl TemplateBuilder {
         image: &RgbImage,
         faces: &[FaceObservation],
     ) -> Result<SampleQuality, MatchingError> {
-        let _span = tracing::debug_span!("enrol_frame", faces = faces.len()).entered();
+        let _span = tracing::debug_span!("enroll_frame", faces = faces.len()).entered();
         check_model(&self.model, &descriptor_model(analyzer)?)?;
         self.check_room()?;
         let Some((quality, index)) = self.measure(image, faces) else {
             self.rejected += 1;
             return Err(TemplateError::FrameRejected(RejectReason::NoFace).into());
         };
-        if let Err(reason) = check_enrolment_quality(&quality, &self.config) {
+        if let Err(reason) = check_enrollment_quality(&quality, &self.config) {
             self.rejected += 1;
-            tracing::debug!(%reason, "enrolment frame refused");
+            tracing::debug!(%reason, "enrollment frame refused");
             return Err(TemplateError::FrameRejected(reason).into());
         }
         let descriptor = analyzer.describe(image, &faces[index])?;
@@ -1034,7 +1039,7 @@ impl TemplateBuilder {
     ) -> Result<(), TemplateError> {
         check_descriptor(&descriptor)?;
         self.check_room()?;
-        if let Err(reason) = check_enrolment_quality(&quality, &self.config) {
+        if let Err(reason) = check_enrollment_quality(&quality, &self.config) {
             self.rejected += 1;
             return Err(TemplateError::FrameRejected(reason));
         }
@@ -1042,7 +1047,7 @@ impl TemplateBuilder {
     }
 
     fn check_room(&self) -> Result<(), TemplateError> {
-        let max = self.config.matching.max_enrolment_frames;
+        let max = self.config.matching.max_enrollment_frames;
         if self.samples.len() >= max {
             Err(TemplateError::TooManyFrames { max })
         } else {
@@ -1058,7 +1063,7 @@ impl TemplateBuilder {
         if !quality.is_finite() {
             return Err(TemplateError::FrameRejected(RejectReason::NotMeasurable));
         }
-        self.samples.push(EnrolmentSample {
+        self.samples.push(EnrollmentSample {
             descriptor,
             quality,
         });
@@ -1066,7 +1071,7 @@ impl TemplateBuilder {
     }
 
     /// Sets the ID-document portrait: the largest face in `image` (a scan or the chip photo
-    /// of the card), kept apart from the enrolment and checked against it by
+    /// of the card), kept apart from the enrollment and checked against it by
     /// [`TemplateBuilder::build`]. Only size and measurability are gated (card photos are
     /// small and were taken under their own rules); a passport's small ghost image does not
     /// count as a second face.
@@ -1117,10 +1122,10 @@ impl TemplateBuilder {
     pub fn build(&mut self, created_at: u64) -> Result<FaceTemplate, TemplateError> {
         let _span = tracing::debug_span!("build_template", frames = self.samples.len()).entered();
         let cfg = &self.config.matching;
-        if self.samples.len() < cfg.min_enrolment_frames {
+        if self.samples.len() < cfg.min_enrollment_frames {
             return Err(TemplateError::NotEnoughFrames {
                 good: self.samples.len(),
-                required: cfg.min_enrolment_frames,
+                required: cfg.min_enrollment_frames,
             });
         }
         let mut widest = 0.0f32;
@@ -1148,7 +1153,7 @@ impl TemplateBuilder {
         FaceTemplate::from_record(TemplateRecord {
             format: RECORD_FORMAT,
             model: self.model.clone(),
-            enrolment: std::mem::take(&mut self.samples),
+            enrollment: std::mem::take(&mut self.samples),
             id_portrait: self.id_portrait.take(),
             reference,
             created_at,
@@ -1235,7 +1240,7 @@ pub(crate) mod tests {
                 ..MatchingConfig::default()
             },
             MatchingConfig {
-                min_enrolment_frames: 0,
+                min_enrollment_frames: 0,
                 ..MatchingConfig::default()
             },
             MatchingConfig {
@@ -1252,7 +1257,7 @@ pub(crate) mod tests {
     fn the_quality_gate_refuses_each_defect() {
         let cfg = EnrollmentGate::default();
         let ok = good_quality();
-        assert_eq!(check_enrolment_quality(&ok, &cfg), Ok(()));
+        assert_eq!(check_enrollment_quality(&ok, &cfg), Ok(()));
         let q = |f: fn(&mut SampleQuality)| {
             let mut q = ok;
             f(&mut q);
@@ -1275,7 +1280,7 @@ pub(crate) mod tests {
             (q(|q| q.mouth_luma_ratio = Some(1.8)), "MouthCovered"),
         ];
         for (quality, expected) in cases {
-            let r = check_enrolment_quality(&quality, &cfg).unwrap_err();
+            let r = check_enrollment_quality(&quality, &cfg).unwrap_err();
             assert!(
                 format!("{r:?}").starts_with(expected),
                 "{quality:?} gave {r:?}"
@@ -1319,12 +1324,12 @@ pub(crate) mod tests {
         ));
         b.add_sample(near(&base, 4, 0.05), good_quality()).unwrap();
         let t = b.build(1_700_000_000).unwrap();
-        assert_eq!(t.enrolment_count(), 3);
+        assert_eq!(t.enrollment_count(), 3);
         assert_eq!(t.created_at(), 1_700_000_000);
         assert_eq!(t.refresh_history(), RefreshHistory::default());
         assert_eq!(t.drift(), 0.0);
         let debug = format!("{t:?}");
-        assert!(debug.contains("enrolment_descriptors: 3"), "{debug}");
+        assert!(debug.contains("enrollment_descriptors: 3"), "{debug}");
         assert!(
             !debug.contains("0."),
             "Debug must not print descriptor values: {debug}"
@@ -1334,7 +1339,7 @@ pub(crate) mod tests {
     #[test]
     fn too_many_frames_are_refused() {
         let mut cfg = EnrollmentGate::default();
-        cfg.matching.max_enrolment_frames = 3;
+        cfg.matching.max_enrollment_frames = 3;
         let mut b = TemplateBuilder::for_model(model(), cfg).unwrap();
         for i in 0..3 {
             b.add_sample(near(&person(1), i, 0.05), good_quality())
@@ -1374,7 +1379,7 @@ pub(crate) mod tests {
         b.set_id_portrait_sample(near(&base, 9, 0.3), card).unwrap();
         let t = b.build(0).unwrap();
         assert_eq!(t.id_portrait(), Some((PortraitSource::IdDocument, card)));
-        assert_eq!(t.enrolment_count(), 3);
+        assert_eq!(t.enrollment_count(), 3);
     }
 
     #[test]
@@ -1444,13 +1449,15 @@ pub(crate) mod tests {
             let pull = near(&t.record.reference, 77, cfg.refresh_max_distance * 0.99);
             match t.refresh(&pull, &model(), now, &cfg) {
                 Ok(out) => assert!(out.drift <= cfg.refresh_radius + 1e-5, "{i}: {out:?}"),
-                Err(TemplateError::RefreshRefused(RefreshRefusal::FarFromEnrolment { .. })) => {}
+                Err(TemplateError::RefreshRefused(RefreshRefusal::FarFromEnrollment {
+                    ..
+                })) => {}
                 Err(e) => panic!("{i}: {e}"),
             }
         }
         assert!(t.drift() <= cfg.refresh_radius + 1e-5);
         assert!(t.drift() > cfg.refresh_radius * 0.99, "drift {}", t.drift());
-        assert_eq!(t.enrolment_count(), 3);
+        assert_eq!(t.enrollment_count(), 3);
         assert_eq!(t.original, before.original, "the originals are kept");
     }
 
@@ -1468,7 +1475,7 @@ pub(crate) mod tests {
         let back = FaceTemplate::from_plain_json(&json).unwrap();
         assert_eq!(back, t);
         let mut record = t.record.clone();
-        record.enrolment.clear();
+        record.enrollment.clear();
         assert!(FaceTemplate::from_record(record).is_err());
         let mut record = t.record.clone();
         record.reference.0.pop();

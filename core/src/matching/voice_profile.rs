@@ -1,15 +1,15 @@
 //! A person's enrolled voice: what certification compares the spoken answer with.
 //!
 //! * The **speaker reference** ([`SpeakerReference`]): a text-independent voice print
-//!   ([`crate::audio::speaker::SpeakerEmbedding`]) of the enrolment's speech, with the model that made
+//!   ([`crate::audio::speaker::SpeakerEmbedding`]) of the enrollment's speech, with the model that made
 //!   it. Certification asks "is this the enrolled person's voice?" — a relative reading the
 //!   digits beside the retiree's video is refused here.
-//! * The **digit templates** ([`VoiceTemplates`]), when the enrolment read the digits 0–9:
+//! * The **digit templates** ([`VoiceTemplates`]), when the enrollment read the digits 0–9:
 //!   "are these the digits asked for?" — a recording of the retiree saying other words is
 //!   refused there.
 //!
-//! Either may be missing (an enrolment from recordings of free speech has no digit templates;
-//! an enrolment without a usable voice has neither); the signed result says what was checked.
+//! Either may be missing (an enrollment from recordings of free speech has no digit templates;
+//! an enrollment without a usable voice has neither); the signed result says what was checked.
 //! The profile is sealed at rest by [`crate::matching::sealed_voice`], bound to the subject.
 //!
 //! # Voices age
@@ -44,7 +44,7 @@ pub enum VoiceProfileError {
     #[error("unsupported voice profile format {0}")]
     UnsupportedFormat(u32),
     /// The speaker reference was made by another speaker model than the one loaded
-    /// (re-enrol the voice).
+    /// (re-enroll the voice).
     #[error("the voice was enrolled with speaker model {enrolled}, this engine runs {loaded}")]
     ModelMismatch {
         /// SHA-256 of the model the reference was made with.
@@ -134,7 +134,7 @@ pub struct SpeakerReference {
     pub enrolled: SpeakerEmbedding,
     /// SHA-256 of the speaker model that made both.
     pub model_sha256: String,
-    /// Speech the enrolment embedding was made from (ms).
+    /// Speech the enrollment embedding was made from (ms).
     pub enrolled_speech_ms: u64,
     /// Refreshes applied so far.
     pub refreshes: u32,
@@ -153,7 +153,7 @@ impl std::fmt::Debug for SpeakerReference {
 }
 
 impl SpeakerReference {
-    /// A reference from the enrolment's embedding.
+    /// A reference from the enrollment's embedding.
     pub fn new(embedding: SpeakerEmbedding, model_sha256: &str, speech_ms: u64) -> Self {
         Self {
             reference: embedding.clone(),
@@ -216,9 +216,9 @@ impl SpeakerReference {
 pub struct VoiceProfile {
     /// [`VOICE_PROFILE_FORMAT`].
     pub format: u32,
-    /// The voice print, when the enrolment had enough speech.
+    /// The voice print, when the enrollment had enough speech.
     pub speaker: Option<SpeakerReference>,
-    /// The digit templates, when the enrolment read the digits 0–9.
+    /// The digit templates, when the enrollment read the digits 0–9.
     pub digits: Option<VoiceTemplates>,
 }
 
@@ -233,7 +233,7 @@ impl std::fmt::Debug for VoiceProfile {
 }
 
 impl VoiceProfile {
-    /// A profile of what the enrolment gave; refuses an empty one.
+    /// A profile of what the enrollment gave; refuses an empty one.
     pub fn new(
         speaker: Option<SpeakerReference>,
         digits: Option<VoiceTemplates>,

@@ -2,7 +2,7 @@
 //! ID-photo check use. Modules name an id; this list (with the ones in `messages`,
 //! `result_texts` and `review`) is what the message loader checks every language against.
 
-/// "Please look at the screen and agree to the face check" (enrolment consent).
+/// "Please look at the screen and agree to the face check" (enrollment consent).
 pub const ENROL_CONSENT: &str = "enrol_consent";
 /// "Please take a photo of the front of your ID card".
 pub const ENROL_ID_FRONT: &str = "enrol_id_front";
@@ -14,7 +14,7 @@ pub const ENROL_READ_ALL_DIGITS: &str = "enrol_read_all_digits";
 pub const ENROL_VOICE_RETRY: &str = "enrol_voice_retry";
 /// "Your face is registered".
 pub const ENROL_DONE: &str = "enrol_done";
-/// The enrolment could not be finished (a staff member can help).
+/// The enrollment could not be finished (a staff member can help).
 pub const ENROL_NOT_FINISHED: &str = "enrol_not_finished";
 /// The face on the camera did not match the registered face.
 pub const SESSION_FACE_NOT_CONFIRMED: &str = "session_face_not_confirmed";

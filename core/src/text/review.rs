@@ -1,12 +1,12 @@
-//! The staff review of an enrolment package, as the retiree hears of it.
+//! The staff review of an enrollment package, as the retiree hears of it.
 //!
-//! In the Qinghai flow an enrolment (face frames, ID photos, the reading of 0–9) waits for
+//! In the Qinghai flow an enrollment (face frames, ID photos, the reading of 0–9) waits for
 //! staff review; the package states its deadline ([`crate::api::enrollment::REVIEW_PERIOD_SECS`]
 //! after submission). The reviewer decides [`ReviewDecision::Approved`] or
 //! [`ReviewDecision::Refused`] with a [`RefusalReason`]; this module gives the sentence the
 //! retiree is told for each, in every language, from `resources/messages.json` like every
 //! other sentence. Refusals never blame the retiree: each says what happened and what to do
-//! next (enrol again in better light, bring the ID card to an office).
+//! next (enroll again in better light, bring the ID card to an office).
 //!
 //! The authority service (`server/`) records decisions with these reason codes; the app shows
 //! [`review_text`].
@@ -15,7 +15,7 @@ use crate::text::messages::{Language, Messages};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Id of the text "your enrolment was approved" (no placeholders).
+/// Id of the text "your enrollment was approved" (no placeholders).
 pub const REVIEW_APPROVED: &str = "review_approved";
 
 /// The review message ids this module adds, with their placeholders (none), checked by the
@@ -30,7 +30,7 @@ pub(crate) const REVIEW_TEXT_IDS: [(&str, &[&str]); 7] = [
     ("review_refused_other", &[]),
 ];
 
-/// Why a reviewer refused an enrolment: a code the service records and the app words.
+/// Why a reviewer refused an enrollment: a code the service records and the app words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalReason {

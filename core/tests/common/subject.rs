@@ -1,7 +1,7 @@
 //! One subject of the GRID clips for whole-session tests: the speakers whose digit words cover
 //! 0–9 (aligned by `.align` files or located by dynamic time warping), their clips framed as a
 //! phone's front camera sees a person ready to certify ([`super::framing`]), and their
-//! enrolment by a production [`EnrollmentSession`] (resting face, then "read 0 1 2 … 9" with
+//! enrollment by a production [`EnrollmentSession`] (resting face, then "read 0 1 2 … 9" with
 //! their own digit words). Nothing is hard-coded: clips, speakers and words are discovered.
 
 use super::analyzer;
@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The name the subjects enrol and certify with.
+/// The name the subjects enroll and certify with.
 pub const NAME: &str = "张三";
 /// A valid GB 11643 number.
 pub const ID: &str = "11010519491231002X";
@@ -105,7 +105,7 @@ pub struct Take {
 #[derive(Debug)]
 pub struct Subject {
     pub speaker: String,
-    /// Takes of each digit, the enrolment's first (aligned before located, then by clip).
+    /// Takes of each digit, the enrollment's first (aligned before located, then by clip).
     pub takes: BTreeMap<u8, Vec<Take>>,
     /// His other words ("set", "white", "soon", …).
     pub words: Vec<Take>,
@@ -118,10 +118,10 @@ pub struct Subject {
 }
 
 impl Subject {
-    pub fn enrol_take(&self, d: u8) -> &Take {
+    pub fn enroll_take(&self, d: u8) -> &Take {
         &self.takes[&d][0]
     }
-    /// The genuine answers' take: a second take where one exists, else the enrolment's.
+    /// The genuine answers' take: a second take where one exists, else the enrollment's.
     pub fn answer_take(&self, d: u8) -> &Take {
         self.takes[&d].last().unwrap()
     }
@@ -239,7 +239,7 @@ impl Keystore {
             device: SigningKeyPair::generate_pkcs8().unwrap().to_vec(),
         }
     }
-    pub fn enrolment(&self) -> EnrollmentKeys {
+    pub fn enrollment(&self) -> EnrollmentKeys {
         EnrollmentKeys {
             subject: SubjectKey::new(&self.subject).unwrap(),
             sealing: SealingKey::new(&self.sealing).unwrap(),
@@ -259,18 +259,18 @@ impl Keystore {
     }
 }
 
-/// What the subject's enrolment gave.
+/// What the subject's enrollment gave.
 pub struct Enrolled {
     pub keys: Keystore,
     pub template: Vec<u8>,
     /// Voice print and digit templates.
     pub voice: Vec<u8>,
-    /// The voice print only (an enrolment whose reading gave no digit templates).
+    /// The voice print only (an enrollment whose reading gave no digit templates).
     pub voice_print_only: Vec<u8>,
     pub speech_ms: u64,
 }
 
-/// Reads "0 1 2 … 9" with the subject's enrolment takes when asked.
+/// Reads "0 1 2 … 9" with the subject's enrollment takes when asked.
 struct Reader<'a> {
     footage: &'a FramedFootage,
     s: &'a Subject,
@@ -284,7 +284,7 @@ impl Player for Reader<'_> {
         let parts: Vec<(&AnalysedClip, &Word)> = digits
             .iter()
             .map(|d| {
-                let t = self.s.enrol_take(*d);
+                let t = self.s.enroll_take(*d);
                 (&self.footage.clip(&t.clip).analysed, &t.word)
             })
             .collect();
@@ -304,9 +304,9 @@ impl Player for Reader<'_> {
     }
 }
 
-/// Enrols `s` with a production enrolment session: his resting face from a few of his clips,
+/// Enrolls `s` with a production enrollment session: his resting face from a few of his clips,
 /// then his reading of 0–9.
-pub fn enrol(engine: Arc<Engine>, footage: &FramedFootage, s: &Subject, i: u8) -> Enrolled {
+pub fn enroll(engine: Arc<Engine>, footage: &FramedFootage, s: &Subject, i: u8) -> Enrolled {
     let keys = Keystore::new(i);
     let mut session = EnrollmentSession::new(
         engine,
@@ -319,7 +319,7 @@ pub fn enrol(engine: Arc<Engine>, footage: &FramedFootage, s: &Subject, i: u8) -
             voice_digits: true,
             rng: None,
         },
-        keys.enrolment(),
+        keys.enrollment(),
     )
     .unwrap();
     session.give_consent(true).unwrap();

@@ -1,5 +1,5 @@
 //! A session certified by the `lifecert` command line against a nonce this service issued:
-//! enrol GRID speaker B from one clip, certify with another clip of the same speaker (the
+//! enroll GRID speaker B from one clip, certify with another clip of the same speaker (the
 //! recording replayed against the digit it contains, as `tests/cli_certify.rs` does), and
 //! submit the signed result.
 //!
@@ -90,19 +90,19 @@ async fn a_session_certified_by_the_cli_is_accepted_once_and_refused_the_second_
     let tmp = tempfile::tempdir().unwrap();
     let keys = tmp.path().join("keys.json");
     let template = tmp.path().join("template.sealed");
-    // Enrolment (the CLI issues the template with its local authority key).
-    let enrol = data.join("video_talking/grid_pwij3p.mpg");
+    // Enrollment (the CLI issues the template with its local authority key).
+    let enroll = data.join("video_talking/grid_pwij3p.mpg");
     let mut cmd = Command::new(bin);
     cmd.args(["enroll", "--name", NAME, "--id", ID, "--keys"])
         .arg(&keys)
         .arg("--out")
         .arg(&template)
         .arg("--video")
-        .arg(&enrol);
+        .arg(&enroll);
     let (code, _) = tokio::task::spawn_blocking(move || run(&mut cmd))
         .await
         .unwrap();
-    assert_eq!(code, 0, "enrolment");
+    assert_eq!(code, 0, "enrollment");
     // What the phone registers: its device key, and the subject reference derived from
     // the ID number with the integrator's subject key.
     let key_file: Value = serde_json::from_str(&std::fs::read_to_string(&keys).unwrap()).unwrap();

@@ -7,5 +7,5 @@ mod support;
 
 mod certify;
 mod cli_session;
-mod enrol;
+mod enroll;
 mod requests;

@@ -74,7 +74,7 @@ class DemoApplication : Application(), LifecertHost {
     }
 }
 
-/** The launcher: enrol, or certify. */
+/** The launcher: enroll, or certify. */
 class DemoActivity : Activity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         setTheme(android.R.style.Theme_Material_Light_NoActionBar)
@@ -84,7 +84,7 @@ class DemoActivity : Activity() {
             setBackgroundColor(Color.WHITE)
             setPadding(48, 96, 48, 48)
         }
-        for ((label, mode) in listOf("登记 Enrol" to LifecertActivity.MODE_ENROL, "认证 Certify" to LifecertActivity.MODE_CERTIFY)) {
+        for ((label, mode) in listOf("登记 Enroll" to LifecertActivity.MODE_ENROLL, "认证 Certify" to LifecertActivity.MODE_CERTIFY)) {
             column.addView(Button(this).apply {
                 text = label
                 isAllCaps = false

@@ -182,7 +182,7 @@ class ActivityTest {
     fun aCertificationInMandarinSpeaksThePromptAndShowsTheResult() {
         val data = evalData()
         shadowOf(host).grantPermissions(Manifest.permission.CAMERA, Manifest.permission.RECORD_AUDIO)
-        val enrolled = enrolThroughTheController(host.engine(), ShellTestHost.VAULT, Clip(File(data, "video_talking/grid_pwij3p.mpg")).frames, NAME, ID_NUMBER, ShellTestHost.NOW)
+        val enrolled = enrollThroughTheController(host.engine(), ShellTestHost.VAULT, Clip(File(data, "video_talking/grid_pwij3p.mpg")).frames, NAME, ID_NUMBER, ShellTestHost.NOW)
         host.inputs = {
             CertificationInputs(enrolled.sealedTemplate, serverNonce = ByteArray(16) { 5 }, certificationYear = 2026, nowUnix = ShellTestHost.NOW,
                 previousFailures = 0, challenge = ChallengeSource.Supplied(byteArrayOf(2)))

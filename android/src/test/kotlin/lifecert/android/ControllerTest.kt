@@ -29,11 +29,11 @@ import uniffi.lifecert_ffi.verifyAttestation
 
 /**
  * The controllers on the JVM against the real native library, with the phone replayed: speaker B of the GRID corpus
- * enrols through the [EnrollmentController] from one clip and is certified through the [CertificationController]
+ * enrolls through the [EnrollmentController] from one clip and is certified through the [CertificationController]
  * from another — its frames delivered as a front camera's NV21 buffers (sensor at 270°, padded rows, handed over in
  * place), its audio in chunks, the prompt's timing reported by the speech engine — and the attestation verifies. A
  * still photo with the real voice is not certified with the core's lips message; a refused permission is shown
- * and nothing starts until it is granted; a refused ID number shows the core's reason. Same clips, enrolment and
+ * and nothing starts until it is granted; a refused ID number shows the core's reason. Same clips, enrollment and
  * supplied challenge as the bindings' Kotlin session tests.
  */
 class ControllerTest {
@@ -104,7 +104,7 @@ class ControllerTest {
         assertNull(phone.ticker.action)
 
         // A replayed recording: its supplied challenge, the replay configuration and digits only
-        // counted (no voice enrolment) are each accepted explicitly here.
+        // counted (no voice enrollment) are each accepted explicitly here.
         val replay = VerifyOptions(acceptSuppliedChallenge = true, acceptRecordingReplay = true, acceptCountOnly = true)
         val summary = verifyAttestation(backend.certified.single(), vault.devicePublicKey(), NONCE, replay)
         assertEquals("supplied", summary.challengeOrigin)
@@ -186,9 +186,9 @@ class ControllerTest {
             Clip(File(data, "video_talking/grid_pwij3p.mpg")) to Clip(File(data, "video_talking/grid_id2_vcd_swwp2s.mpg"))
         }
 
-        /** Speaker B enrolled through the enrolment controller from grid_pwij3p. */
+        /** Speaker B enrolled through the enrollment controller from grid_pwij3p. */
         private val enrolled: EnrollmentOutcome.Enrolled by lazy {
-            enrolThroughTheController(engine, vault, clips.first.frames, NAME, ID_NUMBER, NOW)
+            enrollThroughTheController(engine, vault, clips.first.frames, NAME, ID_NUMBER, NOW)
         }
 
         @JvmStatic

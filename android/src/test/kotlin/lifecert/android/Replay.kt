@@ -184,10 +184,10 @@ class ReplayPhone(var missing: Set<Permission> = emptySet()) {
 }
 
 /**
- * Enrols the subject from [frames] (25 fps, no audio) through the [EnrollmentController] with a replayed phone:
+ * Enrolls the subject from [frames] (25 fps, no audio) through the [EnrollmentController] with a replayed phone:
  * consent, no ID photos, no actions, no voice digits (a recording cannot follow random actions).
  */
-fun enrolThroughTheController(engine: Engine, vault: KeyVault, frames: List<Nv21>, name: String, idNumber: String, nowUnix: Long): EnrollmentOutcome.Enrolled {
+fun enrollThroughTheController(engine: Engine, vault: KeyVault, frames: List<Nv21>, name: String, idNumber: String, nowUnix: Long): EnrollmentOutcome.Enrolled {
     val phone = ReplayPhone()
     var enrolled: EnrollmentOutcome.Enrolled? = null
     val backend = object : EnrollmentBackend {

@@ -18,7 +18,7 @@ class CertificationInputs(
     val sealedTemplate: ByteArray,
     /** The authority's 32-byte Ed25519 key when the template was issued by it; `null` when enrolled on this phone. */
     val authorityPublicKey: ByteArray? = null,
-    /** The sealed voice profile from the enrolment, when a voice was enrolled. */
+    /** The sealed voice profile from the enrollment, when a voice was enrolled. */
     val sealedVoiceProfile: ByteArray? = null,
     /** The 16-byte nonce the authority's server issued for this session. */
     val serverNonce: ByteArray,
@@ -86,7 +86,7 @@ class CertificationController(
     /** The retiree (`null`) or a relative with [relation] will operate the phone. */
     fun chooseWho(relation: String?) {
         this.relation = relation
-        show(ScreenState.IdentityForm(language, forEnrolment = false, proxyRelation = relation))
+        show(ScreenState.IdentityForm(language, forEnrollment = false, proxyRelation = relation))
     }
 
     /** The form was submitted: checks the ID number with the core, then asks for consent. */
@@ -103,7 +103,7 @@ class CertificationController(
             return
         }
         person = Person(name, idNumber, phone, relation)
-        show(ScreenState.Consent(language, text = null, forEnrolment = false))
+        show(ScreenState.Consent(language, text = null, forEnrollment = false))
     }
 
     /** Consent given (or not: back to the start). */

@@ -12,7 +12,7 @@ import uniffi.lifecert_ffi.LifecertException
 import uniffi.lifecert_ffi.SessionPhase
 import uniffi.lifecert_ffi.validateIdNumber
 
-/** Where an enrolment's result goes (the app's records; the package to the authority's review). */
+/** Where an enrollment's result goes (the app's records; the package to the authority's review). */
 interface EnrollmentBackend {
     /** Unix seconds now (the phone's clock). */
     fun nowUnix(): Long
@@ -25,7 +25,7 @@ interface EnrollmentBackend {
 }
 
 /**
- * The enrolment flow of the shell: the form, the core's consent, the ID-card photos (or skip), then the face (and,
+ * The enrollment flow of the shell: the form, the core's consent, the ID-card photos (or skip), then the face (and,
  * when asked, the voice reading 0–9) through a [SessionDriver]. Same rules as [CertificationController]: every
  * text and decision comes from the core.
  */
@@ -60,7 +60,7 @@ class EnrollmentController(
     }
 
     /** The first screen: the form. */
-    fun start() = show(ScreenState.IdentityForm(language, forEnrolment = true, proxyRelation = null))
+    fun start() = show(ScreenState.IdentityForm(language, forEnrollment = true, proxyRelation = null))
 
     /** The form was submitted: the core checks the ID number, then the session opens at its consent. */
     fun submitIdentity(name: String, idNumber: String, phone: String) {
@@ -113,7 +113,7 @@ class EnrollmentController(
     /** Another try: the form again (a new session). */
     fun tryAgain() = start()
 
-    /** Leaves the enrolment: stops everything. */
+    /** Leaves the enrollment: stops everything. */
     fun cancel() {
         driver?.cancel() ?: feed?.close()
         driver = null
@@ -148,7 +148,7 @@ class EnrollmentController(
         when (feed.session.phase()) {
             SessionPhase.CONSENT -> {
                 request?.let { say(it.text) }
-                show(ScreenState.Consent(feed.language, request?.text, forEnrolment = true))
+                show(ScreenState.Consent(feed.language, request?.text, forEnrollment = true))
             }
             SessionPhase.ID_DOCUMENTS -> {
                 if (update == null) request?.let { say(it.text) }
@@ -190,7 +190,7 @@ class EnrollmentController(
 
             override fun onDone(id: String) {}
         }
-        devices.speech.speak(SpokenText("lifecert-enrol-${++spoken}", text, feed?.language ?: language), quiet)
+        devices.speech.speak(SpokenText("lifecert-enroll-${++spoken}", text, feed?.language ?: language), quiet)
     }
 
     /** The driver of the face phases (tests replay recordings through it). */

@@ -74,7 +74,7 @@ class CertificationFeed(private val session: CertificationSession) : SessionFeed
         SessionView(u.phase, u.instruction, u.speak, u.showDigits, u.showAction, u.progress, u.face, u.outcome)
 }
 
-/** An enrolment session, in its face phases, as a [SessionFeed]. */
+/** An enrollment session, in its face phases, as a [SessionFeed]. */
 class EnrollmentFeed(val session: EnrollmentSession) : SessionFeed<EnrollmentOutcome> {
     override val language: String = session.language()
 
@@ -96,7 +96,7 @@ class EnrollmentFeed(val session: EnrollmentSession) : SessionFeed<EnrollmentOut
     override fun close() = session.close()
 
     companion object {
-        /** An enrolment update as a view. */
+        /** An enrollment update as a view. */
         fun view(u: EnrollmentUpdate) =
             SessionView(u.phase, u.instruction, u.speak, u.showDigits, u.showAction, u.progress, u.face, u.outcome)
     }
@@ -137,7 +137,7 @@ object ScreenMapping {
         )
     }
 
-    /** The result screen of an enrolment. */
+    /** The result screen of an enrollment. */
     fun result(language: String, outcome: EnrollmentOutcome): ScreenState.Result = when (outcome) {
         is EnrollmentOutcome.Enrolled -> ScreenState.Result(language, true, outcome.resultText.text, null, null, NextStep.DONE)
         is EnrollmentOutcome.NotEnrolled ->

@@ -23,7 +23,7 @@ sealed interface ScreenState {
      */
     data class IdentityForm(
         override val language: String,
-        val forEnrolment: Boolean,
+        val forEnrollment: Boolean,
         val proxyRelation: String?,
         val name: String = "",
         val idNumber: String = "",
@@ -32,10 +32,10 @@ sealed interface ScreenState {
         val error: String? = null,
     ) : ScreenState
 
-    /** Consent before the camera and microphone start; [text] is the core's for an enrolment. */
-    data class Consent(override val language: String, val text: String?, val forEnrolment: Boolean) : ScreenState
+    /** Consent before the camera and microphone start; [text] is the core's for an enrollment. */
+    data class Consent(override val language: String, val text: String?, val forEnrollment: Boolean) : ScreenState
 
-    /** Enrolment: the ID-card photo the core asks for ([text]), or skip. */
+    /** Enrollment: the ID-card photo the core asks for ([text]), or skip. */
     data class IdDocuments(override val language: String, val text: String) : ScreenState
 
     /** Please wait (models loading, a session opening). */

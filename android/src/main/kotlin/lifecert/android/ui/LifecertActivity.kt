@@ -53,7 +53,7 @@ interface LifecertHost {
 }
 
 /**
- * The shell's one Activity: a certification (default) or an enrolment (`EXTRA_MODE` = `MODE_ENROL`), in the
+ * The shell's one Activity: a certification (default) or an enrollment (`EXTRA_MODE` = `MODE_ENROLL`), in the
  * language of `EXTRA_LANGUAGE` (`zh-Hans`, `zh-Hant`, `en`, or any tag the core maps; default: the phone's).
  * Renders the controller's screen states, forwards the buttons, asks for the camera and microphone permissions and
  * sends the person to the settings when they were refused for good.
@@ -68,7 +68,7 @@ open class LifecertActivity : Activity() {
     /** The running controller (tests reach the session through it). */
     var certification: CertificationController? = null
         private set
-    var enrolment: EnrollmentController? = null
+    var enrollment: EnrollmentController? = null
         private set
 
     /** The speech engine (tests reach its shadow). */
@@ -92,14 +92,14 @@ open class LifecertActivity : Activity() {
         worker = host.worker().also { ownWorker = it }
         screenView.render(ScreenState.Working(language))
         val screen = Screen { state -> main.post { screenView.render(state) } }
-        val enrol = intent.getStringExtra(EXTRA_MODE) == MODE_ENROL
+        val enroll = intent.getStringExtra(EXTRA_MODE) == MODE_ENROLL
         worker.execute {
             try {
                 val engine = host.engine()
                 val vault = host.keyVault(this)
                 val devices = host.devices(this, speech) { screenView.previewSurface }
-                if (enrol) {
-                    enrolment = EnrollmentController(engine, host.enrollmentBackend(), vault::enrollmentKeys, devices, screen, language)
+                if (enroll) {
+                    enrollment = EnrollmentController(engine, host.enrollmentBackend(), vault::enrollmentKeys, devices, screen, language)
                         .also { it.start() }
                 } else {
                     certification = CertificationController(engine, host.certificationBackend(), vault::certificationKeys, devices, screen, language)
@@ -129,7 +129,7 @@ open class LifecertActivity : Activity() {
         if (::worker.isInitialized) {
             worker.execute {
                 certification?.cancel()
-                enrolment?.cancel()
+                enrollment?.cancel()
             }
         }
         ownWorker?.shutdown()
@@ -139,7 +139,7 @@ open class LifecertActivity : Activity() {
 
     private fun permissionsChanged() = worker.execute {
         certification?.permissionsChanged()
-        enrolment?.permissionsChanged()
+        enrollment?.permissionsChanged()
     }
 
     private inner class Actions : ScreenActions {
@@ -147,19 +147,19 @@ open class LifecertActivity : Activity() {
 
         override fun submitIdentity(name: String, idNumber: String, phone: String) = worker.execute {
             certification?.submitIdentity(name, idNumber, phone)
-            enrolment?.submitIdentity(name, idNumber, phone)
+            enrollment?.submitIdentity(name, idNumber, phone)
         }
 
         override fun consent(accepted: Boolean) = worker.execute {
             certification?.consent(accepted)
-            enrolment?.consent(accepted)
+            enrollment?.consent(accepted)
         }
 
-        override fun skipDocuments() = worker.execute { enrolment?.skipDocuments() }
+        override fun skipDocuments() = worker.execute { enrollment?.skipDocuments() }
 
         override fun tryAgain() = worker.execute {
             certification?.tryAgain()
-            enrolment?.tryAgain()
+            enrollment?.tryAgain()
         }
 
         override fun finish() = this@LifecertActivity.finish()
@@ -178,7 +178,7 @@ open class LifecertActivity : Activity() {
         private const val TAG = "lifecert-shell"
         const val EXTRA_MODE = "lifecert.mode"
         const val MODE_CERTIFY = "certify"
-        const val MODE_ENROL = "enrol"
+        const val MODE_ENROLL = "enroll"
         const val EXTRA_LANGUAGE = "lifecert.language"
         const val REQUEST_PERMISSIONS = 7301
 

@@ -35,7 +35,7 @@ class HostileInputTest {
     private val frame = astronaut()
     private val keys = Keystore()
     private val sealed: ByteArray by lazy {
-        (enrol(recordings, keys, List(8) { frame }) as EnrollmentOutcome.Enrolled).sealedTemplate
+        (enroll(recordings, keys, List(8) { frame }) as EnrollmentOutcome.Enrolled).sealedTemplate
     }
 
     @AfterAll
@@ -128,7 +128,7 @@ class HostileInputTest {
     fun theLargestClockIsRefused() {
         for (now in listOf(ULong.MAX_VALUE, ULong.MAX_VALUE - 3600uL, 253_402_272_000uL)) {
             badInput { certification(nowUnix = now) }
-            badInput { recordings.enrollmentSession(enrolmentRequest().copy(nowUnix = now), keys.enrolment()) }
+            badInput { recordings.enrollmentSession(enrollmentRequest().copy(nowUnix = now), keys.enrollment()) }
         }
     }
 

@@ -57,7 +57,7 @@ class PushFrameTimingTest {
     /** Certification sessions on a template of the sample photo, renewed when one finishes. */
     private class Certifier(private val engine: Engine, frame: FrameInput) {
         private val keys = Keystore()
-        private val sealed = (enrol(engine, keys, List(8) { frame }) as EnrollmentOutcome.Enrolled).sealedTemplate
+        private val sealed = (enroll(engine, keys, List(8) { frame }) as EnrollmentOutcome.Enrolled).sealedTemplate
         var session: CertificationSession = open()
         var clock = 0uL
 

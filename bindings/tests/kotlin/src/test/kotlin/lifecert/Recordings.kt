@@ -126,14 +126,14 @@ class Keystore {
     val sealing = generateSealingKey()
     val device = generateDeviceKey()
 
-    fun enrolment() = EnrollmentKeys(subjectKey = subject, sealingKey = sealing)
+    fun enrollment() = EnrollmentKeys(subjectKey = subject, sealingKey = sealing)
 
     fun certification() = CertificationKeys(subjectKey = subject, sealingKey = sealing, deviceKeyPkcs8 = device)
 
     fun devicePublic(): ByteArray = devicePublicKey(device)
 }
 
-fun enrolmentRequest(idNumber: String = ID_NUMBER) = EnrollmentRequest(
+fun enrollmentRequest(idNumber: String = ID_NUMBER) = EnrollmentRequest(
     name = NAME,
     idNumber = idNumber,
     nowUnix = NOW,
@@ -162,11 +162,11 @@ fun certificationRequest(
 )
 
 /**
- * Enrols the subject from [frames] pushed 40 ms apart (consent, no ID photos, no actions), then
+ * Enrolls the subject from [frames] pushed 40 ms apart (consent, no ID photos, no actions), then
  * `endOfInput` if the frames did not finish it.
  */
-fun enrol(engine: Engine, keys: Keystore, frames: List<FrameInput>): EnrollmentOutcome =
-    engine.enrollmentSession(enrolmentRequest(), keys.enrolment()).use { session ->
+fun enroll(engine: Engine, keys: Keystore, frames: List<FrameInput>): EnrollmentOutcome =
+    engine.enrollmentSession(enrollmentRequest(), keys.enrollment()).use { session ->
         session.giveConsent(true)
         session.continueWithoutMoreDocuments()
         frames.forEachIndexed { i, frame ->

@@ -30,8 +30,8 @@ import uniffi.lifecert_ffi.VerifyOptions
 import uniffi.lifecert_ffi.verifyAttestation
 
 /**
- * Whole enrolment and certification sessions through the Kotlin bindings and the real native library:
- * speaker B of the GRID corpus enrols from one clip and is certified from another (replayed against the
+ * Whole enrollment and certification sessions through the Kotlin bindings and the real native library:
+ * speaker B of the GRID corpus enrolls from one clip and is certified from another (replayed against the
  * digit it contains), the attestation is verified, a still photo with the real voice is not certified;
  * and the error mapping on bad input. The same flow as the Rust and Python tests.
  */
@@ -45,16 +45,16 @@ class SessionsTest {
         val data = evalData()
         Clip(File(data, "video_talking/grid_pwij3p.mpg")) to Clip(File(data, "video_talking/grid_id2_vcd_swwp2s.mpg"))
     }
-    private val enrolled: EnrollmentOutcome.Enrolled by lazy { enrolSpeakerB() }
+    private val enrolled: EnrollmentOutcome.Enrolled by lazy { enrollSpeakerB() }
 
     @AfterAll
     fun close() = engine.close()
 
     /** Speaker B enrolled from grid_pwij3p ("place white in j three please"), step by step. */
-    private fun enrolSpeakerB(): EnrollmentOutcome.Enrolled {
+    private fun enrollSpeakerB(): EnrollmentOutcome.Enrolled {
         val clip = clips.first
         assertEquals(360 to 288, clip.width to clip.height)
-        engine.enrollmentSession(enrolmentRequest(), keys.enrolment()).use { session ->
+        engine.enrollmentSession(enrollmentRequest(), keys.enrollment()).use { session ->
             assertEquals(SessionPhase.CONSENT, session.phase())
             assertTrue(session.currentRequest()!!.text.isNotEmpty())
             val consent = session.giveConsent(true)
@@ -83,7 +83,7 @@ class SessionsTest {
 
     @Test
     @Order(1)
-    fun enrolmentGivesASealedTemplateAndAReviewPackage() {
+    fun enrollmentGivesASealedTemplateAndAReviewPackage() {
         val e = enrolled
         assertTrue(e.sealedTemplate.size > 100)
         assertNull(e.sealedVoiceProfile)
@@ -168,8 +168,8 @@ class SessionsTest {
     @Order(4)
     fun badInputIsMappedToWhatTheShellCanDo() {
         val photo = astronaut()
-        // A still photo enrols without an action step (no evaluation data needed).
-        val sealed = (enrol(engine, keys, List(8) { photo }) as EnrollmentOutcome.Enrolled).sealedTemplate
+        // A still photo enrolls without an action step (no evaluation data needed).
+        val sealed = (enroll(engine, keys, List(8) { photo }) as EnrollmentOutcome.Enrolled).sealedTemplate
 
         val check = assertThrows<LifecertException.BadInput> {
             engine.certificationSession(certificationRequest(sealed, idNumber = "110105194912310021"), keys.certification())
@@ -186,7 +186,7 @@ class SessionsTest {
             )
         }
         assertThrows<LifecertException.BadInput> {
-            engine.enrollmentSession(enrolmentRequest(idNumber = "1101051949"), keys.enrolment())
+            engine.enrollmentSession(enrollmentRequest(idNumber = "1101051949"), keys.enrollment())
         }
         val tampered = sealed.copyOf().also { it[it.size - 1] = (it[it.size - 1].toInt() xor 1).toByte() }
         assertThrows<LifecertException.TamperedOrWrongKey> {
@@ -217,7 +217,7 @@ class SessionsTest {
             }
         }
 
-        engine.enrollmentSession(enrolmentRequest(), keys.enrolment()).use { session ->
+        engine.enrollmentSession(enrollmentRequest(), keys.enrollment()).use { session ->
             val phase = assertThrows<LifecertException.BadInput> { session.pushFrame(photo, 0uL) }
             assertTrue("phase" in phase.reason, phase.reason)
             val declined = session.giveConsent(false).outcome as EnrollmentOutcome.NotEnrolled

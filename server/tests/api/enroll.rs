@@ -1,4 +1,4 @@
-//! The staff review queue with a real enrolment: the core's enrolment session run on the
+//! The staff review queue with a real enrollment: the core's enrollment session run on the
 //! repository's sample photo (as `lifecert enroll --photos` does), its template sealed
 //! under the service's transport key, submitted with its review package; staff approve
 //! (the issued template verifies under the authority's public key for the subject and the
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// One enrolment for all the tests here, with the key folder of their services.
+/// One enrollment for all the tests here, with the key folder of their services.
 struct Fixture {
     keys_dir: PathBuf,
     transport: Vec<u8>,
@@ -38,7 +38,7 @@ fn transport_key(keys_dir: &std::path::Path) -> Vec<u8> {
     hex::decode(text.trim()).unwrap()
 }
 
-fn enrol(sealing: SealingKey, subject_key: SubjectKey) -> Box<Enrolled> {
+fn enroll(sealing: SealingKey, subject_key: SubjectKey) -> Box<Enrolled> {
     let engine = Arc::new(
         lifecert_core::Engine::with_models(
             lifecert_core::Config::for_recordings(),
@@ -89,7 +89,7 @@ fn enrol(sealing: SealingKey, subject_key: SubjectKey) -> Box<Enrolled> {
     .unwrap();
     match outcome {
         EnrollmentOutcome::Enrolled(e) => e,
-        EnrollmentOutcome::NotEnrolled(n) => panic!("the sample photo did not enrol: {n:?}"),
+        EnrollmentOutcome::NotEnrolled(n) => panic!("the sample photo did not enroll: {n:?}"),
     }
 }
 
@@ -101,7 +101,7 @@ fn fixture() -> &'static Fixture {
         lifecert_authority::keys::generate(&keys_dir).unwrap();
         let transport = transport_key(&keys_dir);
         let subject_bytes = lifecert_core::crypto::sealing::random_bytes::<32>().unwrap();
-        let enrolled = enrol(
+        let enrolled = enroll(
             SealingKey::new(&transport).unwrap(),
             SubjectKey::new(&subject_bytes).unwrap(),
         );
@@ -142,7 +142,7 @@ fn descriptor(s: &TestServer) -> ModelInfo {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_approved_enrolment_issues_a_template_signed_by_the_authority() {
+async fn an_approved_enrollment_issues_a_template_signed_by_the_authority() {
     let (f, s, device) = setup().await;
     let submitted = s
         .post(
@@ -195,7 +195,7 @@ async fn an_approved_enrolment_issues_a_template_signed_by_the_authority() {
     // The package in full for the reviewer.
     let detail = s.get_staff(&format!("/v1/reviews/{id}")).await;
     assert_eq!(detail.status, StatusCode::OK);
-    let package: lifecert_core::api::enrollment::EnrolmentPackage =
+    let package: lifecert_core::api::enrollment::EnrollmentPackage =
         serde_json::from_value(detail.body["package"].clone()).unwrap();
     assert!(
         package == f.enrolled.package,
@@ -287,7 +287,7 @@ async fn a_refusal_tells_the_retiree_why_and_a_late_review_expires() {
     let text = &told.body["refusal"]["retiree_text"];
     assert!(text["zh-Hans"].as_str().unwrap().contains("光线"), "{text}");
     assert!(
-        text["en"].as_str().unwrap().contains("enrol again"),
+        text["en"].as_str().unwrap().contains("enroll again"),
         "{text}"
     );
     assert!(
@@ -333,7 +333,7 @@ async fn a_refusal_tells_the_retiree_why_and_a_late_review_expires() {
         .await
         .unwrap();
     assert_eq!(stored, "expired");
-    // The retiree can enrol again.
+    // The retiree can enroll again.
     let again = s.post("/v1/enrollments", &body).await;
     assert_eq!(again.status, StatusCode::CREATED);
 }
