@@ -162,6 +162,28 @@ mod tests {
     }
 
     #[test]
+    fn a_configuration_written_with_the_old_spelling_still_reads() {
+        let old = r#"{
+            "matching": {"min_enrolment_frames": 4, "max_enrolment_frames": 9},
+            "session": {"enrolment_frames": 6, "enrolment_frame_interval": {"secs": 0, "nanos": 250000000}}
+        }"#;
+        let c: Config = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (
+                c.matching.min_enrollment_frames,
+                c.matching.max_enrollment_frames
+            ),
+            (4, 9)
+        );
+        assert_eq!(c.session.enrollment_frames, 6);
+        assert_eq!(
+            c.session.enrollment_frame_interval,
+            Duration::from_millis(250)
+        );
+        c.validate().unwrap();
+    }
+
+    #[test]
     fn profiles_tell_production_from_replay_and_custom_settings() {
         assert_eq!(Config::default().profile(), ConfigProfile::Production);
         assert_eq!(
