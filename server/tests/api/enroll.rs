@@ -287,7 +287,7 @@ async fn a_refusal_tells_the_retiree_why_and_a_late_review_expires() {
     let text = &told.body["refusal"]["retiree_text"];
     assert!(text["zh-Hans"].as_str().unwrap().contains("光线"), "{text}");
     assert!(
-        text["en"].as_str().unwrap().contains("enroll again"),
+        text["en"].as_str().unwrap().contains("enrol again"),
         "{text}"
     );
     assert!(
