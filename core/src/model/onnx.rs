@@ -15,12 +15,17 @@ pub(crate) struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
 }
 
-/// Parses `bytes` as ONNX with the graph rewrites of [`crate::model::rewrite`] applied.
-fn parse(name: &'static str, bytes: &[u8]) -> Result<InferenceModel, ModelError> {
-    let fail = |e: TractError| ModelError::Load {
+/// The error of a failed load of model `name`.
+fn load_failed(name: &'static str) -> impl Fn(TractError) -> ModelError + Copy {
+    move |e| ModelError::Load {
         model: name,
         reason: format!("{e:#}"),
-    };
+    }
+}
+
+/// Parses `bytes` as ONNX with the graph rewrites of [`crate::model::rewrite`] applied.
+fn parse(name: &'static str, bytes: &[u8]) -> Result<InferenceModel, ModelError> {
+    let fail = load_failed(name);
     let onnx = tract_onnx::onnx();
     let mut reader = bytes;
     let mut proto = onnx.proto_model_for_read(&mut reader).map_err(fail)?;
@@ -42,10 +47,7 @@ impl OnnxModel {
         bytes: &[u8],
         input_shape: &[usize],
     ) -> Result<Self, ModelError> {
-        let fail = |e: TractError| ModelError::Load {
-            model: name,
-            reason: format!("{e:#}"),
-        };
+        let fail = load_failed(name);
         let plan = parse(name, bytes)?
             .with_input_fact(0, f32::fact(input_shape).into())
             .map_err(fail)?
@@ -67,10 +69,7 @@ impl OnnxModel {
         bytes: &[u8],
         input_shapes: &[&[usize]],
     ) -> Result<Self, ModelError> {
-        let fail = |e: TractError| ModelError::Load {
-            model: name,
-            reason: format!("{e:#}"),
-        };
+        let fail = load_failed(name);
         let mut model = parse(name, bytes)?;
         let mut names = std::collections::HashSet::new();
         for id in 0..model.nodes.len() {
