@@ -2,7 +2,8 @@
 //!
 //! Loads each model the way `model::onnx::OnnxModel::load` does (input 0 fixed to the
 //! production shape, `into_optimized`, `into_runnable`), runs it on a fixed pseudo-random input
-//! (`--runs` times after a warm-up; `--raw` skips the engine's graph rewrites), times every node through tract's own evaluation hook
+//! (`--runs` times after a warm-up; `--raw` skips the engine's graph rewrites and its own
+//! operators, `model::ops`), times every node through tract's own evaluation hook
 //! (`SimpleState::run_plan_with_eval`) and prints, per model, the median whole-run time and the
 //! share of each operator kind, largest first. Used for issue 14's "each model as fast as
 //! tract can make it"; the figures go to `docs/PERFORMANCE.md`. Run it in release:
@@ -48,11 +49,17 @@ fn main() -> TractResult<()> {
             let n = lifecert_core::model::rewrite::prelu_as_relu_sum(&mut proto);
             println!("{file}: {n} PReLU rewritten");
         }
-        let plan = onnx
+        let mut typed = onnx
             .model_for_proto_model(&proto)?
             .with_input_fact(0, f32::fact(*shape).into())?
-            .into_optimized()?
-            .into_runnable()?;
+            .into_typed()?
+            .into_decluttered()?;
+        if !raw {
+            // Then the engine's own operators (`model::ops`).
+            let ours = lifecert_core::model::ops::run_ours(&mut typed)?;
+            println!("{file}: the engine runs {ours:?}");
+        }
+        let plan = typed.into_optimized()?.into_runnable()?;
         let n: usize = shape.iter().product();
         // A deterministic input in [0, 1) (the models' own normalisation happens inside or in
         // the preprocessing, which is not profiled here).

@@ -73,15 +73,18 @@ fn run(model: &Path, shape: &[usize], input: &[f32]) -> Vec<Vec<f32>> {
 }
 
 fn run_proto(model: &tract_onnx::pb::ModelProto, shape: &[usize], input: &[f32]) -> Vec<Vec<f32>> {
-    let plan = tract_onnx::onnx()
+    let typed = tract_onnx::onnx()
         .model_for_proto_model(model)
         .unwrap()
         .with_input_fact(0, f32::fact(shape).into())
         .unwrap()
-        .into_optimized()
-        .unwrap()
-        .into_runnable()
+        .into_typed()
         .unwrap();
+    run_typed(typed, shape, input)
+}
+
+fn run_typed(model: TypedModel, shape: &[usize], input: &[f32]) -> Vec<Vec<f32>> {
+    let plan = model.into_optimized().unwrap().into_runnable().unwrap();
     let outputs = plan
         .run(tvec!(Tensor::from_shape(shape, input).unwrap().into()))
         .unwrap();
@@ -167,6 +170,86 @@ fn the_prelu_rewrite_keeps_the_landmarks_bit_for_bit() {
             "output {i}: {differ} of {} values differ",
             x.len()
         );
+    }
+}
+
+/// The engine runs FaceMesh's PReLUs and 2×2 max pools, and BlazeFace's max pools, with its own
+/// operators (`model::ops`): on a real face every output keeps every bit of tract's.
+#[test]
+fn the_engines_operators_keep_both_face_models_bit_for_bit() {
+    use lifecert_core::model::ops::{run_ours, Replaced};
+    let mut detector_input = vec![0.0f32; 128 * 128 * 3];
+    letterbox_into(
+        &astronaut(),
+        128,
+        1.0 / 127.5,
+        -1.0,
+        0.0,
+        &mut detector_input,
+    );
+    let map = Affine::square_crop(224.5, 128.0, 142.0, 0.0, 192);
+    let mut landmark_input = vec![0.0f32; 192 * 192 * 3];
+    warp_into(
+        &astronaut(),
+        &map,
+        192,
+        1.0 / 255.0,
+        0.0,
+        &mut landmark_input,
+    );
+    for (file, shape, input, expected) in [
+        (
+            "face_detection_short_range.onnx",
+            [1, 128, 128, 3],
+            &detector_input,
+            Replaced {
+                prelu: 0,
+                maxpool: 3,
+            },
+        ),
+        (
+            "face_landmark.onnx",
+            [1, 192, 192, 3],
+            &landmark_input,
+            Replaced {
+                prelu: 23,
+                maxpool: 5,
+            },
+        ),
+    ] {
+        let mut proto = tract_onnx::onnx()
+            .proto_model_for_path(repo_root().join("models").join(file))
+            .unwrap();
+        lifecert_core::model::rewrite::prelu_as_relu_sum(&mut proto);
+        let typed = tract_onnx::onnx()
+            .model_for_proto_model(&proto)
+            .unwrap()
+            .with_input_fact(0, f32::fact(shape).into())
+            .unwrap()
+            .into_typed()
+            .unwrap()
+            .into_decluttered()
+            .unwrap();
+        let mut ours = typed.clone();
+        assert_eq!(run_ours(&mut ours).unwrap(), expected, "{file}");
+        let (a, b) = (
+            run_typed(typed, &shape, input),
+            run_typed(ours, &shape, input),
+        );
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            let differ = x
+                .iter()
+                .zip(y)
+                .filter(|(p, q)| p.to_bits() != q.to_bits())
+                .count();
+            assert_eq!(
+                differ,
+                0,
+                "{file} output {i}: {differ} of {} values differ",
+                x.len()
+            );
+        }
     }
 }
 

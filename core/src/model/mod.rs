@@ -4,4 +4,5 @@
 pub mod assets;
 pub mod error;
 pub(crate) mod onnx;
+pub mod ops;
 pub mod rewrite;

@@ -1,6 +1,7 @@
 //! Loading an ONNX file into tract once, and running it many times.
 
 use crate::model::error::ModelError;
+use crate::model::ops::run_ours;
 use crate::model::rewrite::prelu_as_relu_sum;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -48,9 +49,16 @@ impl OnnxModel {
         input_shape: &[usize],
     ) -> Result<Self, ModelError> {
         let fail = load_failed(name);
-        let plan = parse(name, bytes)?
+        let mut model = parse(name, bytes)?
             .with_input_fact(0, f32::fact(input_shape).into())
             .map_err(fail)?
+            .into_typed()
+            .map_err(fail)?
+            .into_decluttered()
+            .map_err(fail)?;
+        let ours = run_ours(&mut model).map_err(fail)?;
+        tracing::debug!(model = name, ?ours, "operators the engine runs itself");
+        let plan = model
             .into_optimized()
             .map_err(fail)?
             .into_runnable()
