@@ -4,8 +4,8 @@
 //! ([`Analyzer::analyze_image`]) of the frames of a real talking clip, per frame and tracked
 //! ([`Analyzer::analyze_image_tracked`], steady state).
 //!
-//! The models are loaded the way the engine loads them (`OnnxModel::load`: input facts fixed,
-//! `into_optimized`, `into_runnable`), single-threaded. Without `LIFECERT_BENCH_INPUTS` the
+//! The models are loaded exactly as the engine loads them (`lifecert_core::model::engine_plan`:
+//! the graph rewrites, the engine's own operators, tract's optimiser), single-threaded. Without `LIFECERT_BENCH_INPUTS` the
 //! bench says so and measures nothing (run it through the script).
 
 use criterion::measurement::WallTime;
@@ -51,26 +51,19 @@ impl Input {
     }
 }
 
-/// As the engine loads a model: input facts fixed, duplicate node names made unique (the VAD
-/// needs it), optimised, runnable.
-fn plan(file: &str, shapes: &[&[usize]]) -> Arc<TypedRunnableModel> {
+/// Exactly the plan the engine runs ([`lifecert_core::model::engine_plan`]: rewrites, the
+/// engine's own operators, tract's optimiser).
+fn plan(file: &'static str, shapes: &[&[usize]]) -> Arc<TypedRunnableModel> {
     let bytes = std::fs::read(models_dir().join(file)).unwrap();
-    let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).unwrap();
-    let mut names = std::collections::HashSet::new();
-    for id in 0..model.nodes.len() {
-        if !names.insert(model.nodes[id].name.clone()) {
-            let unique = format!("{}.{id}", model.nodes[id].name);
-            names.insert(unique.clone());
-            model.nodes[id].name = unique;
-        }
-    }
-    for (i, shape) in shapes.iter().enumerate() {
-        model = model.with_input_fact(i, f32::fact(*shape).into()).unwrap();
-    }
-    model.into_optimized().unwrap().into_runnable().unwrap()
+    lifecert_core::model::engine_plan(file, &bytes, shapes).unwrap()
 }
 
-fn bench_model(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, file: &str, inputs: &[&Input]) {
+fn bench_model(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    file: &'static str,
+    inputs: &[&Input],
+) {
     let shapes: Vec<&[usize]> = inputs.iter().map(|i| i.shape.as_slice()).collect();
     let plan = plan(file, &shapes);
     let tensors: Vec<Tensor> = inputs.iter().map(|i| i.tensor()).collect();

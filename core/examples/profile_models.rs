@@ -1,7 +1,8 @@
 //! Where tract spends its time in each face model: a per-node profile of the optimised plan.
 //!
-//! Loads each model the way `model::onnx::OnnxModel::load` does (input 0 fixed to the
-//! production shape, `into_optimized`, `into_runnable`), runs it on a fixed pseudo-random input
+//! Loads each model exactly as the engine does (`lifecert_core::model::engine_plan`: input 0
+//! fixed to the production shape, the graph rewrites, the engine's own operators, tract's
+//! optimiser), runs it on a fixed pseudo-random input
 //! (`--runs` times after a warm-up; `--raw` skips the engine's graph rewrites and its own
 //! operators, `model::ops`), times every node through tract's own evaluation hook
 //! (`SimpleState::run_plan_with_eval`) and prints, per model, the median whole-run time and the
@@ -42,24 +43,18 @@ fn main() -> TractResult<()> {
     }
     let mut report = serde_json::Map::new();
     for (file, shape) in MODELS {
-        let onnx = tract_onnx::onnx();
-        let mut proto = onnx.proto_model_for_path(dir.join(file))?;
-        if !raw {
-            // What the engine runs (`model::onnx`): the rewrites first.
-            let n = lifecert_core::model::rewrite::prelu_as_relu_sum(&mut proto);
-            println!("{file}: {n} PReLU rewritten");
-        }
-        let mut typed = onnx
-            .model_for_proto_model(&proto)?
-            .with_input_fact(0, f32::fact(*shape).into())?
-            .into_typed()?
-            .into_decluttered()?;
-        if !raw {
-            // Then the engine's own operators (`model::ops`).
-            let ours = lifecert_core::model::ops::run_ours(&mut typed)?;
-            println!("{file}: the engine runs {ours:?}");
-        }
-        let plan = typed.into_optimized()?.into_runnable()?;
+        let plan = if raw {
+            tract_onnx::onnx()
+                .model_for_path(dir.join(file))?
+                .with_input_fact(0, f32::fact(*shape).into())?
+                .into_optimized()?
+                .into_runnable()?
+        } else {
+            // Exactly what the engine runs: the rewrites, its own operators (`model::ops`).
+            let bytes = std::fs::read(dir.join(file))?;
+            lifecert_core::model::engine_plan(file, &bytes, &[shape])
+                .map_err(|e| TractError::msg(e.to_string()))?
+        };
         let n: usize = shape.iter().product();
         // A deterministic input in [0, 1) (the models' own normalisation happens inside or in
         // the preprocessing, which is not profiled here).

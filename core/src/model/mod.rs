@@ -4,5 +4,6 @@
 pub mod assets;
 pub mod error;
 pub(crate) mod onnx;
+pub use onnx::engine_plan;
 pub mod ops;
 pub mod rewrite;

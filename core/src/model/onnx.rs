@@ -41,63 +41,72 @@ fn parse(name: &'static str, bytes: &[u8]) -> Result<InferenceModel, ModelError>
     onnx.model_for_proto_model(&proto).map_err(fail)
 }
 
+/// The plan the engine runs for model `name`: `bytes` parsed as ONNX with the graph rewrites of
+/// [`crate::model::rewrite`], input `i` fixed to `input_shapes[i]` (f32; inputs beyond keep the
+/// facts the file declares), decluttered, the engine's own operators swapped in
+/// ([`crate::model::ops`]), optimised by tract and made runnable.
+///
+/// Public so that benchmarks and profiles time exactly what the engine runs.
+///
+/// Duplicate node names are made unique first (`name.<id>`): tract's graph check rejects
+/// them, and `silero_vad_16k.onnx` (exported by spox) names 15 `Constant` nodes
+/// `F0::anon`. Names only label nodes; the computation is unchanged.
+pub fn engine_plan(
+    name: &'static str,
+    bytes: &[u8],
+    input_shapes: &[&[usize]],
+) -> Result<Arc<TypedRunnableModel>, ModelError> {
+    let fail = load_failed(name);
+    let mut model = parse(name, bytes)?;
+    let mut names = std::collections::HashSet::new();
+    for id in 0..model.nodes.len() {
+        if !names.insert(model.nodes[id].name.clone()) {
+            let unique = format!("{}.{id}", model.nodes[id].name);
+            names.insert(unique.clone());
+            model.nodes[id].name = unique;
+        }
+    }
+    for (i, shape) in input_shapes.iter().enumerate() {
+        model = model
+            .with_input_fact(i, f32::fact(*shape).into())
+            .map_err(fail)?;
+    }
+    let mut model = model
+        .into_typed()
+        .map_err(fail)?
+        .into_decluttered()
+        .map_err(fail)?;
+    let ours = run_ours(&mut model).map_err(fail)?;
+    tracing::debug!(model = name, ?ours, "operators the engine runs itself");
+    model
+        .into_optimized()
+        .map_err(fail)?
+        .into_runnable()
+        .map_err(fail)
+}
+
 impl OnnxModel {
-    /// Parses `bytes` as ONNX, fixes input 0 to `input_shape` (f32) and optimises the graph.
+    /// Parses `bytes` as ONNX, fixes input 0 to `input_shape` (f32) and optimises the graph
+    /// ([`engine_plan`]).
     pub(crate) fn load(
         name: &'static str,
         bytes: &[u8],
         input_shape: &[usize],
     ) -> Result<Self, ModelError> {
-        let fail = load_failed(name);
-        let mut model = parse(name, bytes)?
-            .with_input_fact(0, f32::fact(input_shape).into())
-            .map_err(fail)?
-            .into_typed()
-            .map_err(fail)?
-            .into_decluttered()
-            .map_err(fail)?;
-        let ours = run_ours(&mut model).map_err(fail)?;
-        tracing::debug!(model = name, ?ours, "operators the engine runs itself");
-        let plan = model
-            .into_optimized()
-            .map_err(fail)?
-            .into_runnable()
-            .map_err(fail)?;
-        Ok(Self { name, plan })
+        Self::load_with_inputs(name, bytes, &[input_shape])
     }
 
     /// Like [`OnnxModel::load`] for a model with several inputs: input `i` is fixed to
     /// `input_shapes[i]` (f32). Inputs beyond `input_shapes` keep the facts the file declares.
-    ///
-    /// Duplicate node names are made unique first (`name.<id>`): tract's graph check rejects
-    /// them, and `silero_vad_16k.onnx` (exported by spox) names 15 `Constant` nodes
-    /// `F0::anon`. Names only label nodes; the computation is unchanged.
     pub(crate) fn load_with_inputs(
         name: &'static str,
         bytes: &[u8],
         input_shapes: &[&[usize]],
     ) -> Result<Self, ModelError> {
-        let fail = load_failed(name);
-        let mut model = parse(name, bytes)?;
-        let mut names = std::collections::HashSet::new();
-        for id in 0..model.nodes.len() {
-            if !names.insert(model.nodes[id].name.clone()) {
-                let unique = format!("{}.{id}", model.nodes[id].name);
-                names.insert(unique.clone());
-                model.nodes[id].name = unique;
-            }
-        }
-        for (i, shape) in input_shapes.iter().enumerate() {
-            model = model
-                .with_input_fact(i, f32::fact(*shape).into())
-                .map_err(fail)?;
-        }
-        let plan = model
-            .into_optimized()
-            .map_err(fail)?
-            .into_runnable()
-            .map_err(fail)?;
-        Ok(Self { name, plan })
+        Ok(Self {
+            name,
+            plan: engine_plan(name, bytes, input_shapes)?,
+        })
     }
 
     /// The model's file name, for errors and logs.
