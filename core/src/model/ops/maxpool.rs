@@ -56,19 +56,20 @@ impl EvalOp for MaxPool2x2 {
         let input = args_1!(inputs);
         let shape = input.shape().to_vec();
         ensure!(shape.len() == 4, "2×2 max pool input {shape:?}");
-        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3]);
+        let (h, w) = (shape[2], shape[3]);
         let (oh, ow) = (h / 2, w / 2);
         let plain = input.try_as_plain_ram()?;
         let input = plain.as_slice::<f32>()?;
-        let mut out = vec![0.0f32; planes * oh * ow];
+        let mut output = Tensor::zero::<f32>(&[shape[0], shape[1], oh, ow])?;
+        let mut view = output.try_as_plain_ram_mut()?;
+        let out = view.as_slice_mut::<f32>()?;
         let mut row = vec![0.0f32; w];
         if oh > 0 && ow > 0 {
             for (inp, o) in input.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
                 pool_plane(&inp[..2 * oh * w], w, o, &mut row);
             }
         }
-        let out = tract_ndarray::Array4::from_shape_vec((shape[0], shape[1], oh, ow), out)?;
-        Ok(tvec!(out.into_tensor().into_tvalue()))
+        Ok(tvec!(output.into_tvalue()))
     }
 }
 
