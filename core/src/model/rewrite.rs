@@ -7,7 +7,9 @@
 //!   the select took 40–60 % of the model's time (profile: `core/examples/profile_models.rs`,
 //!   figures in `docs/PERFORMANCE.md`). The four operators of the rewrite are tract's
 //!   vectorised "by scalar" and unicast kernels. The result is bit-identical: for x < 0 it is
-//!   `0 + a·x`, the same product as before; for x ≥ 0 it is `x + a·0 = x`.
+//!   `0 + a·x`, the same product as before; for x ≥ 0 it is `x + a·0 = x`. The engine then
+//!   runs each rewritten PReLU as one operator of its own (`model::ops::prelu`), with the same
+//!   bits again.
 
 use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
 
