@@ -83,6 +83,24 @@ fn run_proto(model: &tract_onnx::pb::ModelProto, shape: &[usize], input: &[f32])
     run_typed(typed, shape, input)
 }
 
+/// Every output value of `b` has the bits of `a`'s.
+fn assert_same_bits(file: &str, a: &[Vec<f32>], b: &[Vec<f32>]) {
+    assert_eq!(a.len(), b.len(), "{file}: output count");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let differ = x
+            .iter()
+            .zip(y)
+            .filter(|(p, q)| p.to_bits() != q.to_bits())
+            .count();
+        assert_eq!(
+            differ,
+            0,
+            "{file} output {i}: {differ} of {} values differ",
+            x.len()
+        );
+    }
+}
+
 fn run_typed(model: TypedModel, shape: &[usize], input: &[f32]) -> Vec<Vec<f32>> {
     let plan = model.into_optimized().unwrap().into_runnable().unwrap();
     let outputs = plan
@@ -157,20 +175,7 @@ fn the_prelu_rewrite_keeps_the_landmarks_bit_for_bit() {
         run_proto(&original, &shape, &input),
         run_proto(&rewritten, &shape, &input),
     );
-    assert_eq!(a.len(), b.len());
-    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        let differ = x
-            .iter()
-            .zip(y)
-            .filter(|(p, q)| p.to_bits() != q.to_bits())
-            .count();
-        assert_eq!(
-            differ,
-            0,
-            "output {i}: {differ} of {} values differ",
-            x.len()
-        );
-    }
+    assert_same_bits("face_landmark.onnx", &a, &b);
 }
 
 /// The engine runs FaceMesh's PReLUs and 2×2 max pools, and BlazeFace's max pools, with its own
@@ -236,20 +241,7 @@ fn the_engines_operators_keep_both_face_models_bit_for_bit() {
             run_typed(typed, &shape, input),
             run_typed(ours, &shape, input),
         );
-        assert_eq!(a.len(), b.len());
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            let differ = x
-                .iter()
-                .zip(y)
-                .filter(|(p, q)| p.to_bits() != q.to_bits())
-                .count();
-            assert_eq!(
-                differ,
-                0,
-                "{file} output {i}: {differ} of {} values differ",
-                x.len()
-            );
-        }
+        assert_same_bits(file, &a, &b);
     }
 }
 
