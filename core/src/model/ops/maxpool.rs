@@ -78,7 +78,11 @@ impl TypedOp for MaxPool2x2 {
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let s = &inputs[0].shape;
-        ensure!(s.len() == 4, "2×2 max pool input of rank {}", s.len());
+        ensure!(
+            s.len() == 4 && inputs[0].datum_type == f32::datum_type(),
+            "2×2 max pool on {:?}",
+            inputs[0]
+        );
         Ok(tvec!(f32::fact([
             s[0].clone(),
             s[1].clone(),

@@ -70,7 +70,15 @@ impl TypedOp for Prelu {
     as_op!();
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        Ok(tvec!(inputs[0].without_value()))
+        let fact = inputs[0];
+        ensure!(
+            fact.datum_type == f32::datum_type()
+                && fact.rank() >= 2
+                && fact.shape[1] == self.slopes.len().to_dim(),
+            "PReLU with {} slopes on {fact:?}",
+            self.slopes.len()
+        );
+        Ok(tvec!(fact.without_value()))
     }
 }
 
