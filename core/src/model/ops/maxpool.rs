@@ -122,15 +122,7 @@ fn is_plain_2x2(model: &TypedModel, node: &TypedNode) -> TractResult<bool> {
 /// Replaces every f32 NCHW 2×2 / stride 2 unpadded `MaxPool` of `model` with [`MaxPool2x2`].
 /// Call it on a decluttered model, before `into_optimized`. Returns how many it replaced.
 pub fn replace_maxpool(model: &mut TypedModel) -> TractResult<usize> {
-    let mut replaced = 0;
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        if !is_plain_2x2(model, node)? {
-            continue;
-        }
-        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs[..1], MaxPool2x2)?;
-        patch.apply(model)?;
-        replaced += 1;
-    }
-    Ok(replaced)
+    super::replace_each(model, |model, node| {
+        Ok(is_plain_2x2(model, node)?.then(|| (tvec![node.inputs[0]], MaxPool2x2)))
+    })
 }

@@ -25,6 +25,24 @@ pub struct Replaced {
     pub maxpool: usize,
 }
 
+/// Replaces, in evaluation order, every node for which `matching` gives the inputs and the
+/// operator to run instead (the node's outputs then come from that operator). Returns how many.
+fn replace_each<O: TypedOp>(
+    model: &mut TypedModel,
+    matching: impl Fn(&TypedModel, &TypedNode) -> TractResult<Option<(TVec<OutletId>, O)>>,
+) -> TractResult<usize> {
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let Some((inputs, op)) = matching(model, node)? else {
+            continue;
+        };
+        TypedModelPatch::replace_single_op(model, node, &inputs, op)?.apply(model)?;
+        replaced += 1;
+    }
+    Ok(replaced)
+}
+
 /// Swaps in the engine's operators on a decluttered `model` (see the module docs).
 pub fn run_ours(model: &mut TypedModel) -> TractResult<Replaced> {
     Ok(Replaced {

@@ -128,13 +128,11 @@ fn prelu_pattern(model: &TypedModel, add: &TypedNode) -> Option<(OutletId, Vec<f
             continue;
         };
         let x = against_zero(max)?;
-        let (m, a) = operands(mul)?;
-        let (m, a) = if producer(model, m, "Min").is_some() {
-            (m, a)
-        } else {
-            (a, m)
+        let (p, q) = operands(mul)?;
+        let (min, a) = match producer(model, p, "Min") {
+            Some(min) => (min, q),
+            None => (producer(model, q, "Min")?, p),
         };
-        let min = producer(model, m, "Min")?;
         let x2 = against_zero(min)?;
         let fact = model.outlet_fact(x).ok()?;
         let shape = fact.shape.as_concrete()?;
@@ -172,18 +170,10 @@ fn prelu_pattern(model: &TypedModel, add: &TypedNode) -> Option<(OutletId, Vec<f
 /// Replaces every PReLU pattern of `model` (see the module docs) with [`Prelu`]. Call it on a
 /// decluttered model, before `into_optimized`. Returns how many it replaced.
 pub fn replace_prelu(model: &mut TypedModel) -> TractResult<usize> {
-    let mut replaced = 0;
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let Some((x, slopes)) = prelu_pattern(model, node) else {
-            continue;
-        };
-        let op = Prelu {
-            slopes: tensor1(&slopes).into_arc_tensor(),
-        };
-        let patch = TypedModelPatch::replace_single_op(model, node, &[x], op)?;
-        patch.apply(model)?;
-        replaced += 1;
-    }
-    Ok(replaced)
+    super::replace_each(model, |model, node| {
+        Ok(prelu_pattern(model, node).map(|(x, slopes)| {
+            let slopes = tensor1(&slopes).into_arc_tensor();
+            (tvec![x], Prelu { slopes })
+        }))
+    })
 }
